@@ -1,1 +1,24 @@
-"""callslots"""
+"""callslots: when may this campaign place a call?
+
+Exact, DST-correct calling windows, retry decisions and call slots for outbound
+voice campaigns, read from the scheduling fields of a create-campaign request.
+"""
+
+from .campaign import Campaign
+from .errors import ConfigError, Problem
+from .outcomes import Outcome
+from .retry import RetryDecision
+from .windows import Hours, Window
+
+__all__ = [
+    "Campaign",
+    "ConfigError",
+    "Hours",
+    "Outcome",
+    "Problem",
+    "RetryDecision",
+    "Window",
+    "__version__",
+]
+
+__version__ = "0.1.0"

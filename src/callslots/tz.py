@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import importlib
 import importlib.resources
 import os
 import re
@@ -293,7 +294,7 @@ class Zone:
 
 def _compile(key: str, tzif: _TZif) -> Zone:
     steps: list[tuple[int, int]] = [(-_FAR, tzif.offset_before)]
-    steps += zip(tzif.transitions, tzif.offsets_after)
+    steps += zip(tzif.transitions, tzif.offsets_after, strict=True)
     footer = tzif.footer
     cycle_from = None
     backward = False
@@ -354,13 +355,13 @@ def _read_tzif(key: str) -> bytes:
     return resource.joinpath(name).read_bytes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def zone_names() -> frozenset[str]:
     """Every IANA key ``zoneinfo`` can load on this machine."""
     return frozenset(zoneinfo.available_timezones())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_zone(key: str) -> Zone:
     """Compile the zone ``key`` (which must be one of :func:`zone_names`); cached."""
     if key not in zone_names():
@@ -378,8 +379,7 @@ def tz_database() -> tuple[str, str]:
             version = line.removeprefix("# version").strip() or "unknown"
             return version, root
     try:
-        import tzdata
-
-        return str(tzdata.IANA_VERSION), "tzdata " + str(tzdata.__version__)
+        tzdata = importlib.import_module("tzdata")
     except ImportError:  # pragma: no cover - tzdata is a dependency
         return "unknown", "unknown"
+    return str(tzdata.IANA_VERSION), f"tzdata {tzdata.__version__}"

@@ -1,0 +1,138 @@
+"""The campaign: validated settings plus the questions a dialer asks of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
+from typing import Any
+
+from . import config
+from .errors import Problem
+from .outcomes import Outcome
+from .retry import RetryDecision, decide
+from .tz import MAX_UTC, MIN_UTC, load_zone
+from .windows import Calendar, Window, day_date, day_number, from_seconds, to_seconds
+
+__all__ = ["Campaign"]
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign(config.Settings):
+    """An immutable, hashable, picklable campaign schedule.
+
+    Build one with :meth:`from_dict`.  Every method is a pure function of the
+    campaign and its arguments, so one object may be shared by any number of
+    threads.  Datetimes passed in must be aware (a naive one is a TypeError);
+    datetimes returned are aware UTC.
+    """
+
+    warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    calendar: Calendar = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            zone = load_zone(self.timezone)
+        except KeyError:
+            raise ValueError(f"unknown IANA timezone {self.timezone!r}") from None
+        calendar = Calendar.build(
+            zone,
+            tuple(self.hours_on(weekday) for weekday in range(7)),
+            day_number(self.start_date) if self.start_date else None,
+            day_number(self.end_date) if self.end_date else None,
+            to_seconds(self.start_at) if self.start_at else None,
+        )
+        object.__setattr__(self, "calendar", calendar)
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any], *, now: datetime | None = None) -> Campaign:
+        """Build a campaign from a create-campaign request body (camelCase keys).
+
+        Without ``startDate`` the campaign starts at ``now`` (an aware datetime;
+        default: the current time), rounded up to a whole second.  Raises
+        :class:`~callslots.ConfigError` listing every problem in the payload.
+        """
+        settings, warnings = config.parse(payload, now)
+        values = {f.name: getattr(settings, f.name) for f in fields(config.Settings)}
+        return cls(**values, warnings=warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The normalized scheduling fields, every default filled in (JSON-ready)."""
+        return config.to_payload(self)
+
+    # -- calling windows ----------------------------------------------------
+
+    def windows(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[Window]:
+        """The callable time inside ``[start, end)`` as maximal disjoint windows, in order.
+
+        Lazy; without ``end`` and ``endDate`` it runs on to the end of the time line.
+        """
+        first = MIN_UTC if start is None else to_seconds(start, "start")
+        last = MAX_UTC if end is None else to_seconds(end, "end")
+        if end is not None and end.microsecond:
+            last += 1  # [last - 1, last) holds callable instants before `end`
+        return self._windows(first, last, start, end)
+
+    def _windows(
+        self, first: int, last: int, start: datetime | None, end: datetime | None
+    ) -> Iterator[Window]:
+        calendar = self.calendar
+        for a, b in calendar.pieces(first, last):
+            owner = calendar.owner(a)
+            assert owner is not None
+            yield Window(
+                start=start.astimezone(UTC)
+                if start is not None and a == first
+                else from_seconds(a),
+                end=end.astimezone(UTC) if end is not None and b == last else from_seconds(b),
+                day=day_date(owner),
+            )
+
+    def is_callable(self, t: datetime) -> bool:
+        """Whether a call may be placed at instant ``t``."""
+        return self.calendar.is_callable(to_seconds(t))
+
+    def next_callable(self, t: datetime) -> datetime | None:
+        """``t`` itself when callable, else the start of the next window; None if none remains."""
+        u = to_seconds(t)
+        if self.calendar.is_callable(u):
+            return t.astimezone(UTC)
+        found = self.calendar.next_callable(u)
+        return None if found is None else from_seconds(found)
+
+    def next_callable_after_day(self, t: datetime, day: date) -> datetime | None:
+        """The first instant at or after ``t`` in the window of an active day after ``day``."""
+        u = to_seconds(t)
+        first_day = day_number(day) + 1
+        if self.calendar.is_callable(u) and self.calendar.owner(u, first_day) is not None:
+            return t.astimezone(UTC)
+        found = self.calendar.next_callable(u, first_day)
+        return None if found is None else from_seconds(found)
+
+    def day_of(self, t: datetime) -> date:
+        """The local day owning the window that contains ``t`` (the earliest, where an
+        overnight window and the next day's window overlap), else ``t``'s local date."""
+        u = to_seconds(t)
+        owner = self.calendar.owner(u) if self.calendar.is_callable(u) else None
+        n = self.calendar.local_day(u) if owner is None else owner
+        try:
+            return day_date(n)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
+
+    # -- retries ------------------------------------------------------------
+
+    def retry(
+        self,
+        outcome: Outcome | str,
+        attempt: int,
+        ended_at: datetime,
+        *,
+        started_at: datetime | None = None,
+    ) -> RetryDecision:
+        """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``."""
+        return decide(self, outcome, attempt, ended_at, started_at)

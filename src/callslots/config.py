@@ -1,0 +1,488 @@
+"""Parse and validate the scheduling part of a create-campaign request body.
+
+:func:`parse` reads a JSON-shaped payload (camelCase keys, as the public API
+spells them) into :class:`Settings`, the normalized scheduling fields.  It never
+stops at the first mistake: every problem is collected with its path and the
+whole list is raised as one :class:`~callslots.errors.ConfigError`.  Findings
+that do not prevent scheduling are returned as warnings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from .errors import ConfigError, Problem
+from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
+from .tz import zone_names
+from .windows import Hours, clock
+
+__all__ = ["DELAY_MODES", "WEEKDAYS", "Settings", "parse", "to_payload"]
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DELAY_MODES = ("fixed", "next_day")
+#: The common legal calling hours; a window reaching outside them gets a warning.
+POLITE_HOURS = Hours(8 * 3600, 21 * 3600)
+WHOLE_DAY = Hours(0, 86400)
+
+SCHEDULING_FIELDS = (
+    "timezone",
+    "startDate",
+    "startAt",
+    "endDate",
+    "startTime",
+    "endTime",
+    "activeDays",
+    "daySchedules",
+    "callRetries",
+    "retryDelaySeconds",
+    "retryDelayMode",
+    "retryConditions",
+)
+#: Fields of the API that do not affect scheduling (or belong to later steps):
+#: accepted and not read here.
+OTHER_FIELDS = (
+    "name",
+    "assistantId",
+    "assistantName",
+    "description",
+    "phoneNumber",
+    "webhookUrl",
+    "customers",
+    "phoneList",
+    "workspaceId",
+    "schedulingMode",
+    "callIntervalSeconds",
+    "maxConcurrency",
+)
+KNOWN_FIELDS = SCHEDULING_FIELDS + OTHER_FIELDS
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_CLOCK = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The normalized scheduling fields of a campaign (all defaults filled in).
+
+    ``start_date`` is None for an immediate start, and then ``start_at`` holds
+    the resolved start instant (UTC, whole seconds).  ``hours`` is the global
+    daily window; ``day_hours`` the overrides of active weekdays that differ from
+    it, as sorted ``(weekday, Hours)`` pairs.
+    """
+
+    timezone: str
+    start_date: date | None
+    start_at: datetime | None
+    end_date: date | None
+    hours: Hours
+    active_days: tuple[int, ...]
+    day_hours: tuple[tuple[int, Hours], ...]
+    call_retries: int
+    retry_delay_seconds: int
+    retry_delay_mode: str
+    retry_conditions: tuple[Outcome, ...]  # in the API's order
+
+    def hours_on(self, weekday: int) -> Hours | None:
+        """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
+        if weekday not in self.active_days:
+            return None
+        return dict(self.day_hours).get(weekday, self.hours)
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.casefold(): c for c in choices}
+        close = [lowered[word.casefold()]] if word.casefold() in lowered else []
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _kind(value: object) -> str:
+    """How a JSON value is named in messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+class _Reader:
+    """Collects every error and warning while reading one payload."""
+
+    def __init__(self) -> None:
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(Problem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(path, message))
+
+    def integer(self, value: object, path: str, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(path, f"must be an integer from {low} to {high}, not {_kind(value)}")
+            return None
+        if not low <= value <= high:
+            self.error(path, f"must be from {low} to {high}, not {value}")
+            return None
+        return value
+
+    def day(self, value: object, path: str) -> date | None:
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            shown = repr(value) if isinstance(value, str) else _kind(value)
+            self.error(path, f"must be a date written YYYY-MM-DD, not {shown}")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.error(path, f"{value!r} is not a day of the calendar")
+            return None
+
+    def clock(self, value: object, path: str, *, end: bool) -> int | None:
+        """Seconds after midnight of ``HH:MM[:SS]``; ``24:00`` only as an end."""
+        bad = f"must be a time of day written HH:MM or HH:MM:SS{' (or 24:00)' if end else ''}"
+        if not isinstance(value, str) or not (m := _CLOCK.fullmatch(value)):
+            shown = repr(value) if isinstance(value, str) else _kind(value)
+            self.error(path, f"{bad}, not {shown}")
+            return None
+        h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
+        if end and h == 24 and mi == 0 and s == 0:
+            return 86400
+        if h > 23 or mi > 59 or s > 59:
+            limits = "hours 00-23, minutes and seconds 00-59"
+            self.error(
+                path,
+                f"{value!r} is not a time of day ({limits}{'; 24:00 ends the day' if end else ''})",
+            )
+            return None
+        return h * 3600 + mi * 60 + s
+
+    def window(
+        self, start: int | None, end: int | None, path: str, start_path: str, end_path: str
+    ) -> Hours | None:
+        if start is None or end is None:
+            return None
+        if start == end:
+            self.error(
+                path or start_path,
+                f"startTime and endTime are both {clock(start)}, so the window would be "
+                "empty; leave both out (or use 00:00 and 24:00) for the whole day",
+            )
+            return None
+        if end == 86400 and start == 0:
+            return WHOLE_DAY
+        return Hours(start, end)
+
+
+def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple[Problem, ...]]:
+    """Read and validate ``payload``; return the settings and the warnings.
+
+    ``now`` resolves an immediate start (no ``startDate``); it must be aware.
+    Raises :class:`ConfigError` listing every problem; no other exception
+    escapes for any JSON-shaped payload.
+    """
+    r = _Reader()
+    if not isinstance(payload, Mapping):
+        raise ConfigError([Problem("", f"must be a JSON object, not {_kind(payload)}")])
+    fields: dict[str, Any] = {}
+    for key, value in payload.items():
+        if not isinstance(key, str):
+            r.warn(_join("", repr(key)), "unknown field (field names are strings); ignored")
+        elif key in KNOWN_FIELDS:
+            if value is not None:  # null means "not given"
+                fields[key] = value
+        else:
+            r.warn(key, f"unknown field, ignored{_did_you_mean(key, KNOWN_FIELDS)}")
+
+    tz_name = _timezone(r, fields.get("timezone", "UTC"))
+    start_date = r.day(fields["startDate"], "startDate") if "startDate" in fields else None
+    end_date = r.day(fields["endDate"], "endDate") if "endDate" in fields else None
+    start_at = _start_at(r, fields, now)
+    if start_date and end_date and end_date < start_date:
+        r.error("endDate", f"{end_date} is before startDate {start_date}")
+
+    hours = _global_hours(r, fields)
+    active = _active_days(r, fields.get("activeDays"))
+    day_hours = _day_hours(r, fields.get("daySchedules"), fields, hours or WHOLE_DAY, active)
+
+    retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
+    delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
+    mode = fields.get("retryDelayMode", "fixed")
+    if mode not in DELAY_MODES:
+        shown = repr(mode) if isinstance(mode, str) else _kind(mode)
+        hint = _did_you_mean(mode, DELAY_MODES) if isinstance(mode, str) else ""
+        r.error("retryDelayMode", f"must be 'fixed' or 'next_day', not {shown}{hint}")
+    conditions = _retry_conditions(r, fields)
+
+    if r.errors:
+        raise ConfigError(r.errors)
+    assert hours is not None and active is not None and day_hours is not None
+    assert retries is not None and delay is not None and conditions is not None
+    settings = Settings(
+        timezone=tz_name or "UTC",
+        start_date=start_date,
+        start_at=start_at,
+        end_date=end_date,
+        hours=hours,
+        active_days=active,
+        day_hours=day_hours,
+        call_retries=retries,
+        retry_delay_seconds=delay,
+        retry_delay_mode=mode,
+        retry_conditions=conditions,
+    )
+    _advise(r, settings, fields)
+    return settings, tuple(r.warnings)
+
+
+def _timezone(r: _Reader, value: object) -> str | None:
+    if not isinstance(value, str):
+        r.error(
+            "timezone", f"must be an IANA timezone name such as 'Europe/Prague', not {_kind(value)}"
+        )
+        return None
+    names = zone_names()
+    if value in names:
+        return value
+    by_case = [n for n in names if n.casefold() == value.casefold()]
+    close = by_case or difflib.get_close_matches(value, sorted(names), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    r.error("timezone", f"unknown IANA timezone {value!r}{hint}")
+    return None
+
+
+def _start_at(r: _Reader, fields: dict[str, Any], now: datetime | None) -> datetime | None:
+    """The start instant of an immediate start, rounded up to a whole second."""
+    if "startAt" in fields:
+        if "startDate" in fields:
+            r.error("startAt", "give startDate or startAt, not both")
+            return None
+        value = fields["startAt"]
+        text = value[:-1] + "+00:00" if isinstance(value, str) and value.endswith("Z") else value
+        try:
+            if not isinstance(text, str):
+                raise TypeError
+            instant = datetime.fromisoformat(text)
+        except (TypeError, ValueError):
+            shown = repr(value) if isinstance(value, str) else _kind(value)
+            r.error("startAt", f"must be an ISO 8601 instant with an offset, not {shown}")
+            return None
+        if instant.utcoffset() is None:
+            r.error("startAt", f"{value!r} has no UTC offset; add one, such as Z or +01:00")
+            return None
+    elif "startDate" in fields:
+        return None
+    else:
+        if now is None:
+            instant = datetime.now(timezone.utc)
+        elif not isinstance(now, datetime) or now.utcoffset() is None:
+            raise TypeError("now must be an aware datetime (with a tzinfo)")
+        else:
+            instant = now
+    instant = instant.astimezone(timezone.utc)
+    if instant.microsecond:
+        instant = instant.replace(microsecond=0) + timedelta(seconds=1)
+    return instant
+
+
+def _global_hours(r: _Reader, fields: dict[str, Any]) -> Hours | None:
+    has_start, has_end = "startTime" in fields, "endTime" in fields
+    if not has_start and not has_end:
+        return WHOLE_DAY
+    start = r.clock(fields["startTime"], "startTime", end=False) if has_start else None
+    end = r.clock(fields["endTime"], "endTime", end=True) if has_end else None
+    if has_start != has_end:
+        missing = "endTime" if has_start else "startTime"
+        r.error(
+            missing, "is missing; give both startTime and endTime, or neither for the whole day"
+        )
+        return None
+    return r.window(start, end, "", "startTime", "endTime")
+
+
+def _active_days(r: _Reader, value: object) -> tuple[int, ...] | None:
+    if value is None:
+        return tuple(range(7))
+    if not isinstance(value, (list, tuple)):
+        r.error("activeDays", f"must be a list of weekdays 0-6 (0 = Monday), not {_kind(value)}")
+        return None
+    if not value:
+        r.error(
+            "activeDays",
+            "is empty, so nothing could ever be scheduled; leave it out for all seven days",
+        )
+        return None
+    days: list[int] = []
+    ok = True
+    for i, item in enumerate(value):
+        day = r.integer(item, f"activeDays.{i}", 0, 6)
+        if day is None:
+            ok = False
+        elif day in days:
+            r.warn(f"activeDays.{i}", f"{WEEKDAYS[day]} ({day}) is listed twice; counted once")
+        else:
+            days.append(day)
+    return tuple(sorted(days)) if ok else None
+
+
+def _day_hours(
+    r: _Reader,
+    value: object,
+    fields: dict[str, Any],
+    default: Hours,
+    active: tuple[int, ...] | None,
+) -> tuple[tuple[int, Hours], ...] | None:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        r.error("daySchedules", f"must be an object keyed by weekday '0'-'6', not {_kind(value)}")
+        return None
+    result: dict[int, Hours] = {}
+    ok = True
+    seen: dict[int, str] = {}
+    for key, entry in value.items():
+        path = _join("daySchedules", key)
+        weekday = _weekday_key(key)
+        if weekday is None:
+            r.error(path, f"{key!r} is not a weekday; use '0' (Monday) to '6' (Sunday)")
+            ok = False
+            continue
+        if weekday in seen:
+            r.error(path, f"{WEEKDAYS[weekday]} is given twice (also as {seen[weekday]!r})")
+            ok = False
+            continue
+        seen[weekday] = repr(key)
+        if not isinstance(entry, Mapping):
+            r.error(path, f"must be an object with startTime and endTime, not {_kind(entry)}")
+            ok = False
+            continue
+        for name in entry:
+            if name not in ("startTime", "endTime"):
+                hint = (
+                    _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
+                )
+                r.warn(_join(path, name), f"unknown field, ignored{hint}")
+        start = default.start
+        end = default.end
+        if entry.get("startTime") is not None:
+            start = r.clock(entry["startTime"], f"{path}.startTime", end=False)  # type: ignore[assignment]
+        if entry.get("endTime") is not None:
+            end = r.clock(entry["endTime"], f"{path}.endTime", end=True)  # type: ignore[assignment]
+        hours = r.window(start, end, path, f"{path}.startTime", f"{path}.endTime")
+        if hours is None:
+            ok = False
+            continue
+        if active is not None and weekday not in active:
+            r.warn(path, f"{WEEKDAYS[weekday]} is not in activeDays, so this entry is ignored")
+        elif hours != default:
+            result[weekday] = hours
+    return tuple(sorted(result.items())) if ok else None
+
+
+def _weekday_key(key: object) -> int | None:
+    if isinstance(key, str) and key in ("0", "1", "2", "3", "4", "5", "6"):
+        return int(key)
+    if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:
+        return key
+    return None
+
+
+def _retry_conditions(r: _Reader, fields: dict[str, Any]) -> tuple[Outcome, ...] | None:
+    value = fields.get("retryConditions")
+    if value is None:
+        return tuple(o for o in RETRYABLE if o in DEFAULT_RETRY_CONDITIONS)
+    if not isinstance(value, (list, tuple)):
+        r.error("retryConditions", f"must be a list of outcomes, not {_kind(value)}")
+        return None
+    found: list[Outcome] = []
+    ok = True
+    for i, item in enumerate(value):
+        path = f"retryConditions.{i}"
+        try:
+            outcome = Outcome.parse(item)
+        except ValueError as e:
+            r.error(path, str(e))
+            ok = False
+            continue
+        if outcome not in RETRYABLE:
+            r.error(path, f"{outcome.value!r} is a success, not a condition to retry on")
+            ok = False
+        elif outcome in found:
+            r.warn(path, f"{outcome.value!r} is listed twice; counted once")
+        else:
+            found.append(outcome)
+    return tuple(o for o in RETRYABLE if o in found) if ok else None
+
+
+def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
+    """Warnings about a valid campaign that probably does not do what was meant."""
+    if s.call_retries > 0 and not s.retry_conditions:
+        r.warn("retryConditions", f"is empty, so the {s.call_retries} retries will never happen")
+    if s.call_retries == 0 and "retryConditions" in fields:
+        r.warn("retryConditions", "has no effect while callRetries is 0")
+    windows = [("startTime", s.hours)] if set(s.active_days) - {d for d, _ in s.day_hours} else []
+    windows += [(f"daySchedules.{d}", h) for d, h in s.day_hours]
+    for path, hours in windows:
+        if hours.overnight or hours.start < POLITE_HOURS.start or hours.end > POLITE_HOURS.end:
+            r.warn(
+                path,
+                f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
+                "hours (for example under the US TCPA); check the rules where you call",
+            )
+    first = s.start_date
+    if s.start_at is not None:
+        first = s.start_at.astimezone(zoneinfo.ZoneInfo(s.timezone)).date()
+        if s.end_date and s.end_date < first:
+            r.warn("endDate", f"{s.end_date} is before the start ({first}), so nothing is callable")
+    if s.end_date and first and 0 <= (s.end_date - first).days < 7:
+        span = range((s.end_date - first).days + 1)
+        if not any((first + timedelta(days=i)).weekday() in s.active_days for i in span):
+            r.warn("activeDays", f"no active weekday falls between {first} and {s.end_date}")
+
+
+def to_payload(s: Settings) -> dict[str, Any]:
+    """The settings as an API payload with every default filled in."""
+    payload: dict[str, Any] = {
+        "timezone": s.timezone,
+        "startDate": s.start_date.isoformat() if s.start_date else None,
+    }
+    if s.start_at is not None:
+        payload["startAt"] = s.start_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload.update(
+        {
+            "endDate": s.end_date.isoformat() if s.end_date else None,
+            "startTime": clock(s.hours.start),
+            "endTime": clock(s.hours.end),
+            "activeDays": list(s.active_days),
+            "daySchedules": {
+                str(d): {"startTime": clock(h.start), "endTime": clock(h.end)}
+                for d, h in s.day_hours
+            },
+            "callRetries": s.call_retries,
+            "retryDelaySeconds": s.retry_delay_seconds,
+            "retryDelayMode": s.retry_delay_mode,
+            "retryConditions": [o.value for o in s.retry_conditions],
+        }
+    )
+    return payload
