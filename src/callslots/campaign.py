@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -75,22 +75,24 @@ class Campaign(config.Settings):
         last = MAX_UTC if end is None else to_seconds(end, "end")
         if end is not None and end.microsecond:
             last += 1  # [last - 1, last) holds callable instants before `end`
+        if (start is None or not start.microsecond) and (end is None or not end.microsecond):
+            return self.calendar.windows(first, last)
         return self._windows(first, last, start, end)
 
     def _windows(
         self, first: int, last: int, start: datetime | None, end: datetime | None
     ) -> Iterator[Window]:
-        calendar = self.calendar
-        for a, b in calendar.pieces(first, last):
-            owner = calendar.owner(a)
-            assert owner is not None
-            yield Window(
-                start=start.astimezone(UTC)
-                if start is not None and a == first
-                else from_seconds(a),
-                end=end.astimezone(UTC) if end is not None and b == last else from_seconds(b),
-                day=day_date(owner),
-            )
+        # The calendar works in whole seconds; restore the exact bounds asked for.
+        exact_start = start.astimezone(UTC) if start is not None and start.microsecond else None
+        exact_end = end.astimezone(UTC) if end is not None and end.microsecond else None
+        for window in self.calendar.windows(first, last):
+            if exact_start is not None:
+                if to_seconds(window.start) == first:
+                    window = replace(window, start=exact_start)
+                exact_start = None
+            if exact_end is not None and to_seconds(window.end) == last:
+                window = replace(window, end=exact_end)
+            yield window
 
     def is_callable(self, t: datetime) -> bool:
         """Whether a call may be placed at instant ``t``."""

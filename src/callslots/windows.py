@@ -53,7 +53,10 @@ def to_seconds(t: datetime, name: str = "t") -> int:
 
 def from_seconds(u: int) -> datetime:
     """The aware UTC datetime of whole UTC second ``u``."""
-    return _EPOCH + timedelta(seconds=u)
+    try:
+        return datetime.fromtimestamp(u, UTC)
+    except (OverflowError, OSError, ValueError):  # platforms with a narrow time_t
+        return _EPOCH + timedelta(seconds=u)
 
 
 def day_date(n: int) -> date:
@@ -128,6 +131,26 @@ class Window:
         return self.end - self.start
 
 
+_ONE_WEEK = timedelta(weeks=1)
+# Frozen dataclasses refuse attribute assignment; the slot descriptors make a
+# Window in a third of the time its __init__ takes (the weekly fast path).
+_SET_START = Window.start.__set__  # type: ignore[attr-defined]
+_SET_END = Window.end.__set__  # type: ignore[attr-defined]
+_SET_DAY = Window.day.__set__  # type: ignore[attr-defined]
+
+
+def _make(start: datetime, end: datetime, day: date) -> Window:
+    window: Window = object.__new__(Window)
+    _SET_START(window, start)
+    _SET_END(window, end)
+    _SET_DAY(window, day)
+    return window
+
+
+def _window(a: int, b: int, owner: int) -> Window:
+    return _make(from_seconds(a), from_seconds(b), day_date(owner))
+
+
 def _covers_every_second(week: tuple[tuple[int, int] | None, ...]) -> bool:
     """Whether the weekly windows together cover all 7 x 24 hours of wall clock."""
     spans: list[tuple[int, int]] = []
@@ -145,6 +168,79 @@ def _covers_every_second(week: tuple[tuple[int, int] | None, ...]) -> bool:
     return reach >= WEEK
 
 
+#: A local run: ``(first, end, owner, last)`` in local seconds / day numbers:
+#: the stretch ``[first, end)``, the day whose window starts it, and the last
+#: day whose window is part of it.
+Run = tuple[int, int, int, int]
+_MONDAY = days_from_civil(2001, 1, 1)  # any Monday far from the ends of time
+
+
+def _walk(
+    week: tuple[tuple[int, int] | None, ...],
+    x: int,
+    first_day: int,
+    last_day: int,
+    around_the_clock: bool,
+    stop_day: int | None = None,
+) -> Iterator[Run]:
+    """The runs of the windows of active days ``first_day..last_day`` that end after
+    local second ``x``, found day by day from the day before ``x``.
+
+    With ``stop_day``, no run starting after that day is begun.  The walk never
+    goes more than a week past a gap: when the weekly windows cover every
+    second, an open run jumps straight to the last days (see ``_covers_every_second``).
+    """
+    d = max(x // DAY - 1, first_day)
+    last_start = last_day if stop_day is None else min(stop_day, last_day)
+    run_first = run_end = owner = contributor = 0
+    open_run = False
+    while d <= last_day:
+        span = week[(d + 3) % 7]
+        if span is not None:
+            first, end = d * DAY + span[0], d * DAY + span[1]
+            if open_run and first <= run_end:
+                if end > run_end:
+                    run_end = end
+                contributor = d
+            else:
+                if open_run:
+                    yield run_first, run_end, owner, contributor
+                    open_run = False
+                if d > last_start:
+                    return
+                if end > x:
+                    run_first, run_end, owner, contributor = first, end, d, d
+                    open_run = True
+        elif not open_run and d > last_start:
+            return
+        d += 1
+        if (
+            open_run
+            and around_the_clock
+            and run_end >= d * DAY
+            and d > first_day
+            and last_day - d > 3
+        ):
+            # Every wall-clock second is covered, so nothing ends this run
+            # before the last days of the range.
+            run_end = max(run_end, (last_day - 1) * DAY)
+            d = last_day - 2
+    if open_run:
+        yield run_first, run_end, owner, contributor
+
+
+def _template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
+    """The runs of an unbounded campaign that start in one week, relative to its
+    Monday: every other week repeats them, shifted by whole weeks."""
+    base = _MONDAY * DAY
+    runs = _walk(week, base, _MONDAY - 1, _MONDAY + 16, False, stop_day=_MONDAY + 6)
+    return tuple(
+        (first - base, end - base, owner - _MONDAY, last - _MONDAY)
+        for first, end, owner, last in runs
+        if base <= first
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Calendar:
     """The compiled callable set of one campaign.
@@ -152,6 +248,8 @@ class Calendar:
     ``week[w]`` is the window span of weekday ``w`` (0 = Monday) or None when the
     day is inactive; days ``first_day..last_day`` (day numbers, inclusive) may be
     active; no instant before ``start_at`` (UTC seconds) is callable.
+    ``template`` holds the runs of one unbounded week (empty when the windows
+    cover every second, which the day walk handles by jumping).
     """
 
     zone: Zone
@@ -160,6 +258,7 @@ class Calendar:
     last_day: int
     start_at: int
     around_the_clock: bool
+    template: tuple[Run, ...]
 
     @classmethod
     def build(
@@ -171,52 +270,22 @@ class Calendar:
         start_at: int | None,
     ) -> Calendar:
         spans = tuple(None if h is None else h.span for h in week)
+        around_the_clock = _covers_every_second(spans)
         return cls(
             zone=zone,
             week=spans,
             first_day=FIRST_DAY if first_day is None else max(first_day, FIRST_DAY),
             last_day=LAST_DAY if last_day is None else min(last_day, LAST_DAY),
             start_at=MIN_UTC if start_at is None else start_at,
-            around_the_clock=_covers_every_second(spans),
+            around_the_clock=around_the_clock,
+            template=() if around_the_clock else _template(spans),
         )
 
     # -- local time ---------------------------------------------------------
 
-    def _runs(self, x: int, first_day: int) -> Iterator[tuple[int, int]]:
-        """Maximal local stretches ``(first, end)`` of the windows of active days
-        ``>= first_day``, in order, from the one containing or following local
-        second ``x``.  Starts one day before ``x`` (an overnight window may still
-        be open); never walks more than a week past a gap."""
-        week, last = self.week, self.last_day
-        d = max(x // DAY - 1, first_day)
-        run_first = run_end = -1
-        open_run = False
-        while d <= last:
-            span = week[(d + 3) % 7]
-            if span is not None:
-                first, end = d * DAY + span[0], d * DAY + span[1]
-                if open_run and first <= run_end:
-                    run_end = max(run_end, end)
-                else:
-                    if open_run:
-                        yield run_first, run_end
-                        open_run = False
-                    if end > x:
-                        run_first, run_end, open_run = first, end, True
-            d += 1
-            if (
-                open_run
-                and self.around_the_clock
-                and run_end >= d * DAY
-                and d > first_day
-                and last - d > 3
-            ):
-                # Every wall-clock second is covered, so the run cannot end before
-                # the last days: jump there instead of walking (see _covers_every_second).
-                run_end = max(run_end, (last - 1) * DAY)
-                d = last - 2
-        if open_run:
-            yield run_first, run_end
+    def _runs(self, x: int, first_day: int) -> Iterator[Run]:
+        """The local runs of active days ``>= first_day`` that end after ``x``, in order."""
+        return _walk(self.week, x, first_day, self.last_day, self.around_the_clock)
 
     def _owner(self, x: int, first_day: int) -> int | None:
         """The earliest active day ``>= first_day`` whose window contains local ``x``."""
@@ -230,43 +299,124 @@ class Calendar:
 
     # -- UTC ----------------------------------------------------------------
 
+    def _bounds(self, first: int, end: int) -> tuple[int, int]:
+        """``[first, end)`` narrowed to where callable time can be at all: no window
+        starts before local ``first_day * DAY`` or ends after ``(last_day + 2) * DAY``."""
+        zone = self.zone
+        first = max(first, self.start_at, MIN_UTC, self.first_day * DAY - zone.max_offset)
+        end = min(end, MAX_UTC, (self.last_day + 2) * DAY - zone.min_offset)
+        return first, end
+
     def pieces(
         self, first: int, end: int, first_day: int | None = None
-    ) -> Iterator[tuple[int, int]]:
-        """Maximal callable intervals ``[a, b)`` inside ``[first, end)``, in order.
-
-        With ``first_day``, only windows of days ``>= first_day`` count.
-        """
+    ) -> Iterator[tuple[int, int, int]]:
+        """Maximal callable intervals ``(a, b, owner)`` inside ``[first, end)``, in
+        order, with the day owning ``a``.  With ``first_day``, only the windows of
+        days ``>= first_day`` count."""
         zone = self.zone
         lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
-        u = max(first, self.start_at, MIN_UTC)
-        # No window ends after local (last_day + 2) * DAY, hence nothing after this:
-        end = min(end, MAX_UTC, (self.last_day + 2) * DAY - zone.min_offset)
-        cur_first = cur_end = None
+        u, end = self._bounds(first, end)
+        cur_first = cur_end = cur_owner = None
         while u < end:
             _, seg_end, offset = zone.segment_at(u)
-            stop = min(seg_end, end)
-            for run_first, run_end in self._runs(u + offset, lo_day):
+            stop = seg_end if seg_end < end else end
+            for run_first, run_end, owner, _ in self._runs(u + offset, lo_day):
                 a = run_first - offset
                 if a >= stop:
                     break
-                a = max(a, u)
-                b = min(run_end - offset, stop)
-                if a == cur_end:  # touches the previous piece across a segment boundary
+                if a < u:  # clipped: the owner of the run's start may not own u
+                    a = u
+                    owner = self._owner(u + offset, lo_day)  # type: ignore[assignment]
+                b = run_end - offset
+                if b > stop:
+                    b = stop
+                if a == cur_end:  # continues the previous piece across a segment boundary
                     cur_end = b
                 else:
                     if cur_end is not None:
-                        yield cur_first, cur_end  # type: ignore[misc]
-                    cur_first, cur_end = a, b
+                        yield cur_first, cur_end, cur_owner  # type: ignore[misc]
+                    cur_first, cur_end, cur_owner = a, b, owner
                 u = b
                 if b >= stop:
                     break
-            u = max(u, stop)
+            if u < stop:
+                u = stop
         if cur_end is not None:
-            yield cur_first, cur_end  # type: ignore[misc]
+            yield cur_first, cur_end, cur_owner  # type: ignore[misc]
+
+    def windows(self, first: int, end: int) -> Iterator[Window]:
+        """The callable set inside ``[first, end)`` as :class:`Window` values, in order.
+
+        Where whole weeks lie inside one constant-offset segment and inside the
+        date range, every week repeats the one before shifted by exactly one
+        week, so those weeks are made by adding a week to the previous week's
+        windows (see :meth:`_block`); the rest comes from :meth:`pieces`.
+        """
+        u, end = self._bounds(first, end)
+        while u < end:
+            block = self._block(u, end) if self.template else None
+            if block is not None:
+                block_start, block_end, monday, weeks, offset = block
+                for a, b, owner in self.pieces(u, block_start):
+                    yield _window(a, b, owner)
+                yield from self._repeat(monday, weeks, offset)
+                u = block_end
+                continue
+            # No two whole weeks fit before the offset changes: take pieces up to
+            # the first one that reaches past the change, then look again.
+            _, seg_end, _ = self.zone.segment_at(u)
+            for a, b, owner in self.pieces(u, end):
+                yield _window(a, b, owner)
+                u = b
+                if b >= seg_end:
+                    break
+            else:
+                return
+
+    def _block(self, u: int, end: int) -> tuple[int, int, int, int, int] | None:
+        """The next run of at least two whole template weeks after ``u``:
+        ``(start, end, monday, weeks, offset)``, or None.
+
+        A week qualifies when every template run of it lies inside the segment of
+        ``u`` (one offset) and before ``end``, and every day its runs draw on lies
+        inside the date range: then its windows are exactly the template's.
+        """
+        template = self.template
+        _, seg_end, offset = self.zone.segment_at(u)
+        first_start, last_end = template[0][0], template[-1][1]
+        reach = max(run[3] for run in template)  # last day drawn on, from Monday
+        # First Monday whose first run starts at or after u (and inside the range).
+        monday = max(-((first_start - u - offset) // DAY), self.first_day)
+        monday += (-monday - 3) % 7
+        base = monday * DAY - offset
+        limit = min(seg_end, end)
+        by_time = (limit - (base + last_end)) // WEEK + 1
+        by_range = (self.last_day - reach - monday) // 7 + 1
+        weeks = min(by_time, by_range)
+        if weeks < 2:
+            return None
+        return base + first_start, base + (weeks - 1) * WEEK + last_end, monday, weeks, offset
+
+    def _repeat(self, monday: int, weeks: int, offset: int) -> Iterator[Window]:
+        base = monday * DAY - offset
+        week = [
+            (from_seconds(base + first), from_seconds(base + end), day_date(monday + owner))
+            for first, end, owner, _ in self.template
+        ]
+        new, set_start, set_end, set_day = object.__new__, _SET_START, _SET_END, _SET_DAY
+        step = _ONE_WEEK
+        for _ in range(weeks):
+            for start, end, day in week:
+                window = new(Window)
+                set_start(window, start)
+                set_end(window, end)
+                set_day(window, day)
+                yield window
+            week = [(start + step, end + step, day + step) for start, end, day in week]
 
     def owner(self, u: int, first_day: int | None = None) -> int | None:
-        """The owning day of callable UTC second ``u``, or None if none owns it."""
+        """The day owning UTC second ``u`` (earliest active day ``>= first_day``
+        whose window contains it), or None when ``u`` is in no window."""
         lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
         return self._owner(u + self.zone.offset_at(u), lo_day)
 
@@ -279,6 +429,29 @@ class Calendar:
         return self.owner(u) is not None
 
     def next_callable(self, u: int, first_day: int | None = None) -> int | None:
-        for first, _ in self.pieces(u, MAX_UTC, first_day):
-            return first
+        """The first callable second ``>= u`` (in a window of a day ``>= first_day``).
+
+        The first window, in day order, that ends after the wall clock of ``u``
+        gives the answer unless the zone's offset changes first; then the search
+        goes on from the change.  No generators: this is the hot path of retries.
+        """
+        zone, week, last_day = self.zone, self.week, self.last_day
+        lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
+        u, end = self._bounds(max(u, lo_day * DAY - zone.max_offset), MAX_UTC)
+        while u < end:
+            _, seg_end, offset = zone.segment_at(u)
+            x = u + offset
+            d = max(x // DAY - 1, lo_day)
+            limit = min(seg_end, end) + offset  # local second where this segment stops
+            while d <= last_day and d * DAY < limit:
+                span = week[(d + 3) % 7]
+                if span is not None:
+                    window_end = d * DAY + span[1]
+                    if window_end > x:
+                        first = d * DAY + span[0]
+                        if first < limit:
+                            return u if first <= x else first - offset
+                        break
+                d += 1
+            u = seg_end
         return None
