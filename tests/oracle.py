@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 DAY = 86_400
@@ -139,7 +139,7 @@ def utc_midnight(d: date) -> int:
 # ------------------------------------------------------------------------ the wall clock
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
@@ -227,9 +227,7 @@ def _first_change(tz: str, lo: int, hi: int, off_lo: int) -> int:
     return hi
 
 
-def scan_transitions(
-    tz: str, lo: int, hi: int, step: int = _SAMPLE
-) -> list[tuple[int, int, int]]:
+def scan_transitions(tz: str, lo: int, hi: int, step: int = _SAMPLE) -> list[tuple[int, int, int]]:
     """Transitions in ``(lo, hi]`` as (instant, offset before, offset after).
 
     Samples the UTC offset every ``step`` seconds and bisects each change to the

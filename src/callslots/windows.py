@@ -134,9 +134,9 @@ class Window:
 _ONE_WEEK = timedelta(weeks=1)
 # Frozen dataclasses refuse attribute assignment; the slot descriptors make a
 # Window in a third of the time its __init__ takes (the weekly fast path).
-_SET_START = Window.start.__set__  # type: ignore[attr-defined]
-_SET_END = Window.end.__set__  # type: ignore[attr-defined]
-_SET_DAY = Window.day.__set__  # type: ignore[attr-defined]
+_SET_START = vars(Window)["start"].__set__
+_SET_END = vars(Window)["end"].__set__
+_SET_DAY = vars(Window)["day"].__set__
 
 
 def _make(start: datetime, end: datetime, day: date) -> Window:
