@@ -249,6 +249,9 @@ class Zone:
     backward_cycle: bool
     min_offset: int
     max_offset: int
+    #: Local dates (day numbers) that never occur: a forward jump of a day or
+    #: more skipped them (Pacific/Apia 2011-12-30).
+    skipped_days: frozenset[int]
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
         # Pickle by name; the table is rebuilt (and cached) on load.
@@ -340,7 +343,23 @@ def _compile(key: str, tzif: _TZif) -> Zone:
         backward_cycle=backward,
         min_offset=min(offsets),
         max_offset=max(offsets),
+        skipped_days=_skipped_days(starts, offsets),
     )
+
+
+def _skipped_days(starts: list[int], offsets: list[int]) -> frozenset[int]:
+    """Local days lying wholly inside a spring-forward gap.
+
+    A POSIX rule never jumps a whole day, so the explicit transitions suffice.
+    """
+    skipped = set()
+    for i in range(1, len(starts)):
+        gap_first, gap_end = starts[i] + offsets[i - 1], starts[i] + offsets[i]
+        d = -(-gap_first // DAY)  # first local midnight inside the gap
+        while (d + 1) * DAY <= gap_end:
+            skipped.add(d)
+            d += 1
+    return frozenset(skipped)
 
 
 def _read_tzif(key: str) -> bytes:

@@ -181,14 +181,16 @@ def _walk(
     first_day: int,
     last_day: int,
     around_the_clock: bool,
+    skipped: frozenset[int] = frozenset(),
     stop_day: int | None = None,
 ) -> Iterator[Run]:
     """The runs of the windows of active days ``first_day..last_day`` that end after
     local second ``x``, found day by day from the day before ``x``.
 
-    With ``stop_day``, no run starting after that day is begun.  The walk never
-    goes more than a week past a gap: when the weekly windows cover every
-    second, an open run jumps straight to the last days (see ``_covers_every_second``).
+    Days in ``skipped`` never occur on the wall clock and own no window.  With
+    ``stop_day``, no run starting after that day is begun.  The walk never goes
+    more than a week past a gap: when the weekly windows cover every second, an
+    open run jumps to the last days (or to the next skipped day).
     """
     d = max(x // DAY - 1, first_day)
     last_start = last_day if stop_day is None else min(stop_day, last_day)
@@ -196,7 +198,7 @@ def _walk(
     open_run = False
     while d <= last_day:
         span = week[(d + 3) % 7]
-        if span is not None:
+        if span is not None and not (skipped and d in skipped):
             first, end = d * DAY + span[0], d * DAY + span[1]
             if open_run and first <= run_end:
                 if end > run_end:
@@ -214,17 +216,16 @@ def _walk(
         elif not open_run and d > last_start:
             return
         d += 1
-        if (
-            open_run
-            and around_the_clock
-            and run_end >= d * DAY
-            and d > first_day
-            and last_day - d > 3
-        ):
-            # Every wall-clock second is covered, so nothing ends this run
-            # before the last days of the range.
-            run_end = max(run_end, (last_day - 1) * DAY)
-            d = last_day - 2
+        if open_run and around_the_clock and run_end >= d * DAY and d > first_day:
+            # Every wall-clock second is covered, so the run goes on at least to
+            # local midnight of day `target`: the days from d - 1 to target - 1 are
+            # all in range and none is skipped.  Resume one day before it.
+            target = last_day - 1
+            if skipped:
+                target = min([target, *(k for k in skipped if k >= d)])
+            if target - 1 - d > 1:
+                run_end = max(run_end, target * DAY)
+                d = target - 1
     if open_run:
         yield run_first, run_end, owner, contributor
 
@@ -249,7 +250,8 @@ class Calendar:
     day is inactive; days ``first_day..last_day`` (day numbers, inclusive) may be
     active; no instant before ``start_at`` (UTC seconds) is callable.
     ``template`` holds the runs of one unbounded week (empty when the windows
-    cover every second, which the day walk handles by jumping).
+    cover every second, which the day walk handles by jumping).  ``skipped``
+    are the local days the zone never had (they own no window).
     """
 
     zone: Zone
@@ -259,6 +261,7 @@ class Calendar:
     start_at: int
     around_the_clock: bool
     template: tuple[Run, ...]
+    skipped: frozenset[int]
 
     @classmethod
     def build(
@@ -279,19 +282,20 @@ class Calendar:
             start_at=MIN_UTC if start_at is None else start_at,
             around_the_clock=around_the_clock,
             template=() if around_the_clock else _template(spans),
+            skipped=zone.skipped_days,
         )
 
     # -- local time ---------------------------------------------------------
 
     def _runs(self, x: int, first_day: int) -> Iterator[Run]:
         """The local runs of active days ``>= first_day`` that end after ``x``, in order."""
-        return _walk(self.week, x, first_day, self.last_day, self.around_the_clock)
+        return _walk(self.week, x, first_day, self.last_day, self.around_the_clock, self.skipped)
 
     def _owner(self, x: int, first_day: int) -> int | None:
         """The earliest active day ``>= first_day`` whose window contains local ``x``."""
         n = x // DAY
         for d in (n - 1, n):
-            if first_day <= d <= self.last_day:
+            if first_day <= d <= self.last_day and d not in self.skipped:
                 span = self.week[(d + 3) % 7]
                 if span is not None and span[0] <= x - d * DAY < span[1]:
                     return d
@@ -393,6 +397,9 @@ class Calendar:
         by_time = (limit - (base + last_end)) // WEEK + 1
         by_range = (self.last_day - reach - monday) // 7 + 1
         weeks = min(by_time, by_range)
+        for day in self.skipped:  # never inside a block, but say so rather than assume
+            if monday <= day <= monday + (weeks - 1) * 7 + reach:
+                weeks = min(weeks, (day - reach - monday) // 7)
         if weeks < 2:
             return None
         return base + first_start, base + (weeks - 1) * WEEK + last_end, monday, weeks, offset
@@ -435,7 +442,7 @@ class Calendar:
         gives the answer unless the zone's offset changes first; then the search
         goes on from the change.  No generators: this is the hot path of retries.
         """
-        zone, week, last_day = self.zone, self.week, self.last_day
+        zone, week, last_day, skipped = self.zone, self.week, self.last_day, self.skipped
         lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
         u, end = self._bounds(max(u, lo_day * DAY - zone.max_offset), MAX_UTC)
         while u < end:
@@ -445,7 +452,7 @@ class Calendar:
             limit = min(seg_end, end) + offset  # local second where this segment stops
             while d <= last_day and d * DAY < limit:
                 span = week[(d + 3) % 7]
-                if span is not None:
+                if span is not None and not (skipped and d in skipped):
                     window_end = d * DAY + span[1]
                     if window_end > x:
                         first = d * DAY + span[0]
