@@ -376,14 +376,18 @@ def interesting_instants(case: Case) -> list[int]:
     return sorted(u for u in out if case.lo <= u < case.hi)
 
 
-def instants(case: Case, candidates: list[int] | None = None) -> st.SearchStrategy[int]:
-    """Whole-second instants in the case's range, favouring candidate boundaries."""
+def instants(
+    case: Case, candidates: list[int] | None = None, floor: int | None = None
+) -> st.SearchStrategy[int]:
+    """Whole-second instants in ``[floor or lo, hi)``, favouring candidate boundaries."""
     if candidates is None:
         candidates = interesting_instants(case)
-    uniform = st.integers(case.lo, case.hi - 1)
-    if not candidates:
+    lo = case.lo if floor is None else max(floor, case.lo)
+    uniform = st.integers(lo, case.hi - 1)
+    near = [c for c in candidates if c >= lo]
+    if not near:
         return uniform
-    return st.one_of(uniform, st.sampled_from(candidates))
+    return st.one_of(uniform, st.sampled_from(near))
 
 
 def datetimes_at(u: int) -> st.SearchStrategy[datetime]:

@@ -20,7 +20,12 @@ def utc(*args: int) -> datetime:
 
 def test_public_names() -> None:
     assert set(callslots.__all__) >= {
-        "Campaign", "ConfigError", "Outcome", "Problem", "RetryDecision", "Window",
+        "Campaign",
+        "ConfigError",
+        "Outcome",
+        "Problem",
+        "RetryDecision",
+        "Window",
     }
     for name in callslots.__all__:
         assert hasattr(callslots, name)
@@ -44,8 +49,14 @@ def test_naive_window_bounds_are_refused_at_the_call() -> None:
 
 
 def test_results_are_utc_and_subsecond_bounds_are_kept() -> None:
-    c = Campaign.from_dict({"timezone": "Europe/Prague", "startDate": "2024-01-01",
-                            "startTime": "09:00", "endTime": "17:00"})
+    c = Campaign.from_dict(
+        {
+            "timezone": "Europe/Prague",
+            "startDate": "2024-01-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+        }
+    )
     start = datetime(2024, 1, 2, 10, 0, 0, 500, tzinfo=ZoneInfo("Europe/Prague"))
     end = utc(2024, 1, 3, 12, 0, 0, 750)
     got = list(c.windows(start, end))
@@ -70,18 +81,31 @@ def test_around_the_clock_forever_is_one_window_to_the_end_of_time() -> None:
 
 
 def test_around_the_clock_with_an_end_date() -> None:
-    c = Campaign.from_dict({"timezone": "Asia/Tokyo", "startDate": "2024-01-01",
-                            "endDate": "2099-12-31", "startTime": "12:00", "endTime": "12:00:01"
-                            } | {"daySchedules": {str(d): {"startTime": "00:00", "endTime": "24:00"}
-                                                   for d in range(7)}})
+    c = Campaign.from_dict(
+        {
+            "timezone": "Asia/Tokyo",
+            "startDate": "2024-01-01",
+            "endDate": "2099-12-31",
+            "startTime": "12:00",
+            "endTime": "12:00:01",
+        }
+        | {"daySchedules": {str(d): {"startTime": "00:00", "endTime": "24:00"} for d in range(7)}}
+    )
     (only,) = list(c.windows())
     assert (only.start, only.end) == (utc(2023, 12, 31, 15), utc(2099, 12, 31, 15))
 
 
 def test_nothing_callable_is_answered_at_once() -> None:
     # Only 02:00-02:30 on the day New York springs forward: that wall time never happens.
-    c = Campaign.from_dict({"timezone": "America/New_York", "startDate": "2024-03-10",
-                            "endDate": "2024-03-10", "startTime": "02:00", "endTime": "02:30"})
+    c = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-03-10",
+            "endDate": "2024-03-10",
+            "startTime": "02:00",
+            "endTime": "02:30",
+        }
+    )
     assert list(c.windows()) == []
     assert c.next_callable(utc(1970, 1, 1)) is None
     assert not c.is_callable(utc(2024, 3, 10, 7, 15))
@@ -91,8 +115,14 @@ def test_nothing_callable_is_answered_at_once() -> None:
 
 
 def test_far_future_and_the_end_of_the_time_line() -> None:
-    c = Campaign.from_dict({"timezone": "America/New_York", "startDate": "2100-03-01",
-                            "startTime": "01:30", "endTime": "02:30"})
+    c = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2100-03-01",
+            "startTime": "01:30",
+            "endTime": "02:30",
+        }
+    )
     # 2100-03-14 is the second Sunday of March: the gap swallows 02:00-02:30.
     day = next(w for w in c.windows() if w.day == date(2100, 3, 14))
     assert (day.start, day.end) == (utc(2100, 3, 14, 6, 30), utc(2100, 3, 14, 7))
@@ -104,8 +134,9 @@ def test_far_future_and_the_end_of_the_time_line() -> None:
 
 def test_immediate_start_inside_an_overnight_window() -> None:
     now = datetime(2024, 6, 5, 1, 0, tzinfo=ZoneInfo("Europe/Prague"))
-    c = Campaign.from_dict({"timezone": "Europe/Prague", "startTime": "22:00", "endTime": "02:00"},
-                           now=now)
+    c = Campaign.from_dict(
+        {"timezone": "Europe/Prague", "startTime": "22:00", "endTime": "02:00"}, now=now
+    )
     assert c.is_callable(now) and c.day_of(now) == date(2024, 6, 4)
     first = next(iter(c.windows()))
     assert first.start == now and first.end == utc(2024, 6, 5, 0) and first.day == date(2024, 6, 4)
@@ -113,8 +144,14 @@ def test_immediate_start_inside_an_overnight_window() -> None:
 
 
 def test_day_of_prefers_the_earliest_owner_where_windows_overlap() -> None:
-    c = Campaign.from_dict({"startDate": "2024-01-01", "startTime": "20:00", "endTime": "10:00",
-                            "daySchedules": {"1": {"startTime": "08:00", "endTime": "12:00"}}})
+    c = Campaign.from_dict(
+        {
+            "startDate": "2024-01-01",
+            "startTime": "20:00",
+            "endTime": "10:00",
+            "daySchedules": {"1": {"startTime": "08:00", "endTime": "12:00"}},
+        }
+    )
     # Monday's overnight window runs to Tuesday 10:00; Tuesday's own window opens at 08:00.
     assert c.day_of(utc(2024, 1, 2, 9)) == date(2024, 1, 1)
     assert c.day_of(utc(2024, 1, 2, 11)) == date(2024, 1, 2)
@@ -130,3 +167,31 @@ def test_window_is_a_frozen_value() -> None:
     with pytest.raises(AttributeError):
         w.start = utc(2024, 1, 2)  # type: ignore[misc]
     assert w == Window(utc(2024, 1, 1), utc(2024, 1, 1, 1), date(2024, 1, 1))
+
+
+def test_a_skipped_calendar_day_owns_no_window_not_even_an_overnight_tail() -> None:
+    # Samoa skipped Friday 2011-12-30: 2011-12-29 24:00 (-10:00) was followed by
+    # 2011-12-31 00:00 (+14:00).  Thursday's overnight window keeps its two real
+    # hours; Friday's window, tail included, does not exist; Saturday is normal.
+    c = Campaign.from_dict(
+        {
+            "timezone": "Pacific/Apia",
+            "startDate": "2011-12-29",
+            "endDate": "2011-12-31",
+            "startTime": "22:00",
+            "endTime": "02:00",
+        }
+    )
+    got = [(w.start, w.end, w.day) for w in c.windows()]
+    assert got == [
+        (utc(2011, 12, 30, 8), utc(2011, 12, 30, 10), date(2011, 12, 29)),
+        (utc(2011, 12, 31, 8), utc(2011, 12, 31, 12), date(2011, 12, 31)),
+    ]
+    assert not c.is_callable(utc(2011, 12, 30, 11))  # 2011-12-31 01:00 local, Friday's tail
+    assert c.day_of(utc(2011, 12, 30, 11)) == date(2011, 12, 31)
+
+
+def test_around_the_clock_across_a_skipped_day_stays_one_window() -> None:
+    c = Campaign.from_dict({"timezone": "Pacific/Apia", "startDate": "2011-12-20"})
+    (only,) = list(c.windows())
+    assert only.start == utc(2011, 12, 20, 10) and only.end == utc(9999, 12, 31, 11)

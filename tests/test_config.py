@@ -167,7 +167,11 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         ({"startAt": "2024-05-01T09:00:00Z", "startDate": "2024-05-01"}, "startAt", "not both"),
         ({"daySchedules": []}, "daySchedules", "object"),
         ({"daySchedules": {"7": {}}}, "daySchedules.7", "weekday"),
-        ({"daySchedules": {"1": {"startTime": "17:00", "endTime": "17:00"}}}, "daySchedules.1", "empty"),
+        (
+            {"daySchedules": {"1": {"startTime": "17:00", "endTime": "17:00"}}},
+            "daySchedules.1",
+            "empty",
+        ),
         ({"daySchedules": {"1": {"endTime": "x"}}}, "daySchedules.1.endTime", "HH:MM"),
         ({"daySchedules": {"1": {}, 1: {}}}, "daySchedules.1", "twice"),
         ({"callRetries": "3"}, "callRetries", "integer"),
@@ -227,14 +231,25 @@ def test_warnings_are_specific() -> None:
 def test_warning_outside_common_calling_hours() -> None:
     assert "08:00-21:00" in warnings({"startTime": "07:30", "endTime": "12:00"})["startTime"]
     assert "08:00-21:00" in warnings({"startTime": "20:00", "endTime": "02:00"})["startTime"]
-    assert "08:00-21:00" in warnings({"startTime": "09:00", "endTime": "17:00",
-                                      "daySchedules": {"5": {"endTime": "22:00"}}})["daySchedules.5"]
+    assert (
+        "08:00-21:00"
+        in warnings(
+            {"startTime": "09:00", "endTime": "17:00", "daySchedules": {"5": {"endTime": "22:00"}}}
+        )["daySchedules.5"]
+    )
     assert warnings({"startTime": "08:00", "endTime": "21:00"}) == {}
 
 
 def test_warning_when_no_active_day_falls_in_the_range() -> None:
-    found = warnings({"startDate": "2024-06-01", "endDate": "2024-06-02", "activeDays": [0, 1, 2],
-                      "startTime": "09:00", "endTime": "17:00"})
+    found = warnings(
+        {
+            "startDate": "2024-06-01",
+            "endDate": "2024-06-02",
+            "activeDays": [0, 1, 2],
+            "startTime": "09:00",
+            "endTime": "17:00",
+        }
+    )
     assert "no active weekday" in found["activeDays"]
 
 

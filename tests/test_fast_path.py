@@ -27,9 +27,19 @@ def clock(s: int) -> str:
 
 @st.composite
 def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
-    tz = draw(st.sampled_from(["America/New_York", "Europe/Dublin", "Australia/Lord_Howe",
-                               "America/Santiago", "Africa/Casablanca", "Asia/Kathmandu"])
-              | st.sampled_from(ZONES))
+    tz = draw(
+        st.sampled_from(
+            [
+                "America/New_York",
+                "Europe/Dublin",
+                "Australia/Lord_Howe",
+                "America/Santiago",
+                "Africa/Casablanca",
+                "Asia/Kathmandu",
+            ]
+        )
+        | st.sampled_from(ZONES)
+    )
     start = draw(st.dates(date(1970, 1, 1), date(2090, 1, 1)))
     end = start + timedelta(days=draw(st.integers(0, 3 * 366)))
     quarter = st.integers(0, 95).map(lambda q: q * 900)
@@ -50,8 +60,13 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
             str(d): {"startTime": clock(s), "endTime": clock(e)} for d, (s, e) in enumerate(windows)
         },
     }
-    spec = oracle.Spec(tz=tz, start_date=start, end_date=end, active_days=frozenset(active),
-                       day_windows=tuple(windows))
+    spec = oracle.Spec(
+        tz=tz,
+        start_date=start,
+        end_date=end,
+        active_days=frozenset(active),
+        day_windows=tuple(windows),
+    )
     return Campaign.from_dict(payload), spec
 
 

@@ -12,8 +12,18 @@ from callslots import Campaign, ConfigError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 FIELDS = [
-    "timezone", "startDate", "endDate", "startAt", "startTime", "endTime", "activeDays",
-    "daySchedules", "callRetries", "retryDelaySeconds", "retryDelayMode", "retryConditions",
+    "timezone",
+    "startDate",
+    "endDate",
+    "startAt",
+    "startTime",
+    "endTime",
+    "activeDays",
+    "daySchedules",
+    "callRetries",
+    "retryDelaySeconds",
+    "retryDelayMode",
+    "retryConditions",
 ]
 
 scalars = (
@@ -23,22 +33,46 @@ scalars = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
     # values close to valid ones reach the deeper checks
-    | st.sampled_from([
-        "09:00", "24:00", "23:59:59", "00:00", "17:00:00", "2024-03-10", "2024-02-29",
-        "9999-12-31", "0001-01-01", "America/New_York", "Pacific/Apia", "UTC", "fixed",
-        "next_day", "No Answer", "voicemail", "Completed", "2024-03-10T02:30:00-05:00", "0", "6",
-    ])
+    | st.sampled_from(
+        [
+            "09:00",
+            "24:00",
+            "23:59:59",
+            "00:00",
+            "17:00:00",
+            "2024-03-10",
+            "2024-02-29",
+            "9999-12-31",
+            "0001-01-01",
+            "America/New_York",
+            "Pacific/Apia",
+            "UTC",
+            "fixed",
+            "next_day",
+            "No Answer",
+            "voicemail",
+            "Completed",
+            "2024-03-10T02:30:00-05:00",
+            "0",
+            "6",
+        ]
+    )
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 near_valid = st.fixed_dictionaries(
     {},
     optional={
-        name: json_values | st.dictionaries(st.sampled_from(["0", "3", "6", "7", 2]),
-                                            st.dictionaries(st.sampled_from(["startTime", "endTime", "x"]), scalars))
+        name: json_values
+        | st.dictionaries(
+            st.sampled_from(["0", "3", "6", "7", 2]),
+            st.dictionaries(st.sampled_from(["startTime", "endTime", "x"]), scalars),
+        )
         | st.lists(st.integers(-1, 8) | scalars, max_size=9)
         for name in FIELDS
     },

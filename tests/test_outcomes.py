@@ -12,9 +12,20 @@ from callslots.outcomes import Q850_OUTCOMES, SIP_OUTCOMES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "outcomes.md"
 API_VALUES = [
-    "Rejected", "Unreachable", "Busy", "No Answer", "Network Error", "Invalid", "Timeout",
-    "Cancelled", "Resource Unavailable", "Service Unavailable", "Protocol Error", "Unspecified",
-    "voicemail", "exceeded-max-duration",
+    "Rejected",
+    "Unreachable",
+    "Busy",
+    "No Answer",
+    "Network Error",
+    "Invalid",
+    "Timeout",
+    "Cancelled",
+    "Resource Unavailable",
+    "Service Unavailable",
+    "Protocol Error",
+    "Unspecified",
+    "voicemail",
+    "exceeded-max-duration",
 ]
 
 
@@ -43,14 +54,31 @@ def test_unknown_outcome_suggests() -> None:
 
 # Written out independently of the table in the code: the RFC 3261 reading.
 SIP_SPOT = {
-    302: "Unreachable", 400: "Protocol Error", 403: "Rejected", 404: "Invalid",
-    408: "Timeout", 480: "Unreachable", 484: "Invalid", 486: "Busy", 487: "Cancelled",
-    488: "Protocol Error", 500: "Service Unavailable", 502: "Network Error",
-    503: "Service Unavailable", 504: "Timeout", 600: "Busy", 603: "Rejected", 604: "Invalid",
+    302: "Unreachable",
+    400: "Protocol Error",
+    403: "Rejected",
+    404: "Invalid",
+    408: "Timeout",
+    480: "Unreachable",
+    484: "Invalid",
+    486: "Busy",
+    487: "Cancelled",
+    488: "Protocol Error",
+    500: "Service Unavailable",
+    502: "Network Error",
+    503: "Service Unavailable",
+    504: "Timeout",
+    600: "Busy",
+    603: "Rejected",
+    604: "Invalid",
     607: "Rejected",
     # unlisted codes act as the x00 of their class (RFC 3261 section 8.1.3.2)
-    399: "Unreachable", 499: "Protocol Error", 599: "Service Unavailable", 699: "Busy",
-    200: "Completed", 299: "Completed",
+    399: "Unreachable",
+    499: "Protocol Error",
+    599: "Service Unavailable",
+    699: "Busy",
+    200: "Completed",
+    299: "Completed",
 }
 
 
@@ -75,13 +103,31 @@ def test_sip_non_final_codes_are_refused(code: object) -> None:
 
 
 Q850_SPOT = {
-    1: "Invalid", 16: "Completed", 17: "Busy", 18: "No Answer", 19: "No Answer",
-    21: "Rejected", 27: "Unreachable", 28: "Invalid", 31: "Unspecified", 34: "Resource Unavailable",
-    38: "Network Error", 41: "Network Error", 42: "Resource Unavailable", 102: "Timeout",
-    111: "Protocol Error", 127: "Network Error",
+    1: "Invalid",
+    16: "Completed",
+    17: "Busy",
+    18: "No Answer",
+    19: "No Answer",
+    21: "Rejected",
+    27: "Unreachable",
+    28: "Invalid",
+    31: "Unspecified",
+    34: "Resource Unavailable",
+    38: "Network Error",
+    41: "Network Error",
+    42: "Resource Unavailable",
+    102: "Timeout",
+    111: "Protocol Error",
+    127: "Network Error",
     # unlisted values act as the unspecified cause of their class
-    0: "Unspecified", 15: "Unspecified", 36: "Resource Unavailable", 60: "Service Unavailable",
-    72: "Service Unavailable", 93: "Protocol Error", 105: "Protocol Error", 120: "Network Error",
+    0: "Unspecified",
+    15: "Unspecified",
+    36: "Resource Unavailable",
+    60: "Service Unavailable",
+    72: "Service Unavailable",
+    93: "Protocol Error",
+    105: "Protocol Error",
+    120: "Network Error",
 }
 
 

@@ -54,7 +54,9 @@ def test_next_day_uses_the_day_after_the_owning_day() -> None:
     d = c.retry("No Answer", 1, ny(2024, 3, 5, 10, 0))
     assert d.at == ny(2024, 3, 6, 9, 0).astimezone(UTC)
     # From Friday, the next active day is Monday.
-    assert c.retry("No Answer", 2, ny(2024, 3, 8, 10, 0)).at == ny(2024, 3, 11, 9, 0).astimezone(UTC)
+    assert c.retry("No Answer", 2, ny(2024, 3, 8, 10, 0)).at == ny(2024, 3, 11, 9, 0).astimezone(
+        UTC
+    )
 
 
 def test_next_day_owner_comes_from_started_at_for_overnight_windows() -> None:

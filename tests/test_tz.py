@@ -111,7 +111,12 @@ def test_posix_rule_forms() -> None:
     )
     rule = _parse_tz_string("<-03>3<-02>,M3.5.0/-2,M10.5.0/-1")
     assert not isinstance(rule, int) and rule is not None
-    assert (rule.std, rule.dst, rule.start.seconds, rule.end.seconds) == (-10800, -7200, -7200, -3600)
+    assert (rule.std, rule.dst, rule.start.seconds, rule.end.seconds) == (
+        -10800,
+        -7200,
+        -7200,
+        -3600,
+    )
     assert _parse_tz_string("<+0545>-5:45") == 20700
     assert _parse_tz_string("") is None
     with pytest.raises(ValueError):
