@@ -8,6 +8,7 @@ from .campaign import Campaign
 from .errors import ConfigError, Problem
 from .outcomes import Outcome
 from .retry import RetryDecision
+from .tz import tz_database
 from .windows import Hours, Window
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Problem",
     "RetryDecision",
     "Window",
+    "tz_database",
     "__version__",
 ]
 

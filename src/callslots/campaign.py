@@ -101,19 +101,18 @@ class Campaign(config.Settings):
     def next_callable(self, t: datetime) -> datetime | None:
         """``t`` itself when callable, else the start of the next window; None if none remains."""
         u = to_seconds(t)
-        if self.calendar.is_callable(u):
-            return t.astimezone(UTC)
         found = self.calendar.next_callable(u)
-        return None if found is None else from_seconds(found)
+        if found is None:
+            return None
+        return t.astimezone(UTC) if found == u else from_seconds(found)
 
     def next_callable_after_day(self, t: datetime, day: date) -> datetime | None:
         """The first instant at or after ``t`` in the window of an active day after ``day``."""
         u = to_seconds(t)
-        first_day = day_number(day) + 1
-        if self.calendar.is_callable(u) and self.calendar.owner(u, first_day) is not None:
-            return t.astimezone(UTC)
-        found = self.calendar.next_callable(u, first_day)
-        return None if found is None else from_seconds(found)
+        found = self.calendar.next_callable(u, day_number(day) + 1)
+        if found is None:
+            return None
+        return t.astimezone(UTC) if found == u else from_seconds(found)
 
     def day_of(self, t: datetime) -> date:
         """The local day owning the window that contains ``t`` (the earliest, where an

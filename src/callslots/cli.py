@@ -14,10 +14,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from . import __version__
+from . import __version__, tz_database
 from .campaign import Campaign
 from .errors import ConfigError
-from .tz import tz_database
 from .windows import Window
 
 __all__ = ["main"]

@@ -236,17 +236,20 @@ class Zone:
     """A compiled IANA zone: UTC offset as a step function of UTC seconds.
 
     ``starts`` is sorted, ``starts[0]`` is far in the past, and segment ``i``
-    covers ``[starts[i], starts[i + 1])`` with offset ``offsets[i]``.  When
-    ``cycle_from`` is set, instants at or after ``cycle_from + CYCLE`` (and, for
-    a zone defined by its rule alone, before ``cycle_from``) behave like the
-    instant a whole number of 400-year cycles away inside the table.
+    covers ``[starts[i], ends[i])`` with offset ``offsets[i]``.  Instants outside
+    ``[table_first, table_end)`` (after 400 years of a POSIX rule, or before
+    ``cycle_from`` for a zone defined by its rule alone) behave like the instant a
+    whole number of 400-year cycles away inside the table.
     """
 
     key: str
     starts: tuple[int, ...]
+    ends: tuple[int, ...]  # starts[1:] and a far-future end
     offsets: tuple[int, ...]
     cycle_from: int | None
-    backward_cycle: bool
+    #: Instants in [table_first, table_end) are in the table as they are.
+    table_first: int
+    table_end: int
     min_offset: int
     max_offset: int
     #: Local dates (day numbers) that never occur: a forward jump of a day or
@@ -259,16 +262,15 @@ class Zone:
 
     def _fold(self, u: int) -> int:
         """How far ``u`` must be shifted (a multiple of CYCLE) to land in the table."""
-        c = self.cycle_from
-        if c is None:
+        if self.table_first <= u < self.table_end:
             return 0
-        if u >= c + CYCLE or (self.backward_cycle and u < c):
-            return ((u - c) // CYCLE) * CYCLE
-        return 0
+        assert self.cycle_from is not None
+        return ((u - self.cycle_from) // CYCLE) * CYCLE
 
     def offset_at(self, u: int) -> int:
         """UTC offset, in seconds east, in force at UTC second ``u``."""
-        u -= self._fold(u)
+        if not self.table_first <= u < self.table_end:
+            u -= self._fold(u)
         return self.offsets[bisect.bisect_right(self.starts, u) - 1]
 
     def segment_at(self, u: int) -> tuple[int, int, int]:
@@ -276,10 +278,12 @@ class Zone:
 
         ``end`` is exclusive; ``first`` and ``end`` may lie outside the time line.
         """
+        if self.table_first <= u < self.table_end:  # the common case, kept lean
+            i = bisect.bisect_right(self.starts, u) - 1
+            return self.starts[i], self.ends[i], self.offsets[i]
         shift = self._fold(u)
         i = bisect.bisect_right(self.starts, u - shift) - 1
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else _FAR
-        return self.starts[i] + shift, end + shift, self.offsets[i]
+        return self.starts[i] + shift, self.ends[i] + shift, self.offsets[i]
 
     def transitions(self, first: int, end: int) -> list[tuple[int, int, int]]:
         """``(instant, offset before, offset after)`` for each change in ``[first, end)``."""
@@ -338,9 +342,11 @@ def _compile(key: str, tzif: _TZif) -> Zone:
     return Zone(
         key=key,
         starts=tuple(starts),
+        ends=(*starts[1:], _FAR),
         offsets=tuple(offsets),
         cycle_from=cycle_from,
-        backward_cycle=backward,
+        table_first=cycle_from if backward and cycle_from is not None else -_FAR,
+        table_end=_FAR if cycle_from is None else cycle_from + CYCLE,
         min_offset=min(offsets),
         max_offset=max(offsets),
         skipped_days=_skipped_days(starts, offsets),

@@ -21,6 +21,7 @@ wall clock, so local day ``n`` (days since 1970-01-01) starts at ``n * 86400``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -47,6 +48,8 @@ def to_seconds(t: datetime, name: str = "t") -> int:
             f"{name} is a naive datetime ({t.isoformat()}); pass an aware one, "
             "for example t.replace(tzinfo=timezone.utc)"
         )
+    if not t.microsecond:
+        return int(t.timestamp())  # exact: a whole number of seconds is exact in a float
     delta = t - _EPOCH
     return delta.days * DAY + delta.seconds
 
@@ -262,6 +265,8 @@ class Calendar:
     around_the_clock: bool
     template: tuple[Run, ...]
     skipped: frozenset[int]
+    #: No callable second at or after this one (end of the range or of time).
+    horizon: int
 
     @classmethod
     def build(
@@ -274,15 +279,18 @@ class Calendar:
     ) -> Calendar:
         spans = tuple(None if h is None else h.span for h in week)
         around_the_clock = _covers_every_second(spans)
+        last = LAST_DAY if last_day is None else min(last_day, LAST_DAY)
         return cls(
             zone=zone,
             week=spans,
             first_day=FIRST_DAY if first_day is None else max(first_day, FIRST_DAY),
-            last_day=LAST_DAY if last_day is None else min(last_day, LAST_DAY),
+            last_day=last,
             start_at=MIN_UTC if start_at is None else start_at,
             around_the_clock=around_the_clock,
             template=() if around_the_clock else _template(spans),
             skipped=zone.skipped_days,
+            # No window ends after local (last + 2) * DAY.
+            horizon=min(MAX_UTC, (last + 2) * DAY - zone.min_offset),
         )
 
     # -- local time ---------------------------------------------------------
@@ -306,10 +314,8 @@ class Calendar:
     def _bounds(self, first: int, end: int) -> tuple[int, int]:
         """``[first, end)`` narrowed to where callable time can be at all: no window
         starts before local ``first_day * DAY`` or ends after ``(last_day + 2) * DAY``."""
-        zone = self.zone
-        first = max(first, self.start_at, MIN_UTC, self.first_day * DAY - zone.max_offset)
-        end = min(end, MAX_UTC, (self.last_day + 2) * DAY - zone.min_offset)
-        return first, end
+        first = max(first, self.start_at, MIN_UTC, self.first_day * DAY - self.zone.max_offset)
+        return first, min(end, self.horizon)
 
     def pieces(
         self, first: int, end: int, first_day: int | None = None
@@ -440,21 +446,35 @@ class Calendar:
 
         The first window, in day order, that ends after the wall clock of ``u``
         gives the answer unless the zone's offset changes first; then the search
-        goes on from the change.  No generators: this is the hot path of retries.
+        goes on from the change.  Written without generators or helpers: it is
+        the hot path of retries.
         """
         zone, week, last_day, skipped = self.zone, self.week, self.last_day, self.skipped
-        lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
-        u, end = self._bounds(max(u, lo_day * DAY - zone.max_offset), MAX_UTC)
+        lo_day = self.first_day
+        if first_day is not None and first_day > lo_day:
+            lo_day = first_day
+        earliest = lo_day * DAY - zone.max_offset  # no window of a day >= lo_day before this
+        if u < earliest:
+            u = earliest
+        if u < self.start_at:
+            u = self.start_at
+        end = self.horizon
+        starts, ends, offsets = zone.starts, zone.ends, zone.offsets
         while u < end:
-            _, seg_end, offset = zone.segment_at(u)
+            if zone.table_first <= u < zone.table_end:  # zone.segment_at, inlined
+                i = bisect_right(starts, u) - 1
+                seg_end, offset = ends[i], offsets[i]
+            else:
+                _, seg_end, offset = zone.segment_at(u)
             x = u + offset
-            d = max(x // DAY - 1, lo_day)
-            limit = min(seg_end, end) + offset  # local second where this segment stops
+            d = x // DAY - 1
+            if d < lo_day:
+                d = lo_day
+            limit = (seg_end if seg_end < end else end) + offset  # local end of this segment
             while d <= last_day and d * DAY < limit:
                 span = week[(d + 3) % 7]
                 if span is not None and not (skipped and d in skipped):
-                    window_end = d * DAY + span[1]
-                    if window_end > x:
+                    if d * DAY + span[1] > x:
                         first = d * DAY + span[0]
                         if first < limit:
                             return u if first <= x else first - offset

@@ -1,0 +1,1 @@
+"""Benchmarks of callslots against plain loops and peers: ``python -m benchmarks``."""

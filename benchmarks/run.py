@@ -1,0 +1,208 @@
+"""Measure callslots side by side with what people would write instead.
+
+Every workload runs its contenders alternately in one process (A B A B ...) for
+several rounds; the table gives each contender's median time, its min-max spread,
+and its ratio to callslots (higher = callslots is faster).  Absolute times vary from
+machine to machine; the ratios are the result.
+
+    python -m benchmarks [--rounds N] [--quick] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import callslots
+from callslots import Campaign
+
+UTC = timezone.utc
+NEW_YORK = ZoneInfo("America/New_York")
+OPEN, CLOSE = clock(9), clock(17)
+
+
+@dataclass
+class Result:
+    workload: str
+    contender: str
+    unit: str  # what one operation is
+    operations: int
+    seconds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def race(
+    workload: str,
+    unit: str,
+    operations: int,
+    contenders: dict[str, Callable[[], object]],
+    rounds: int,
+) -> list[Result]:
+    """Run the contenders alternately, ``rounds`` times each."""
+    results = {name: Result(workload, name, unit, operations, []) for name in contenders}
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            started = time.perf_counter()
+            run()
+            results[name].seconds.append(time.perf_counter() - started)
+    return list(results.values())
+
+
+# -- workload 1: windows across N years ----------------------------------------------------
+
+
+def weekday_campaign(first: date, last: date | None) -> Campaign:
+    payload = {
+        "timezone": "America/New_York",
+        "startDate": first.isoformat(),
+        "startTime": "09:00",
+        "endTime": "17:00",
+        "activeDays": [0, 1, 2, 3, 4],
+    }
+    if last is not None:
+        payload["endDate"] = last.isoformat()
+    return Campaign.from_dict(payload)
+
+
+def plain_windows(first: date, last: date) -> list[tuple[datetime, datetime]]:
+    """The loop one writes without a library: convert each active day's two ends."""
+    out = []
+    day, one = first, timedelta(days=1)
+    while day <= last:
+        if day.weekday() < 5:
+            out.append(
+                (
+                    datetime.combine(day, OPEN, NEW_YORK).astimezone(UTC),
+                    datetime.combine(day, CLOSE, NEW_YORK).astimezone(UTC),
+                )
+            )
+        day += one
+    return out
+
+
+def windows_workload(years: int, rounds: int) -> list[Result]:
+    first = date(2024, 1, 1)
+    last = date(2024 + years, 1, 1) - timedelta(days=1)
+    campaign = weekday_campaign(first, last)
+    count = len(plain_windows(first, last))
+    assert count == sum(1 for _ in campaign.windows())
+    return race(
+        f"windows, {years} years (Mon-Fri 09:00-17:00, New York)",
+        "window",
+        count,
+        {
+            "callslots windows()": lambda: list(campaign.windows()),
+            "plain combine().astimezone() loop": lambda: plain_windows(first, last),
+        },
+        rounds,
+    )
+
+
+# -- workload 2: next callable instant ---------------------------------------------------------
+
+
+def naive_next_callable(t: datetime) -> datetime:
+    """Per query: the local date of t, then walk days until a window ends after t."""
+    day = t.astimezone(NEW_YORK).date() - timedelta(days=1)
+    while True:
+        if day.weekday() < 5:
+            start = datetime.combine(day, OPEN, NEW_YORK).astimezone(UTC)
+            end = datetime.combine(day, CLOSE, NEW_YORK).astimezone(UTC)
+            if end > t:
+                return max(start, t)
+        day += timedelta(days=1)
+
+
+def queries(first_year: int, years: int, count: int, seed: int = 7) -> list[datetime]:
+    rng = random.Random(seed)
+    base = datetime(first_year, 1, 1, tzinfo=UTC)
+    span = int((datetime(first_year + years, 1, 1, tzinfo=UTC) - base).total_seconds())
+    return [base + timedelta(seconds=rng.randrange(span)) for _ in range(count)]
+
+
+def next_callable_workload(count: int, rounds: int) -> list[Result]:
+    campaign = weekday_campaign(date(2024, 1, 1), None)
+    instants = queries(2024, 30, count)
+    assert all(campaign.next_callable(t) == naive_next_callable(t) for t in instants[:2000])
+    year_1 = queries(2024, 1, count, seed=8)
+    year_30 = queries(2053, 1, count, seed=9)
+    ours = campaign.next_callable
+    return race(
+        "next_callable, random instants",
+        "query",
+        count,
+        {
+            "callslots next_callable(), 30 years": lambda: [ours(t) for t in instants],
+            "naive day walk per query, 30 years": lambda: [
+                naive_next_callable(t) for t in instants
+            ],
+            "callslots next_callable(), year 1 only": lambda: [ours(t) for t in year_1],
+            "callslots next_callable(), year 30 only": lambda: [ours(t) for t in year_30],
+        },
+        rounds,
+    )
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| workload | contender | median | min-max | per op | ops/s | ratio to callslots |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    by_workload: dict[str, list[Result]] = {}
+    for r in results:
+        by_workload.setdefault(r.workload, []).append(r)
+    for workload, group in by_workload.items():
+        reference = group[0].median  # the first contender of a workload is callslots
+        for r in group:
+            lines.append(
+                f"| {workload} | {r.contender} | {r.median * 1e3:.1f} ms "
+                f"| {min(r.seconds) * 1e3:.1f}-{max(r.seconds) * 1e3:.1f} ms "
+                f"| {r.median / r.operations * 1e6:.2f} µs | {r.operations / r.median:,.0f} "
+                f"| {r.median / reference:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per contender (default 7)")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    rounds = 2 if args.quick else args.rounds
+    results = windows_workload(1 if args.quick else 10, rounds)
+    if not args.quick:
+        results += windows_workload(50, rounds)
+    results += next_callable_workload(200 if args.quick else 100_000, rounds)
+    version, source = callslots.tz_database()
+    print(
+        f"callslots {callslots.__version__}, Python {platform.python_version()}, "
+        f"tz database {version}, {platform.machine()}, {rounds} rounds, "
+        f"{datetime.now(UTC):%Y-%m-%d}\n"
+    )
+    print(table(results))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump([r.__dict__ for r in results], f, indent=2)
+    sys.stdout.flush()
+    return 0
