@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     version, source = callslots.tz_database()
     print(
         f"callslots {callslots.__version__}, Python {platform.python_version()}, "
-        f"tz database {version}, {platform.machine()}, {rounds} rounds, "
+        f"tz database {version} ({source}), {platform.machine()}, {rounds} rounds, "
         f"{datetime.now(UTC):%Y-%m-%d}\n"
     )
     print(table(results))

@@ -19,8 +19,8 @@ __all__ = [
     "Problem",
     "RetryDecision",
     "Window",
-    "tz_database",
     "__version__",
+    "tz_database",
 ]
 
 __version__ = "0.1.0"

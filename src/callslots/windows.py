@@ -473,12 +473,11 @@ class Calendar:
             limit = (seg_end if seg_end < end else end) + offset  # local end of this segment
             while d <= last_day and d * DAY < limit:
                 span = week[(d + 3) % 7]
-                if span is not None and not (skipped and d in skipped):
-                    if d * DAY + span[1] > x:
-                        first = d * DAY + span[0]
-                        if first < limit:
-                            return u if first <= x else first - offset
-                        break
+                if span is not None and d * DAY + span[1] > x and not (skipped and d in skipped):
+                    first = d * DAY + span[0]
+                    if first < limit:
+                        return u if first <= x else first - offset
+                    break
                 d += 1
             u = seg_end
         return None
