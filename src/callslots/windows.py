@@ -295,15 +295,17 @@ class Calendar:
 
     # -- local time ---------------------------------------------------------
 
-    def _runs(self, x: int, first_day: int) -> Iterator[Run]:
-        """The local runs of active days ``>= first_day`` that end after ``x``, in order."""
-        return _walk(self.week, x, first_day, self.last_day, self.around_the_clock, self.skipped)
+    def _runs(self, x: int) -> Iterator[Run]:
+        """The local runs of active days that end after local second ``x``, in order."""
+        return _walk(
+            self.week, x, self.first_day, self.last_day, self.around_the_clock, self.skipped
+        )
 
-    def _owner(self, x: int, first_day: int) -> int | None:
-        """The earliest active day ``>= first_day`` whose window contains local ``x``."""
+    def _owner(self, x: int) -> int | None:
+        """The earliest active day whose window contains local second ``x``."""
         n = x // DAY
         for d in (n - 1, n):
-            if first_day <= d <= self.last_day and d not in self.skipped:
+            if self.first_day <= d <= self.last_day and d not in self.skipped:
                 span = self.week[(d + 3) % 7]
                 if span is not None and span[0] <= x - d * DAY < span[1]:
                     return d
@@ -317,26 +319,22 @@ class Calendar:
         first = max(first, self.start_at, MIN_UTC, self.first_day * DAY - self.zone.max_offset)
         return first, min(end, self.horizon)
 
-    def pieces(
-        self, first: int, end: int, first_day: int | None = None
-    ) -> Iterator[tuple[int, int, int]]:
+    def pieces(self, first: int, end: int) -> Iterator[tuple[int, int, int]]:
         """Maximal callable intervals ``(a, b, owner)`` inside ``[first, end)``, in
-        order, with the day owning ``a``.  With ``first_day``, only the windows of
-        days ``>= first_day`` count."""
+        order, with the day owning ``a``: the general path of :meth:`windows`."""
         zone = self.zone
-        lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
         u, end = self._bounds(first, end)
         cur_first = cur_end = cur_owner = None
         while u < end:
             _, seg_end, offset = zone.segment_at(u)
             stop = seg_end if seg_end < end else end
-            for run_first, run_end, owner, _ in self._runs(u + offset, lo_day):
+            for run_first, run_end, owner, _ in self._runs(u + offset):
                 a = run_first - offset
                 if a >= stop:
                     break
                 if a < u:  # clipped: the owner of the run's start may not own u
                     a = u
-                    owner = self._owner(u + offset, lo_day)  # type: ignore[assignment]
+                    owner = self._owner(u + offset)  # type: ignore[assignment]
                 b = run_end - offset
                 if b > stop:
                     b = stop
@@ -427,11 +425,10 @@ class Calendar:
                 yield window
             week = [(start + step, end + step, day + step) for start, end, day in week]
 
-    def owner(self, u: int, first_day: int | None = None) -> int | None:
-        """The day owning UTC second ``u`` (earliest active day ``>= first_day``
-        whose window contains it), or None when ``u`` is in no window."""
-        lo_day = self.first_day if first_day is None else max(first_day, self.first_day)
-        return self._owner(u + self.zone.offset_at(u), lo_day)
+    def owner(self, u: int) -> int | None:
+        """The day owning UTC second ``u`` (the earliest active day whose window
+        contains it), or None when ``u`` is in no window."""
+        return self._owner(u + self.zone.offset_at(u))
 
     def local_day(self, u: int) -> int:
         return (u + self.zone.offset_at(u)) // DAY
