@@ -195,3 +195,30 @@ def test_around_the_clock_across_a_skipped_day_stays_one_window() -> None:
     c = Campaign.from_dict({"timezone": "Pacific/Apia", "startDate": "2011-12-20"})
     (only,) = list(c.windows())
     assert only.start == utc(2011, 12, 20, 10) and only.end == utc(9999, 12, 31, 11)
+
+
+def test_an_overnight_window_ending_at_midnight_is_the_rest_of_its_day() -> None:
+    c = Campaign.from_dict({"startDate": "2024-01-01", "startTime": "22:00", "endTime": "00:00"})
+    assert str(c.hours) == "22:00-24:00" and c.to_dict()["endTime"] == "24:00"
+    first = next(iter(c.windows()))
+    assert (first.start, first.end) == (utc(2024, 1, 1, 22), utc(2024, 1, 2))
+
+
+def test_whole_days_that_chain_across_a_week_boundary_merge() -> None:
+    # Sunday and Monday, whole days: one two-day window a week, never a second
+    # window starting on Monday (the weekly fast path once produced one).
+    c = Campaign.from_dict({"startDate": "2024-01-01", "activeDays": [0, 6]})
+    got = [(w.start, w.end, w.day) for w in itertools.islice(c.windows(), 4)]
+    assert got == [
+        (utc(2024, 1, 1), utc(2024, 1, 2), date(2024, 1, 1)),
+        (utc(2024, 1, 7), utc(2024, 1, 9), date(2024, 1, 7)),
+        (utc(2024, 1, 14), utc(2024, 1, 16), date(2024, 1, 14)),
+        (utc(2024, 1, 21), utc(2024, 1, 23), date(2024, 1, 21)),
+    ]
+
+
+def test_an_empty_range_has_no_windows_even_inside_a_second() -> None:
+    c = Campaign.from_dict({"startDate": "2024-01-01", "startTime": "09:00", "endTime": "17:00"})
+    t = utc(2024, 1, 2, 10, 0, 0, 1)
+    assert list(c.windows(t, t)) == []
+    assert list(c.windows(t, t - timedelta(microseconds=1))) == []

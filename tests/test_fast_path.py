@@ -45,6 +45,9 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
     quarter = st.integers(0, 95).map(lambda q: q * 900)
     windows = []
     for _ in range(7):
+        if draw(st.integers(0, 3)) == 0:  # whole days chain into runs of several days
+            windows.append((0, DAY))
+            continue
         s = draw(quarter)
         e = draw(st.integers(1, 96).map(lambda q: q * 900).filter(lambda e, s=s: e != s))
         windows.append((s, e))

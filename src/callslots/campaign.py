@@ -75,6 +75,8 @@ class Campaign(config.Settings):
         last = MAX_UTC if end is None else to_seconds(end, "end")
         if end is not None and end.microsecond:
             last += 1  # [last - 1, last) holds callable instants before `end`
+        if start is not None and end is not None and end <= start:
+            return iter(())
         if (start is None or not start.microsecond) and (end is None or not end.microsecond):
             return self.calendar.windows(first, last)
         return self._windows(first, last, start, end)

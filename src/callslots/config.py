@@ -190,8 +190,8 @@ class _Reader:
                 "empty; leave both out (or use 00:00 and 24:00) for the whole day",
             )
             return None
-        if end == 86400 and start == 0:
-            return WHOLE_DAY
+        if end == 0:  # an overnight window to midnight is the rest of its own day
+            end = 86400
         return Hours(start, end)
 
 

@@ -237,7 +237,10 @@ def _template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
     """The runs of an unbounded campaign that start in one week, relative to its
     Monday: every other week repeats them, shifted by whole weeks."""
     base = _MONDAY * DAY
-    runs = _walk(week, base, _MONDAY - 1, _MONDAY + 16, False, stop_day=_MONDAY + 6)
+    # Start well before the week: a run that began earlier (Sunday's whole day
+    # running into Monday's) must be seen whole, or Monday would look like a start.
+    # Without around-the-clock cover every run is shorter than 9 days.
+    runs = _walk(week, base - 9 * DAY, _MONDAY - 10, _MONDAY + 16, False, stop_day=_MONDAY + 6)
     return tuple(
         (first - base, end - base, owner - _MONDAY, last - _MONDAY)
         for first, end, owner, last in runs
