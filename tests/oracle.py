@@ -16,6 +16,8 @@ The rule, for a campaign ``spec``:
   86400 (``24:00``); ``s < e`` covers local date ``d`` at ``[s, e)``; ``s > e`` is an
   overnight window: local date ``d`` at ``[s, 86400)`` and local date ``d + 1`` at
   ``[0, e)``;
+* a calendar day the zone skips entirely owns no window (see
+  ``SKIPPED_DAYS_OWN_NO_WINDOW``);
 * instant ``u`` is callable iff its wall clock (local date and second of the day, as
   ``datetime.fromtimestamp(u, ZoneInfo(tz))`` reports it) lies in the window of an active
   day, and, for an immediate start, ``u >= now`` (``now`` already rounded up to a whole
@@ -69,6 +71,16 @@ DEFAULT_RETRY_CONDITIONS: frozenset[str] = frozenset(
         "voicemail",
     }
 )
+
+#: Zones that skip a whole calendar day (Pacific/Apia 2011-12-30, Pacific/Kiritimati
+#: 1994-12-31, Kwajalein 1993-08-21): the pure wall-clock reading would give the skipped
+#: day d the after-midnight tail of its overnight window (local d + 1 before the end
+#: time, which does exist).  The core issue says "a skipped calendar day has no window,
+#: and that window must not move onto the next day", and the engine's
+#: docs/semantics.md (section 3, item 6) decides that the skipped day owns no window at
+#: all, not even that tail.  The oracle follows that decision; set this to False for
+#: the pure wall-clock reading.
+SKIPPED_DAYS_OWN_NO_WINDOW = True
 
 #: A wall clock: (local date, second of the local day).
 Wall = tuple[date, int]
@@ -176,7 +188,10 @@ def in_window_of(spec: Spec, d: date, wall: Wall) -> bool:
         return local_date == d and s <= sod < e
     if local_date == d:
         return sod >= s
-    return local_date == d + timedelta(days=1) and sod < e
+    if local_date != d + timedelta(days=1) or sod >= e:
+        return False
+    # the after-midnight tail of an overnight window
+    return not SKIPPED_DAYS_OWN_NO_WINDOW or day_occurs(spec.tz, d)
 
 
 def owners(spec: Spec, u: int, clock: Clock = wall_clock) -> list[date]:
@@ -270,6 +285,20 @@ def offsets(tz: str, a: int, b: int) -> set[int]:
     result = {utc_offset(tz, a)}
     result.update(after for _, _, after in transitions(tz, a, b))
     return result
+
+
+@lru_cache(maxsize=65536)
+def day_occurs(tz: str, d: date) -> bool:
+    """Whether local date ``d`` shows on the zone's wall clock at all.
+
+    It does not when one forward jump skips all of it: the wall clock runs up to
+    ``t + before`` (exclusive) and resumes at ``t + after``.
+    """
+    midnight = day_number(d) * DAY
+    for t, before, after in transitions(tz, midnight - 2 * DAY, midnight + 3 * DAY):
+        if t + before <= midnight and midnight + DAY <= t + after:
+            return False
+    return True
 
 
 # ------------------------------------------------------- candidates and derived answers

@@ -132,8 +132,6 @@ def window_pairs(
         s, e = (e if e < DAY else 0), s  # flip into an overnight window (or 00:00 start)
         if s == e:
             e = DAY
-    if e == 0:
-        e = DAY  # TEMP
     return s, e
 
 

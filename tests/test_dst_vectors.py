@@ -7,10 +7,14 @@ means the window is empty that day.  Each case is checked three ways:
 * a one-day campaign (startDate = endDate = D) yields exactly the expected windows;
 * a three-day campaign (startDate = D - 1, endDate = D + 1, all seven days active)
   yields the expected windows as the windows owned by D (``Window.day == D``), and
-  agrees with the oracle on all three days.  Where D's windows touch a neighbour's
-  (whole-day windows, and Apia's overnight window running into the skipped day, whose
-  own overnight tail starts where it stops) they merge into one window owned by the
-  earlier day, so there the expected intervals must be covered by the windows.
+  agrees with the oracle on all three days.  Where D's whole-day windows touch a
+  neighbour's they merge into one window owned by the earlier day, so there the
+  expected intervals must be covered by the windows instead.
+
+Apia's overnight row also pins down the skipped-day decision (see
+``oracle.SKIPPED_DAYS_OWN_NO_WINDOW``): the skipped 2011-12-30 owns no window, not even
+the after-midnight tail of its own 22:00-02:00 window, so with 2011-12-28..2011-12-30
+nothing follows Thursday's two hours.
 """
 
 from __future__ import annotations
@@ -149,7 +153,7 @@ VECTORS = [
     _v("apia-skipped-day-whole-day-empty", "Pacific/Apia", "2011-12-30", "00:00-24:00",
        merges=True),
     _v("apia-overnight-into-skipped-day", "Pacific/Apia", "2011-12-29", "22:00-02:00",
-       ("2011-12-30T08:00:00Z", "2011-12-30T10:00:00Z"), merges=True),
+       ("2011-12-30T08:00:00Z", "2011-12-30T10:00:00Z")),
     # Pacific/Kiritimati: 1994-12-31 skipped, dst() = 0 on both sides
     _v("kiritimati-skipped-day-09-17-empty", "Pacific/Kiritimati", "1994-12-31", "09:00-17:00"),
     _v("kiritimati-skipped-day-whole-day-empty", "Pacific/Kiritimati", "1994-12-31",
@@ -226,6 +230,30 @@ IDS = [v.name for v in VECTORS]
 
 def test_vector_names_are_unique() -> None:
     assert len(set(IDS)) == len(IDS)
+
+
+def test_skipped_days_are_found_independently() -> None:
+    assert not oracle.day_occurs("Pacific/Apia", date(2011, 12, 30))
+    assert oracle.day_occurs("Pacific/Apia", date(2011, 12, 29))
+    assert oracle.day_occurs("Pacific/Apia", date(2011, 12, 31))
+    assert not oracle.day_occurs("Pacific/Kiritimati", date(1994, 12, 31))
+    assert not oracle.day_occurs("Pacific/Kwajalein", date(1993, 8, 21))
+    assert oracle.day_occurs("America/Santiago", date(2024, 9, 8))  # only its 00:00 hour is gone
+
+
+def test_skipped_day_owns_no_overnight_tail() -> None:
+
+    payload = {"timezone": "Pacific/Apia", "startDate": "2011-12-29", "endDate": "2011-12-31",
+               "startTime": "22:00", "endTime": "02:00"}
+    expected = [
+        ("2011-12-30T08:00:00Z", "2011-12-30T10:00:00Z", date(2011, 12, 29)),
+        ("2011-12-31T08:00:00Z", "2011-12-31T12:00:00Z", date(2011, 12, 31)),
+    ]
+    want = [(_utc(a), _utc(b), d) for a, b, d in expected]
+    assert _engine_windows(payload) == want
+    spec = oracle.Spec(tz="Pacific/Apia", start_date=date(2011, 12, 29),
+                       end_date=date(2011, 12, 31), day_windows=((79200, 7200),) * 7)
+    assert _as_datetimes(_oracle_windows(spec)) == [(a, b) for a, b, _ in want]
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -247,6 +247,50 @@ def test_engine_agrees_with_dateutil_second_implementation(case: Case) -> None:
         assert campaign.is_callable(_dt(u)) == by_dateutil, _dt(u)
 
 
+def _last_transition(tz: str) -> tuple[int, int, int] | None:
+    """The zone's last offset change before December 2100 (30-day sampling, bisected)."""
+    lo, hi = oracle.utc_midnight(date(1970, 1, 1)), oracle.utc_midnight(date(2100, 12, 1))
+    found = oracle.scan_transitions(tz, lo, hi, step=30 * DAY)
+    return found[-1] if found else None
+
+
+@pytest.mark.parametrize("tz", strategies.ZONES)
+def test_every_zone_at_its_last_transition(tz: str) -> None:
+    """Each zone once, deterministically: a window hugging its last transition (in 2100
+    for zones that still change their clocks, so the POSIX rule is exercised)."""
+    point = _last_transition(tz)
+    if point is None:
+        day, window = date(2024, 6, 3), (9 * 3600, 17 * 3600)
+    else:
+        t = point[0]
+        day, before = oracle.wall_clock(tz, t - 1)
+        start = (before + 1 - 1800) % DAY
+        end = (oracle.wall_clock(tz, t)[1] + 1800) % DAY or DAY
+        window = (start, end) if start != end else (start, (start + 3600) % DAY or DAY)
+    first, last = day - timedelta(days=1), day + timedelta(days=1)
+    spec = oracle.Spec(tz=tz, start_date=first, end_date=last, day_windows=(window,) * 7)
+
+    def text(x: int) -> str:
+        return "24:00" if x == DAY else f"{x // 3600:02d}:{x // 60 % 60:02d}:{x % 60:02d}"
+
+    payload = {
+        "timezone": tz,
+        "startDate": first.isoformat(),
+        "endDate": last.isoformat(),
+        "startTime": text(window[0]),
+        "endTime": text(window[1]),
+    }
+    campaign = Campaign.from_dict(payload)
+    lo = oracle.utc_midnight(first) - 2 * DAY
+    hi = oracle.horizon(spec)
+    assert hi is not None
+    got = list(campaign.windows())
+    assert _pairs(got) == oracle.windows(spec, lo, hi)
+    assert [w.day for w in got] == [oracle.day_of(spec, _secs(w.start)) for w in got]
+    for c in oracle.candidate_boundaries(spec, lo, hi):
+        assert campaign.is_callable(_dt(c)) == oracle.is_callable(spec, c), _dt(c)
+
+
 # --------------------------------------------------------------------------------- retry
 
 
@@ -255,13 +299,18 @@ def test_retry_matches_oracle(case: Case, data: st.DataObject) -> None:
     campaign = case.campaign()
     spec = case.spec
     floor = spec.now if spec.now is not None else case.lo
-    outcome = data.draw(st.sampled_from(oracle.OUTCOMES), label="outcome")
-    attempt = data.draw(st.integers(1, 12), label="attempt")
+    outcomes = st.sampled_from(oracle.OUTCOMES)
+    if spec.retry_conditions:  # favour outcomes that are retried
+        outcomes = st.sampled_from(sorted(spec.retry_conditions)) | outcomes
+    outcome = data.draw(outcomes, label="outcome")
+    attempt = data.draw(
+        st.integers(1, max(1, spec.call_retries)) | st.integers(1, 12), label="attempt"
+    )
     u = data.draw(instants(case, floor=floor), label="u")
     ended_at = data.draw(datetimes_at(u), label="ended_at")
     started_at: datetime | None = None
     if data.draw(st.booleans(), label="with started_at"):
-        back = data.draw(st.integers(0, 6 * 3600), label="duration")
+        back = data.draw(st.integers(0, 6 * 3600) | st.integers(0, 3 * DAY), label="duration")
         started_at = max(ended_at - timedelta(seconds=back), _dt(floor))
 
     decision = campaign.retry(outcome, attempt, ended_at, started_at=started_at)
