@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from itertools import accumulate, chain, cycle, islice
 
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
 
@@ -249,6 +250,45 @@ def _template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Rotation:
+    """The template started at its ``j``-th run (earlier runs moved a week on),
+    with the steps from each window to the next as timedeltas, so that a block
+    of weeks is three ``accumulate`` calls."""
+
+    runs: tuple[Run, ...]
+    reach: int  # the last day any run draws on, counted from the Monday
+    start_steps: tuple[timedelta, ...]
+    end_steps: tuple[timedelta, ...]
+    day_steps: tuple[timedelta, ...]
+
+
+def _rotations(template: tuple[Run, ...]) -> tuple[_Rotation, ...]:
+    rotations = []
+    for j in range(len(template)):
+        runs = template[j:] + tuple(
+            (first + WEEK, end + WEEK, owner + 7, last + 7)
+            for first, end, owner, last in template[:j]
+        )
+        following = [*runs[1:], tuple(v + (WEEK if k < 2 else 7) for k, v in enumerate(runs[0]))]
+        rotations.append(
+            _Rotation(
+                runs=runs,
+                reach=max(run[3] for run in runs),
+                start_steps=tuple(
+                    timedelta(seconds=b[0] - a[0]) for a, b in zip(runs, following, strict=True)
+                ),
+                end_steps=tuple(
+                    timedelta(seconds=b[1] - a[1]) for a, b in zip(runs, following, strict=True)
+                ),
+                day_steps=tuple(
+                    timedelta(days=b[2] - a[2]) for a, b in zip(runs, following, strict=True)
+                ),
+            )
+        )
+    return tuple(rotations)
+
+
+@dataclass(frozen=True, slots=True)
 class Calendar:
     """The compiled callable set of one campaign.
 
@@ -267,6 +307,7 @@ class Calendar:
     start_at: int
     around_the_clock: bool
     template: tuple[Run, ...]
+    rotations: tuple[_Rotation, ...]
     skipped: frozenset[int]
     #: No callable second at or after this one (end of the range or of time).
     horizon: int
@@ -283,6 +324,7 @@ class Calendar:
         spans = tuple(None if h is None else h.span for h in week)
         around_the_clock = _covers_every_second(spans)
         last = LAST_DAY if last_day is None else min(last_day, LAST_DAY)
+        template = () if around_the_clock else _template(spans)
         return cls(
             zone=zone,
             week=spans,
@@ -290,7 +332,8 @@ class Calendar:
             last_day=last,
             start_at=MIN_UTC if start_at is None else start_at,
             around_the_clock=around_the_clock,
-            template=() if around_the_clock else _template(spans),
+            template=template,
+            rotations=_rotations(template),
             skipped=zone.skipped_days,
             # No window ends after local (last + 2) * DAY.
             horizon=min(MAX_UTC, (last + 2) * DAY - zone.min_offset),
@@ -360,73 +403,105 @@ class Calendar:
 
         Where whole weeks lie inside one constant-offset segment and inside the
         date range, every week repeats the one before shifted by exactly one
-        week, so those weeks are made by adding a week to the previous week's
-        windows (see :meth:`_block`); the rest comes from :meth:`pieces`.
+        week, so those weeks are made by adding weeks to one week's windows (see
+        :meth:`_block`); the rest comes from :meth:`pieces`.
         """
+        return chain.from_iterable(self._parts(first, end))
+
+    def _parts(self, first: int, end: int) -> Iterator[Iterator[Window]]:
+        """The windows of :meth:`windows`, as consecutive iterators (chained in C)."""
         u, end = self._bounds(first, end)
         while u < end:
             block = self._block(u, end) if self.template else None
             if block is not None:
-                block_start, block_end, monday, weeks, offset = block
-                for a, b, owner in self.pieces(u, block_start):
-                    yield _window(a, b, owner)
-                yield from self._repeat(monday, weeks, offset)
+                block_start, block_end, monday, count, offset, rotation = block
+                yield (_window(a, b, owner) for a, b, owner in self.pieces(u, block_start))
+                yield self._repeat(monday, count, offset, rotation)
                 u = block_end
                 continue
             # No two whole weeks fit before the offset changes: take pieces up to
             # the first one that reaches past the change, then look again.
             _, seg_end, _ = self.zone.segment_at(u)
+            pieces = []
             for a, b, owner in self.pieces(u, end):
-                yield _window(a, b, owner)
+                pieces.append(_window(a, b, owner))
                 u = b
                 if b >= seg_end:
                     break
             else:
+                yield iter(pieces)
                 return
+            yield iter(pieces)
 
-    def _block(self, u: int, end: int) -> tuple[int, int, int, int, int] | None:
-        """The next run of at least two whole template weeks after ``u``:
-        ``(start, end, monday, weeks, offset)``, or None.
+    def _block(self, u: int, end: int) -> tuple[int, int, int, int, int, _Rotation] | None:
+        """The next stretch of at least a week of template windows from ``u``:
+        ``(start, end, monday, count, offset, rotation)``, or None.
 
-        A week qualifies when every template run of it lies inside the segment of
-        ``u`` (one offset) and before ``end``, and every day its runs draw on lies
-        inside the date range: then its windows are exactly the template's.
+        ``rotation`` is the template begun at its first run at or after ``u``,
+        ``monday`` the Monday its runs count from.  A week qualifies when all its
+        runs lie inside the segment of ``u`` (one offset) and before ``end``, and
+        every day they draw on is inside the date range: then its windows are the
+        template's.
         """
         template = self.template
         _, seg_end, offset = self.zone.segment_at(u)
-        first_start, last_end = template[0][0], template[-1][1]
-        reach = max(run[3] for run in template)  # last day drawn on, from Monday
-        # First Monday whose first run starts at or after u (and inside the range).
-        monday = max(-((first_start - u - offset) // DAY), self.first_day)
-        monday += (-monday - 3) % 7
+        x = max(u + offset, self.first_day * DAY)  # runs must start on an active day
+        monday = x // DAY
+        monday -= (monday + 3) % 7
+        j = 0
+        while j < len(template) and monday * DAY + template[j][0] < x:
+            j += 1
+        if j == len(template):  # every run of this week started before u: next week
+            monday, j = monday + 7, 0
+        rotation = self.rotations[j]
+        runs, reach = rotation.runs, rotation.reach
         base = monday * DAY - offset
-        limit = min(seg_end, end)
-        by_time = (limit - (base + last_end)) // WEEK + 1
-        by_range = (self.last_day - reach - monday) // 7 + 1
-        weeks = min(by_time, by_range)
-        for day in self.skipped:  # never inside a block, but say so rather than assume
+        limit, last_day = min(seg_end, end), self.last_day
+        # Whole weeks by arithmetic (runs are sorted, so the last one ends last) ...
+        weeks = min(
+            (limit - (base + runs[-1][1])) // WEEK + 1, (last_day - reach - monday) // 7 + 1
+        )
+        for day in self.skipped:  # a skipped day is never inside a block, but do not assume it
             if monday <= day <= monday + (weeks - 1) * 7 + reach:
                 weeks = min(weeks, (day - reach - monday) // 7)
-        if weeks < 2:
+        weeks = max(weeks, 0)
+        # ... then the runs of the next week that still fit.
+        count = weeks * len(runs)
+        week_base, week_monday = base + weeks * WEEK, monday + weeks * 7
+        for _, run_end, owner, last in runs:
+            if (
+                week_base + run_end > limit
+                or week_monday + last > last_day
+                or any(week_monday + owner <= day <= week_monday + last for day in self.skipped)
+            ):
+                break
+            count += 1
+        if count < len(runs):  # not even a week: not worth it
             return None
-        return base + first_start, base + (weeks - 1) * WEEK + last_end, monday, weeks, offset
+        week, index = divmod(count - 1, len(runs))
+        block_end = base + week * WEEK + runs[index][1]
+        return base + runs[0][0], block_end, monday, count, offset, rotation
 
-    def _repeat(self, monday: int, weeks: int, offset: int) -> Iterator[Window]:
+    def _repeat(
+        self, monday: int, count: int, offset: int, rotation: _Rotation
+    ) -> Iterator[Window]:
+        """The first ``count`` windows of ``rotation`` repeated weekly from ``monday``,
+        each found from the one before by adding a step (``accumulate``, in C)."""
         base = monday * DAY - offset
-        week = [
-            (from_seconds(base + first), from_seconds(base + end), day_date(monday + owner))
-            for first, end, owner, _ in self.template
-        ]
+        first, end, owner, _ = rotation.runs[0]
+        more = count - 1
+        starts = accumulate(
+            islice(cycle(rotation.start_steps), more), initial=from_seconds(base + first)
+        )
+        ends = accumulate(islice(cycle(rotation.end_steps), more), initial=from_seconds(base + end))
+        days = accumulate(islice(cycle(rotation.day_steps), more), initial=day_date(monday + owner))
         new, set_start, set_end, set_day = object.__new__, _SET_START, _SET_END, _SET_DAY
-        step = _ONE_WEEK
-        for _ in range(weeks):
-            for start, end, day in week:
-                window = new(Window)
-                set_start(window, start)
-                set_end(window, end)
-                set_day(window, day)
-                yield window
-            week = [(start + step, end + step, day + step) for start, end, day in week]
+        for start, end_, day in zip(starts, ends, days, strict=True):
+            window = new(Window)
+            set_start(window, start)
+            set_end(window, end_)
+            set_day(window, day)
+            yield window
 
     def owner(self, u: int) -> int | None:
         """The day owning UTC second ``u`` (the earliest active day whose window
