@@ -41,16 +41,17 @@ WEEK = 7 * DAY
 
 
 def to_seconds(t: datetime, name: str = "t") -> int:
-    """Whole UTC seconds of an aware datetime, rounded down (exact, no floats)."""
+    """Whole UTC seconds of an aware datetime, rounded down, exactly."""
     if not isinstance(t, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(t).__name__}")
-    if t.tzinfo is None or t.utcoffset() is None:
+    tz = t.tzinfo
+    if tz is not UTC and (tz is None or t.utcoffset() is None):
         raise TypeError(
             f"{name} is a naive datetime ({t.isoformat()}); pass an aware one, "
             "for example t.replace(tzinfo=timezone.utc)"
         )
     if not t.microsecond:
-        return int(t.timestamp())  # exact: a whole number of seconds is exact in a float
+        return int(t.timestamp())  # a whole number of seconds is exact in a float
     delta = t - _EPOCH
     return delta.days * DAY + delta.seconds
 
@@ -70,10 +71,6 @@ def day_date(n: int) -> date:
 
 def day_number(d: date) -> int:
     return d.toordinal() - _EPOCH_ORDINAL
-
-
-def _weekday(n: int) -> int:
-    return (n + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -308,6 +305,11 @@ class Calendar:
     around_the_clock: bool
     template: tuple[Run, ...]
     rotations: tuple[_Rotation, ...]
+    #: The template's runs of the week before, the week and the week after, and
+    #: their ends: ``next_callable``'s lookup table (empty where it cannot be used:
+    #: no template, or a zone with skipped days).
+    nearby: tuple[Run, ...]
+    nearby_ends: tuple[int, ...]
     skipped: frozenset[int]
     #: No callable second at or after this one (end of the range or of time).
     horizon: int
@@ -325,6 +327,13 @@ class Calendar:
         around_the_clock = _covers_every_second(spans)
         last = LAST_DAY if last_day is None else min(last_day, LAST_DAY)
         template = () if around_the_clock else _template(spans)
+        nearby = tuple(
+            (first + k * WEEK, end + k * WEEK, owner + 7 * k, last + 7 * k)
+            for k in (-1, 0, 1)
+            for first, end, owner, last in template
+        )
+        if zone.skipped_days:
+            nearby = ()
         return cls(
             zone=zone,
             week=spans,
@@ -334,6 +343,8 @@ class Calendar:
             around_the_clock=around_the_clock,
             template=template,
             rotations=_rotations(template),
+            nearby=nearby,
+            nearby_ends=tuple(run[1] for run in nearby),
             skipped=zone.skipped_days,
             # No window ends after local (last + 2) * DAY.
             horizon=min(MAX_UTC, (last + 2) * DAY - zone.min_offset),
@@ -535,6 +546,7 @@ class Calendar:
             u = self.start_at
         end = self.horizon
         starts, ends, offsets = zone.starts, zone.ends, zone.offsets
+        nearby, nearby_ends = self.nearby, self.nearby_ends
         while u < end:
             if zone.table_first <= u < zone.table_end:  # zone.segment_at, inlined
                 i = bisect_right(starts, u) - 1
@@ -542,10 +554,22 @@ class Calendar:
             else:
                 _, seg_end, offset = zone.segment_at(u)
             x = u + offset
+            limit = (seg_end if seg_end < end else end) + offset  # local end of this segment
+            if nearby:
+                # One bisection in the weekly template finds the first run ending
+                # after x; it is the answer when every day it draws on is in range.
+                monday = x // DAY
+                monday -= (monday + 3) % 7
+                first_rel, _, owner, last = nearby[bisect_right(nearby_ends, x - monday * DAY)]
+                if monday + owner >= lo_day and monday + last <= last_day:
+                    first = monday * DAY + first_rel
+                    if first < limit:
+                        return u if first <= x else first - offset
+                    u = seg_end
+                    continue
             d = x // DAY - 1
             if d < lo_day:
                 d = lo_day
-            limit = (seg_end if seg_end < end else end) + offset  # local end of this segment
             while d <= last_day and d * DAY < limit:
                 span = week[(d + 3) % 7]
                 if span is not None and d * DAY + span[1] > x and not (skipped and d in skipped):
