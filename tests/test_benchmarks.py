@@ -1,0 +1,21 @@
+"""The benchmarks still run (tiny sizes; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from benchmarks.run import main
+
+
+def test_quick_benchmark_prints_a_table_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--quick", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| callslots windows() |" in table and "naive day walk" in table
+    results = json.loads(out.read_text())
+    assert {r["contender"] for r in results} >= {"callslots windows()"}
+    assert all(len(r["seconds"]) == 2 for r in results)
