@@ -17,7 +17,7 @@ from hypothesis import settings
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
     "ci",
-    max_examples=500,
+    max_examples=1000,
     derandomize=True,
     deadline=None,
     print_blob=True,
