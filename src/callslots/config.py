@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from .customers import Customer, phone_problem
 from .errors import ConfigError, Problem
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
 from .tz import zone_names
@@ -26,6 +27,7 @@ __all__ = ["DELAY_MODES", "WEEKDAYS", "Settings", "parse", "to_payload"]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DELAY_MODES = ("fixed", "next_day")
+SCHEDULING_MODES = ("even", "spread")
 #: The common legal calling hours; a window reaching outside them gets a warning.
 POLITE_HOURS = Hours(8 * 3600, 21 * 3600)
 WHOLE_DAY = Hours(0, 86400)
@@ -43,9 +45,13 @@ SCHEDULING_FIELDS = (
     "retryDelaySeconds",
     "retryDelayMode",
     "retryConditions",
+    "callIntervalSeconds",
+    "maxConcurrency",
+    "schedulingMode",
+    "customers",
+    "phoneList",
 )
-#: Fields of the API that do not affect scheduling (or belong to later steps):
-#: accepted and not read here.
+#: Fields of the API that do not affect scheduling: accepted and not read.
 OTHER_FIELDS = (
     "name",
     "assistantId",
@@ -53,12 +59,7 @@ OTHER_FIELDS = (
     "description",
     "phoneNumber",
     "webhookUrl",
-    "customers",
-    "phoneList",
     "workspaceId",
-    "schedulingMode",
-    "callIntervalSeconds",
-    "maxConcurrency",
 )
 KNOWN_FIELDS = SCHEDULING_FIELDS + OTHER_FIELDS
 
@@ -87,6 +88,12 @@ class Settings:
     retry_delay_seconds: int
     retry_delay_mode: str
     retry_conditions: tuple[Outcome, ...]  # in the API's order
+    call_interval_seconds: int
+    max_concurrency: int
+    scheduling_mode: str
+    #: The payload's customers in their order, repeats included (they are dialed
+    #: once; see ``customers.py``).
+    customers: tuple[Customer, ...]
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -234,11 +241,14 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         hint = _did_you_mean(mode, DELAY_MODES) if isinstance(mode, str) else ""
         r.error("retryDelayMode", f"must be 'fixed' or 'next_day', not {shown}{hint}")
     conditions = _retry_conditions(r, fields)
+    interval, concurrency, scheduling = _pacing(r, fields, end_date)
+    customers = _customers(r, fields)
 
     if r.errors:
         raise ConfigError(r.errors)
     assert hours is not None and active is not None and day_hours is not None
     assert retries is not None and delay is not None and conditions is not None
+    assert interval is not None and concurrency is not None and customers is not None
     settings = Settings(
         timezone=tz_name or "UTC",
         start_date=start_date,
@@ -251,6 +261,10 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         retry_delay_seconds=delay,
         retry_delay_mode=mode,
         retry_conditions=conditions,
+        call_interval_seconds=interval,
+        max_concurrency=concurrency,
+        scheduling_mode=scheduling,
+        customers=customers,
     )
     _advise(r, settings, fields)
     return settings, tuple(r.warnings)
@@ -435,6 +449,87 @@ def _retry_conditions(r: _Reader, fields: dict[str, Any]) -> tuple[Outcome, ...]
     return tuple(o for o in RETRYABLE if o in found) if ok else None
 
 
+def _pacing(
+    r: _Reader, fields: dict[str, Any], end_date: date | None
+) -> tuple[int | None, int | None, str]:
+    interval = fields.get("callIntervalSeconds", 30)
+    if isinstance(interval, int) and not isinstance(interval, bool) and interval <= 0:
+        r.error(
+            "callIntervalSeconds",
+            f"is {interval}, but two call starts must be at least 1 second apart (1-86400)",
+        )
+        interval = None
+    else:
+        interval = r.integer(interval, "callIntervalSeconds", 1, 86400)
+    concurrency = r.integer(fields.get("maxConcurrency", 5), "maxConcurrency", 1, 1000)
+    mode = fields.get("schedulingMode", "even")
+    if mode not in SCHEDULING_MODES:
+        shown = repr(mode) if isinstance(mode, str) else _kind(mode)
+        hint = _did_you_mean(mode, SCHEDULING_MODES) if isinstance(mode, str) else ""
+        r.error("schedulingMode", f"must be 'even' or 'spread', not {shown}{hint}")
+        mode = "even"
+    elif mode == "spread" and end_date is None and "endDate" not in fields:
+        r.error(
+            "schedulingMode",
+            "'spread' divides the time until endDate among the customers, so it needs an endDate",
+        )
+    return interval, concurrency, mode
+
+
+def _customers(r: _Reader, fields: dict[str, Any]) -> tuple[Customer, ...] | None:
+    """The payload's ``customers`` (objects) or ``phoneList`` (strings), validated."""
+    if "customers" in fields and "phoneList" in fields:
+        r.error("phoneList", "give customers or phoneList, not both")
+        return None
+    name = "customers" if "customers" in fields else "phoneList"
+    items = fields.get(name, [])
+    if not isinstance(items, (list, tuple)):
+        r.error(name, f"must be a list, not {_kind(items)}")
+        return None
+    found: list[Customer] = []
+    first_seen: dict[str, int] = {}
+    ok = True
+    for i, item in enumerate(items):
+        path = f"{name}.{i}"
+        if name == "customers":
+            if not isinstance(item, Mapping):
+                r.error(path, f"must be an object with phoneNumber, not {_kind(item)}")
+                ok = False
+                continue
+            phone, properties = item.get("phoneNumber"), item.get("properties")
+            phone_path = f"{path}.phoneNumber"
+            for key in item:
+                if key not in ("phoneNumber", "properties"):
+                    hint = (
+                        _did_you_mean(key, ("phoneNumber", "properties"))
+                        if isinstance(key, str)
+                        else ""
+                    )
+                    r.warn(_join(path, key), f"unknown field, ignored{hint}")
+            if properties is None:
+                properties = {}
+            elif not isinstance(properties, Mapping):
+                r.error(f"{path}.properties", f"must be an object, not {_kind(properties)}")
+                ok = False
+        else:
+            phone, properties, phone_path = item, {}, path
+        problem = phone_problem(phone)
+        if problem is not None:
+            r.error(phone_path, problem)
+            ok = False
+            continue
+        assert isinstance(phone, str)
+        if phone in first_seen:
+            r.warn(phone_path, f"{phone} is also {name}.{first_seen[phone]}; it is dialed once")
+        else:
+            first_seen[phone] = i
+        if ok:
+            found.append(
+                Customer(phone, dict(properties) if isinstance(properties, Mapping) else {})
+            )
+    return tuple(found) if ok else None
+
+
 def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     """Warnings about a valid campaign that probably does not do what was meant."""
     if s.call_retries > 0 and not s.retry_conditions:
@@ -483,6 +578,12 @@ def to_payload(s: Settings) -> dict[str, Any]:
             "retryDelaySeconds": s.retry_delay_seconds,
             "retryDelayMode": s.retry_delay_mode,
             "retryConditions": [o.value for o in s.retry_conditions],
+            "callIntervalSeconds": s.call_interval_seconds,
+            "maxConcurrency": s.max_concurrency,
+            "schedulingMode": s.scheduling_mode,
+            "customers": [
+                {"phoneNumber": c.phone, "properties": dict(c.properties)} for c in s.customers
+            ],
         }
     )
     return payload
