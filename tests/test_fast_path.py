@@ -84,6 +84,9 @@ def test_fast_path_equals_general_path_and_the_oracle(case: tuple[Campaign, orac
         for a, b, owner in calendar.pieces(MIN_UTC, MAX_UTC)
     ]
     assert fast == general
+    assert list(calendar.spans(MIN_UTC, MAX_UTC)) == [
+        (int(a.timestamp()), int(b.timestamp())) for a, b, _ in fast
+    ]
     for start, end, day in fast[:: max(1, len(fast) // 40)]:
         a, b = int(start.timestamp()), int(end.timestamp())
         assert oracle.is_callable(spec, a) and oracle.is_callable(spec, b - 1)

@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from itertools import accumulate, chain, cycle, islice
+from itertools import accumulate, chain, cycle, islice, starmap
 
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
 
@@ -417,32 +417,46 @@ class Calendar:
         week, so those weeks are made by adding weeks to one week's windows (see
         :meth:`_block`); the rest comes from :meth:`pieces`.
         """
-        return chain.from_iterable(self._parts(first, end))
+        return chain.from_iterable(
+            self._repeat(*part) if isinstance(part, tuple) else starmap(_window, part)
+            for part in self._stretches(first, end)
+        )
 
-    def _parts(self, first: int, end: int) -> Iterator[Iterator[Window]]:
-        """The windows of :meth:`windows`, as consecutive iterators (chained in C)."""
+    def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
+        """The same windows as :meth:`windows`, as ``(start, end)`` UTC seconds."""
+        return chain.from_iterable(
+            self._repeat_spans(*part) if isinstance(part, tuple) else ((a, b) for a, b, _ in part)
+            for part in self._stretches(first, end)
+        )
+
+    def _stretches(
+        self, first: int, end: int
+    ) -> Iterator[list[tuple[int, int, int]] | tuple[int, int, int, _Rotation]]:
+        """The callable set inside ``[first, end)`` in consecutive parts: lists of
+        general pieces ``(a, b, owner)``, and blocks ``(monday, count, offset,
+        rotation)`` of template windows (see :meth:`_block`)."""
         u, end = self._bounds(first, end)
         while u < end:
             block = self._block(u, end) if self.template else None
             if block is not None:
-                block_start, block_end, monday, count, offset, rotation = block
-                yield (_window(a, b, owner) for a, b, owner in self.pieces(u, block_start))
-                yield self._repeat(monday, count, offset, rotation)
+                block_start, block_end, *repeat = block
+                yield list(self.pieces(u, block_start))
+                yield tuple(repeat)  # type: ignore[misc]
                 u = block_end
                 continue
-            # No two whole weeks fit before the offset changes: take pieces up to
-            # the first one that reaches past the change, then look again.
+            # No week fits before the offset changes: take pieces up to the first
+            # one that reaches past the change, then look again.
             _, seg_end, _ = self.zone.segment_at(u)
             pieces = []
             for a, b, owner in self.pieces(u, end):
-                pieces.append(_window(a, b, owner))
+                pieces.append((a, b, owner))
                 u = b
                 if b >= seg_end:
                     break
             else:
-                yield iter(pieces)
+                yield pieces
                 return
-            yield iter(pieces)
+            yield pieces
 
     def _block(self, u: int, end: int) -> tuple[int, int, int, int, int, _Rotation] | None:
         """The next stretch of at least a week of template windows from ``u``:
@@ -513,6 +527,17 @@ class Calendar:
             set_end(window, end_)
             set_day(window, day)
             yield window
+
+    def _repeat_spans(
+        self, monday: int, count: int, offset: int, rotation: _Rotation
+    ) -> Iterator[tuple[int, int]]:
+        """The windows of :meth:`_repeat` as UTC seconds."""
+        base = monday * DAY - offset
+        runs = rotation.runs
+        for week in range(-(-count // len(runs))):
+            shift = base + week * WEEK
+            for first, end, _, _ in runs[: count - week * len(runs)]:
+                yield shift + first, shift + end
 
     def owner(self, u: int) -> int | None:
         """The day owning UTC second ``u`` (the earliest active day whose window
