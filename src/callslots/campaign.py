@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -11,6 +11,7 @@ from . import config
 from .errors import Problem
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
+from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
 from .tz import MAX_UTC, MIN_UTC, load_zone
 from .windows import Calendar, Window, day_date, day_number, from_seconds, to_seconds
 
@@ -31,6 +32,7 @@ class Campaign(config.Settings):
 
     warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
     calendar: Calendar = field(init=False, compare=False, repr=False)
+    slot_table: SlotIndex = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -45,6 +47,7 @@ class Campaign(config.Settings):
             to_seconds(self.start_at) if self.start_at else None,
         )
         object.__setattr__(self, "calendar", calendar)
+        object.__setattr__(self, "slot_table", SlotIndex(calendar, self.call_interval_seconds))
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any], *, now: datetime | None = None) -> Campaign:
@@ -127,6 +130,47 @@ class Campaign(config.Settings):
         except (ValueError, OverflowError):
             raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
 
+    # -- slots and pacing -------------------------------------------------------
+
+    def slots(self, start: datetime | None = None) -> Iterator[datetime]:
+        """The call-start grid, lazily: inside every window, its opening and then
+        every ``callIntervalSeconds`` before it closes.  With ``start``, the slots at
+        or after it (on the same grid)."""
+        return slot_datetimes(
+            self.calendar, self.slot_table, self.call_interval_seconds, _ceil(start)
+        )
+
+    def slot_seconds(self, start: datetime | None = None) -> Iterator[int]:
+        """:meth:`slots` as integer UTC epoch seconds, for bulk consumers."""
+        return slot_seconds(
+            self.calendar, self.slot_table, self.call_interval_seconds, _ceil(start)
+        )
+
+    def slot_at(self, k: int) -> datetime | None:
+        """The ``k``-th slot of the campaign (from 0), or None past its end."""
+        found = self.slot_table.slot_at(k)
+        return None if found is None else from_seconds(found[0])
+
+    def slot_index(self, t: datetime) -> int:
+        """How many slots come before ``t``: the index of ``t`` when it is a slot, and
+        the index of the first slot after it otherwise."""
+        u = _ceil(t)
+        assert u is not None
+        return self.slot_table.slot_index(u)
+
+    def plan(
+        self, customers: Iterable[object] | None = None, start: datetime | None = None
+    ) -> Iterator[CallSlot]:
+        """The first attempt of every customer, in customer order, lazily.
+
+        ``customers``: the payload's when None, else any iterable of E.164 strings,
+        ``Customer`` objects or ``{phoneNumber, properties}`` mappings (a generator
+        of millions is fine for ``even``; ``spread`` needs a sequence).  Every
+        customer appears exactly once: with ``at`` None and a ``note`` when it gets
+        no slot.
+        """
+        return plan(self, customers, _ceil(start))
+
     # -- retries ------------------------------------------------------------
 
     def retry(
@@ -139,3 +183,10 @@ class Campaign(config.Settings):
     ) -> RetryDecision:
         """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``."""
         return decide(self, outcome, attempt, ended_at, started_at)
+
+
+def _ceil(t: datetime | None) -> int | None:
+    """Whole UTC seconds of ``t`` rounded up (slots are whole seconds)."""
+    if t is None:
+        return None
+    return to_seconds(t) + (1 if t.microsecond else 0)
