@@ -5,15 +5,19 @@ voice campaigns, read from the scheduling fields of a create-campaign request.
 """
 
 from .campaign import Campaign
+from .customers import Customer
 from .errors import ConfigError, Problem
 from .outcomes import Outcome
 from .retry import RetryDecision
+from .slots import CallSlot
 from .tz import tz_database
 from .windows import Hours, Window
 
 __all__ = [
+    "CallSlot",
     "Campaign",
     "ConfigError",
+    "Customer",
     "Hours",
     "Outcome",
     "Problem",
