@@ -111,20 +111,10 @@ class Campaign(config.Settings):
             return None
         return t.astimezone(UTC) if found == u else from_seconds(found)
 
-    def next_callable_after_day(self, t: datetime, day: date) -> datetime | None:
-        """The first instant at or after ``t`` in the window of an active day after ``day``."""
-        u = to_seconds(t)
-        found = self.calendar.next_callable(u, day_number(day) + 1)
-        if found is None:
-            return None
-        return t.astimezone(UTC) if found == u else from_seconds(found)
-
     def day_of(self, t: datetime) -> date:
         """The local day owning the window that contains ``t`` (the earliest, where an
         overnight window and the next day's window overlap), else ``t``'s local date."""
-        u = to_seconds(t)
-        owner = self.calendar.owner(u) if self.calendar.is_callable(u) else None
-        n = self.calendar.local_day(u) if owner is None else owner
+        n = self.calendar.day_of(to_seconds(t))
         try:
             return day_date(n)
         except (ValueError, OverflowError):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .outcomes import Outcome
-from .windows import to_seconds
+from .windows import day_date, from_seconds, to_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -38,6 +38,31 @@ def _no(reason: str) -> RetryDecision:
     return RetryDecision(False, None, reason)
 
 
+def refusal(campaign: Campaign, outcome: Outcome, attempt: int) -> str | None:
+    """Why attempt ``attempt`` ending with ``outcome`` is not retried, or None."""
+    retries = campaign.call_retries
+    if outcome is Outcome.COMPLETED:
+        return "no retry: the call completed"
+    if outcome not in campaign.retry_conditions:
+        return f"no retry: {outcome.value!r} is not in retryConditions"
+    if attempt > retries:
+        return (
+            f"no retry: attempt {attempt} was the last one allowed "
+            f"(callRetries {retries} means at most {retries + 1} attempts)"
+        )
+    return None
+
+
+def due(campaign: Campaign, ended: int, started: int) -> int | None:
+    """The due second of a retry, in whole UTC seconds, or None when no callable
+    time remains (the rule of :func:`decide`, for callers that count in seconds)."""
+    calendar = campaign.calendar
+    earliest = ended + campaign.retry_delay_seconds
+    if campaign.retry_delay_mode == "next_day":
+        return calendar.next_callable(earliest, calendar.day_of(started) + 1)
+    return calendar.next_callable(earliest)
+
+
 def decide(
     campaign: Campaign,
     outcome: Outcome | str,
@@ -53,29 +78,26 @@ def decide(
     if started_at is not None and to_seconds(started_at, "started_at") > ended:
         raise ValueError(f"started_at ({started_at}) is after ended_at ({ended_at})")
 
+    no = refusal(campaign, outcome, attempt)
+    if no is not None:
+        return _no(no)
     retries = campaign.call_retries
-    if outcome is Outcome.COMPLETED:
-        return _no("no retry: the call completed")
-    if outcome not in campaign.retry_conditions:
-        return _no(f"no retry: {outcome.value!r} is not in retryConditions")
-    if attempt > retries:
-        return _no(
-            f"no retry: attempt {attempt} was the last one allowed "
-            f"(callRetries {retries} means at most {retries + 1} attempts)"
-        )
     delay = campaign.retry_delay_seconds
     earliest = ended_at.astimezone(timezone.utc) + timedelta(seconds=delay)
     what = f"{outcome.value!r} is a retry condition; attempt {attempt + 1} of {retries + 1}"
+    started = to_seconds(started_at, "started_at") if started_at is not None else ended
+    found = due(campaign, ended, started)
     if campaign.retry_delay_mode == "next_day":
-        owner = campaign.day_of(started_at if started_at is not None else ended_at)
-        at = campaign.next_callable_after_day(earliest, owner)
+        owner = day_date(campaign.calendar.day_of(started))
         rule = (
             f"the first callable time of an active day after {owner}, "
             f"not before ended_at + {delay} s"
         )
     else:
-        at = campaign.next_callable(earliest)
         rule = f"the first callable time at or after ended_at + {delay} s"
-    if at is None:
+    if found is None:
         return _no(f"no retry: {what}, but no callable time remains ({rule})")
+    # Whole seconds decide (every boundary is a whole second); when `earliest`
+    # itself is callable it is kept exactly, fraction of a second included.
+    at = earliest if found == ended + delay else from_seconds(found)
     return RetryDecision(True, at, f"retry: {what}, at {rule}")

@@ -547,6 +547,14 @@ class Calendar:
     def local_day(self, u: int) -> int:
         return (u + self.zone.offset_at(u)) // DAY
 
+    def day_of(self, u: int) -> int:
+        """The day owning ``u`` when it is callable, else ``u``'s local date."""
+        if self.is_callable(u):
+            owner = self.owner(u)
+            assert owner is not None
+            return owner
+        return self.local_day(u)
+
     def is_callable(self, u: int) -> bool:
         if u < self.start_at or not MIN_UTC <= u < MAX_UTC:
             return False
