@@ -9,11 +9,13 @@ from .customers import Customer
 from .errors import ConfigError, Problem
 from .outcomes import Outcome
 from .retry import RetryDecision
+from .simulate import Attempt, RandomOutcomes, ReplayOutcomes, Simulation, Summary, simulate
 from .slots import CallSlot
 from .tz import tz_database
 from .windows import Hours, Window
 
 __all__ = [
+    "Attempt",
     "CallSlot",
     "Campaign",
     "ConfigError",
@@ -21,9 +23,14 @@ __all__ = [
     "Hours",
     "Outcome",
     "Problem",
+    "RandomOutcomes",
+    "ReplayOutcomes",
     "RetryDecision",
+    "Simulation",
+    "Summary",
     "Window",
     "__version__",
+    "simulate",
     "tz_database",
 ]
 
