@@ -12,6 +12,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigError, Problem
@@ -21,12 +22,15 @@ __all__ = ["Customer", "read_customers"]
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}", re.ASCII)
 
 
+_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     """One person to call: ``phone`` in E.164 form and free ``properties``."""
 
     phone: str
-    properties: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    properties: Mapping[str, Any] = field(default_factory=lambda: _NO_PROPERTIES, hash=False)
 
 
 def phone_problem(value: object) -> str | None:
@@ -49,6 +53,8 @@ def phone_problem(value: object) -> str | None:
 def customer_from(item: object, path: str) -> Customer:
     """A customer from a phone string, a ``{phoneNumber, properties}`` object or a
     :class:`Customer`; a ConfigError naming ``path`` otherwise."""
+    if type(item) is str and _E164.fullmatch(item):  # the common case, kept short
+        return Customer(item)
     if isinstance(item, Customer):
         phone: object = item.phone
         properties: object = item.properties
@@ -64,7 +70,9 @@ def customer_from(item: object, path: str) -> Customer:
     if problem is not None:
         raise ConfigError([Problem(where, problem)])
     assert isinstance(phone, str) and isinstance(properties, Mapping)
-    return item if isinstance(item, Customer) else Customer(phone, dict(properties))
+    if isinstance(item, Customer):
+        return item
+    return Customer(phone, dict(properties)) if properties else Customer(phone)
 
 
 class SeenNumbers:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -139,10 +140,13 @@ def _play(
     calendar = campaign.calendar
     interval, lines = campaign.call_interval_seconds, campaign.max_concurrency
     people = read_customers(source)
-    by_outcome: Counter[Outcome] = Counter()
+    by_outcome: Counter[str] = Counter()  # by value: an Enum hashes in Python, a str in C
     per_day: Counter[int] = Counter()
+    zone = calendar.zone
+    seg_first = seg_end = offset = 0  # the zone's segment of the last call, for its local day
     reached = not_reached = repeats = attempts = 0
-    finished = None
+    finished = -1
+    push, pop, stamp, completed = heapq.heappush, heapq.heappop, from_seconds, Outcome.COMPLETED
     busy: list[int] = []  # end seconds of the calls in progress
     waiting: list[tuple[int, int, int, str]] = []  # (due, customer, attempt, phone)
 
@@ -155,11 +159,17 @@ def _play(
         return None
 
     person = next_person()
+    new = object.__new__
+    slot = vars(Attempt)
+    set_index, set_phone = slot["customer_index"].__set__, slot["phone"].__set__
+    set_attempt, set_at = slot["attempt"].__set__, slot["at"].__set__
+    set_ended, set_outcome = slot["ended_at"].__set__, slot["outcome"].__set__
+    set_retry = slot["retry_at"].__set__
     for a, b in calendar.spans(first, MAX_UTC):
         s = a
         while s < b:
             while busy and busy[0] <= s:
-                heapq.heappop(busy)
+                pop(busy)
             if len(busy) >= lines:  # every line taken: the first slot after one frees
                 s = a + -(-(busy[0] - a) // interval) * interval
                 continue
@@ -167,40 +177,43 @@ def _play(
                 (index, phone), number = person, 1
                 person = next_person()
             elif waiting and waiting[0][0] <= s:
-                _, index, number, phone = heapq.heappop(waiting)
+                _, index, number, phone = pop(waiting)
             elif waiting:  # nothing due yet: the first slot at or after the next due time
                 s = a + max(0, -(-(waiting[0][0] - a) // interval)) * interval
                 continue
             else:
                 break
-            at = from_seconds(s)
+            at = stamp(s)
             outcome, seconds = outcomes(index, number, at)
             if not isinstance(outcome, Outcome):
                 outcome = Outcome.parse(outcome)
-            ended = s + max(0, math.ceil(seconds))
+            ended = s + math.ceil(seconds) if seconds > 0 else s  # whole seconds, rounded up
             retry = None
             if refusal(campaign, outcome, number) is None:
                 retry = due(campaign, ended, s)
             if retry is not None:
-                heapq.heappush(waiting, (retry, index, number + 1, phone))
-            elif outcome is Outcome.COMPLETED:
+                push(waiting, (retry, index, number + 1, phone))
+            elif outcome is completed:
                 reached += 1
             else:
                 not_reached += 1
-            heapq.heappush(busy, ended)
+            push(busy, ended)
             attempts += 1
-            by_outcome[outcome] += 1
-            per_day[calendar.local_day(s)] += 1
-            finished = ended if finished is None or ended > finished else finished
-            yield Attempt(
-                index,
-                phone,
-                number,
-                at,
-                from_seconds(ended),
-                outcome,
-                None if retry is None else from_seconds(retry),
-            )
+            by_outcome[outcome._value_] += 1
+            if not seg_first <= s < seg_end:
+                seg_first, seg_end, offset = zone.segment_at(s)
+            per_day[(s + offset) // 86400] += 1
+            if ended > finished:
+                finished = ended
+            record = new(Attempt)  # a third of the time Attempt(...) takes
+            set_index(record, index)
+            set_phone(record, phone)
+            set_attempt(record, number)
+            set_at(record, at)
+            set_ended(record, stamp(ended))
+            set_outcome(record, outcome)
+            set_retry(record, None if retry is None else stamp(retry))
+            yield record
             s += interval
         else:
             continue
@@ -211,9 +224,9 @@ def _play(
         person = next_person()
     result.append(
         Summary(
-            finished_at=None if finished is None else from_seconds(finished),
+            finished_at=None if finished < 0 else from_seconds(finished),
             attempts=attempts,
-            attempts_by_outcome=dict(by_outcome),
+            attempts_by_outcome={Outcome(value): n for value, n in by_outcome.items()},
             reached=reached,
             not_reached=not_reached + len(waiting),
             cut_off=len(waiting),
@@ -276,21 +289,19 @@ class RandomOutcomes:
             means = {Outcome.parse(k): float(v) for k, v in duration.items()}
         else:
             means = {o: float(duration) for o in self._outcomes}
-        self._means = {o: means.get(o, 30.0) for o in self._outcomes}
-        if any(m < 0 or not math.isfinite(m) for m in self._means.values()):
+        self._mean_list = [means.get(o, 30.0) for o in self._outcomes]
+        if any(m < 0 or not math.isfinite(m) for m in self._mean_list):
             raise ValueError("durations must be finite and not negative")
         self._seed = _mix(seed & 0xFFFFFFFFFFFFFFFF)
 
     def __call__(self, customer_index: int, attempt: int, at: datetime) -> tuple[Outcome, float]:
-        h = _mix(self._seed ^ _mix((customer_index << 8) | attempt))
-        pick = (h >> 11) / 9007199254740992.0
-        outcome = self._outcomes[-1]
-        for candidate, edge in zip(self._outcomes, self._cumulative, strict=True):
-            if pick < edge:
-                outcome = candidate
-                break
-        length = (_mix(h) >> 11) / 9007199254740992.0
-        return outcome, max(1.0, -self._means[outcome] * math.log1p(-length))
+        h = _mix(self._seed ^ ((customer_index << 8) | attempt))
+        pick = (h >> 32) / 4294967296.0  # the high 32 bits choose the outcome ...
+        i = bisect_right(self._cumulative, pick)
+        if i == len(self._outcomes):  # rounding at the top edge
+            i -= 1
+        length = (h & 0xFFFFFFFF) / 4294967296.0  # ... the low 32 bits its length
+        return self._outcomes[i], max(1.0, -self._mean_list[i] * math.log1p(-length))
 
 
 class ReplayOutcomes:
