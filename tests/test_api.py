@@ -222,3 +222,23 @@ def test_an_empty_range_has_no_windows_even_inside_a_second() -> None:
     t = utc(2024, 1, 2, 10, 0, 0, 1)
     assert list(c.windows(t, t)) == []
     assert list(c.windows(t, t - timedelta(microseconds=1))) == []
+
+
+def test_a_window_that_runs_across_a_fall_back_stays_one_window_after_a_fast_week() -> None:
+    # Cairo fell back at 1972-10-01T00:00Z (03:00 EET+1 -> 02:00).  Saturday's window
+    # 03:00:01 -> 03:00 next day runs across it; a block of whole weeks ending right at
+    # the change once left it as two touching windows.
+    c = Campaign.from_dict(
+        {
+            "timezone": "Africa/Cairo",
+            "startDate": "1972-09-29",
+            "activeDays": [4, 5],
+            "daySchedules": {
+                "4": {"startTime": "02:00:01", "endTime": "02:00:00"},
+                "5": {"startTime": "03:00:01", "endTime": "03:00:00"},
+            },
+        }
+    )
+    got = [(w.start, w.end) for w in itertools.islice(c.windows(), 3)]
+    assert got[1] == (utc(1972, 9, 30, 0, 0, 1), utc(1972, 10, 1, 1))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(got))

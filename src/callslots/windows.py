@@ -481,7 +481,9 @@ class Calendar:
         rotation = self.rotations[j]
         runs, reach = rotation.runs, rotation.reach
         base = monday * DAY - offset
-        limit, last_day = min(seg_end, end), self.last_day
+        # A run ending exactly at the change of offset may go on after it (one
+        # window across a fall-back), so the block stops short of seg_end.
+        limit, last_day = min(seg_end - 1, end), self.last_day
         # Whole weeks by arithmetic (runs are sorted, so the last one ends last) ...
         weeks = min(
             (limit - (base + runs[-1][1])) // WEEK + 1, (last_day - reach - monday) // 7 + 1
