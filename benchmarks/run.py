@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import callslots
@@ -156,6 +157,131 @@ def next_callable_workload(count: int, rounds: int) -> list[Result]:
     )
 
 
+# -- workload 3: the slot stream ---------------------------------------------------------------
+
+
+def slot_campaign() -> Campaign:
+    return Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-01-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "activeDays": [0, 1, 2, 3, 4],
+            "callIntervalSeconds": 30,
+        }
+    )
+
+
+def plain_slots(campaign: Campaign, count: int) -> list[datetime]:
+    """A plain loop over each window's integer range, one fromtimestamp() a slot."""
+    out: list[datetime] = []
+    for window in campaign.windows():
+        first, end = int(window.start.timestamp()), int(window.end.timestamp())
+        out.extend(datetime.fromtimestamp(t, UTC) for t in range(first, end, 30))
+        if len(out) >= count:
+            return out[:count]
+    return out
+
+
+def slots_workload(count: int, peers: int, rounds: int) -> list[Result]:
+    """``count`` slots from callslots and the plain loop; ``peers`` from the cron
+    libraries, which are far slower (the ratio is per slot)."""
+    from croniter import croniter
+    from cronsim import CronSim
+
+    campaign = slot_campaign()
+    start = datetime(2024, 1, 1, tzinfo=NEW_YORK)
+    ours = list(islice(campaign.slots(), peers))
+    cron = croniter("* 9-16 * * 1-5 */30", start)
+    assert [cron.get_next(datetime).astimezone(UTC) for _ in range(peers)] == ours
+    results = race(
+        f"slots, {count:,} (Mon-Fri 09:00-17:00 New York, every 30 s)",
+        "slot",
+        count,
+        {
+            "callslots slots()": lambda: list(islice(campaign.slots(), count)),
+            "callslots slot_seconds() (integers)": lambda: list(
+                islice(campaign.slot_seconds(), count)
+            ),
+            "plain fromtimestamp() loop over each window": lambda: plain_slots(campaign, count),
+        },
+        rounds,
+    )
+
+    def cron_next() -> list[datetime]:
+        it = croniter("* 9-16 * * 1-5 */30", start)
+        return [it.get_next(datetime) for _ in range(peers)]
+
+    def cronsim_next() -> list[datetime]:
+        it = CronSim("*/30 * 9-16 * * 1-5", start)
+        return [next(it) for _ in range(peers)]
+
+    def ours_few() -> list[datetime]:
+        return list(islice(campaign.slots(), peers))
+
+    few = race(
+        f"slots, {peers:,} (the cron libraries are slow: fewer slots, same per-slot ratio)",
+        "slot",
+        peers,
+        {"callslots slots()": ours_few, "croniter get_next()": cron_next, "cronsim": cronsim_next},
+        rounds,
+    )
+    return results + few
+
+
+def slot_at_workload(count: int, rounds: int) -> list[Result]:
+    campaign = slot_campaign()
+    rng = random.Random(11)
+    ks = [rng.randrange(10_000_000) for _ in range(count)]
+    campaign.slot_at(10_000_000)  # the index is built once, on first use
+    return race(
+        "slot_at(k), k random below 10 million",
+        "query",
+        count,
+        {"callslots slot_at()": lambda: [campaign.slot_at(k) for k in ks]},
+        rounds,
+    )
+
+
+# -- workload 4: simulation scaling, each size in its own process (peak memory) ---------------
+
+SIMULATION = """
+import resource, sys, time
+from callslots import Campaign, RandomOutcomes, simulate
+n = int(sys.argv[1])
+c = Campaign.from_dict({"timezone": "America/New_York", "startDate": "2024-01-01",
+    "startTime": "09:00", "endTime": "17:00", "activeDays": [0, 1, 2, 3, 4],
+    "callRetries": 3, "maxConcurrency": 5, "callIntervalSeconds": 30})
+customers = (f"+1415{i:07d}" for i in range(n))
+started = time.perf_counter()
+sim = simulate(c, RandomOutcomes(1), customers)
+attempts = sum(1 for _ in sim)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(attempts, seconds, peak, sim.summary.finished_at)
+"""
+
+
+def simulation_rows(sizes: list[int]) -> list[str]:
+    import subprocess
+
+    rows = [
+        "| customers | attempts | seconds | attempts/s | peak RSS | campaign finished |",
+        "| ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for n in sizes:
+        out = subprocess.run(
+            [sys.executable, "-c", SIMULATION, str(n)], capture_output=True, text=True, check=True
+        ).stdout.split(maxsplit=3)
+        attempts, seconds, rss = int(out[0]), float(out[1]), int(out[2])
+        rows.append(
+            f"| {n:,} | {attempts:,} | {seconds:.1f} | {attempts / seconds:,.0f} "
+            f"| {rss / 1024:.0f} MB | {out[3].strip()} |"
+        )
+    return rows
+
+
 # -- report --------------------------------------------------------------------------------
 
 
@@ -194,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         results += windows_workload(50, rounds)
     results += next_callable_workload(200 if args.quick else 100_000, rounds)
+    results += slots_workload(
+        2_000 if args.quick else 1_000_000, 200 if args.quick else 20_000, rounds
+    )
+    results += slot_at_workload(200 if args.quick else 100_000, rounds)
     version, source = callslots.tz_database()
     print(
         f"callslots {callslots.__version__}, Python {platform.python_version()}, "
@@ -201,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{datetime.now(UTC):%Y-%m-%d}\n"
     )
     print(table(results))
+    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
+    print("\nsimulate(), 3 retries, RandomOutcomes(1), each size in a fresh process:\n")
+    print("\n".join(simulation_rows(sizes)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump([r.__dict__ for r in results], f, indent=2)
