@@ -93,33 +93,48 @@ class SeenNumbers:
 
     def add(self, phone: str) -> bool:
         """Add ``phone``; False when it was already there."""
-        if not self._insert(int(phone[1:])):
-            return False
-        self._count += 1
-        if self._count * 2 > len(self._table):
-            old = self._table
-            self._table = array("q", bytes(16 * len(old)))
-            self._shift -= 1
-            for number in old:
-                if number:
-                    self._insert(number)
-        return True
-
-    def _insert(self, number: int) -> bool:
+        number = int(phone[1:])
         table = self._table
         mask = len(table) - 1
         i = ((number * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> self._shift
-        while True:
-            held = table[i]
+        held = table[i]
+        while held:  # linear probing; 0 is never a number (E.164 has no leading 0)
             if held == number:
                 return False
-            if held == 0:
-                table[i] = number
-                return True
             i = (i + 1) & mask
+            held = table[i]
+        table[i] = number
+        self._count += 1
+        if self._count * 2 > len(table):
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old = self._table
+        self._table = array("q", bytes(16 * len(old)))
+        self._shift -= 1
+        self._count = 0
+        for number in old:
+            if number:
+                self.add(f"+{number}")
 
     def __len__(self) -> int:
         return self._count
+
+
+def read_phones(
+    source: Iterable[object], path: str = "customers"
+) -> Iterator[tuple[int, str, bool]]:
+    """:func:`read_customers` without building the Customer values: ``(index,
+    phone, first)``, for callers that need only the numbers."""
+    seen = SeenNumbers().add
+    match = _E164.fullmatch
+    for index, item in enumerate(source):
+        if type(item) is str and match(item):
+            phone = item
+        else:
+            phone = customer_from(item, f"{path}.{index}").phone
+        yield index, phone, seen(phone)
 
 
 def read_customers(

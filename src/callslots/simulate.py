@@ -29,7 +29,7 @@ from datetime import date, datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from .customers import read_customers
+from .customers import read_phones
 from .outcomes import Outcome
 from .retry import due, refusal
 from .tz import MAX_UTC, MIN_UTC
@@ -139,7 +139,7 @@ def _play(
 ) -> Iterator[Attempt]:
     calendar = campaign.calendar
     interval, lines = campaign.call_interval_seconds, campaign.max_concurrency
-    people = read_customers(source)
+    people = read_phones(source)
     by_outcome: Counter[str] = Counter()  # by value: an Enum hashes in Python, a str in C
     per_day: Counter[int] = Counter()
     zone = calendar.zone
@@ -152,9 +152,9 @@ def _play(
 
     def next_person() -> tuple[int, str] | None:
         nonlocal repeats
-        for index, customer, new in people:
+        for index, phone, new in people:
             if new:
-                return index, customer.phone
+                return index, phone
             repeats += 1
         return None
 
