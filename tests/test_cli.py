@@ -107,3 +107,15 @@ def test_a_closed_pipe_ends_quietly() -> None:
     )
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
+    section = README.split("## Plan and simulate", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    result = subprocess.run(
+        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown.group(1)
