@@ -98,8 +98,8 @@ class Simulation:
         self._attempts = attempts
         self._result = result
 
-    def __iter__(self) -> Simulation:
-        return self
+    def __iter__(self) -> Iterator[Attempt]:
+        return self._attempts  # the generator itself: no Python frame per attempt
 
     def __next__(self) -> Attempt:
         return next(self._attempts)
