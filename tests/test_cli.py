@@ -1,8 +1,12 @@
-"""The console script, driven for real in a subprocess, and the README's examples."""
+"""The console script, driven for real in a subprocess: every command, every format,
+every kind of mistake, and the README's examples."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,65 +16,167 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "q1-outreach.json"
+EXAMPLE = str(ROOT / "examples" / "q1-outreach.json")
+FALL_BACK = str(ROOT / "examples" / "dst-fall-back.json")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+BIN = os.path.dirname(sys.executable)
+ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
 def callslots(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("callslots")
+    exe = shutil.which("callslots", path=ENV["PATH"])
     command = [exe] if exe else [sys.executable, "-m", "callslots"]
     return subprocess.run(
-        [*command, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60
+        [*command, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=ENV,
     )
+
+
+def ok(*args: str, stdin: str | None = None) -> str:
+    result = callslots(*args, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
 
 
 def test_main_job_prints_windows_in_local_time_and_utc() -> None:
-    result = callslots(
-        "windows", str(EXAMPLE), "--from", "2024-03-15T00:00:00-04:00", "--days", "14"
+    out = ok(
+        "windows",
+        EXAMPLE,
+        "--from",
+        "2024-03-15T00:00:00-04:00",
+        "--days",
+        "14",
+        "--format",
+        "table",
     )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 10  # Friday 15th to Thursday 28th: ten weekdays
-    assert lines[0].startswith("Fri 2024-03-15  2024-03-15 09:00:00 EDT (-04:00)")
-    assert "UTC 2024-03-15T13:00:00Z -> 2024-03-15T19:00:00Z" in lines[0]
-    assert lines[3].startswith("Wed 2024-03-20  2024-03-20 10:00:00 EDT")  # Wednesday's override
-
-
-def test_the_readme_command_line_sample_is_real_output() -> None:
-    sample = re.search(r"\$ callslots (windows .*)\n((?:.+\n)+?)```", README)
-    assert sample is not None
-    result = callslots(*sample.group(1).split())
-    assert result.stdout == sample.group(2)
-
-
-def test_the_readme_quickstart_runs_as_written() -> None:
-    code = re.search(r"```python\n(.*?)```", README, re.S)
-    assert code is not None
-    result = subprocess.run([sys.executable, "-c", code.group(1)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "2024-03-08 2024-03-08 14:00:00+00:00 2024-03-08 22:00:00+00:00",
-        "2024-03-11 2024-03-11 13:00:00+00:00 2024-03-11 21:00:00+00:00",
-        "2024-03-11 13:00:00+00:00",
+    header, *lines = out.splitlines()
+    assert header.split() == [
+        "day",
+        "local_start",
+        "local_end",
+        "utc_start",
+        "utc_end",
+        "duration",
+        "note",
     ]
+    assert len(lines) == 10  # Friday 15th to Thursday 28th: ten weekdays
+    assert lines[0].startswith("Fri 2024-03-15  2024-03-15T09:00:00-04:00 EDT")
+    assert "2024-03-15T13:00:00Z  2024-03-15T19:00:00Z  6h00m" in lines[0]
+    assert "2024-03-20T10:00:00-04:00 EDT" in lines[3]  # Wednesday's override
 
 
-def test_clock_changes_are_marked() -> None:
-    payload = json.dumps(
-        {
-            "timezone": "America/New_York",
-            "startDate": "2024-11-01",
-            "startTime": "01:00",
-            "endTime": "02:00",
-        }
+def test_windows_in_every_format_agree() -> None:
+    args = ("windows", FALL_BACK, "--from", "2024-11-02T00:00:00-04:00", "--days", "2")
+    rows = [json.loads(line) for line in ok(*args, "--format", "jsonl").splitlines()]
+    table = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    assert (
+        [r["utc_start"] for r in rows]
+        == [r["utc_start"] for r in table]
+        == ["2024-11-02T05:30:00Z", "2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z"]
     )
-    result = callslots(
-        "windows", "-", "--from", "2024-11-03T00:00:00-04:00", "--days", "1", stdin=payload
+    assert rows[1]["note"] == (
+        "lasts 0h30m, the wall-clock window is 1h00m; clock change EDT -> EST"
     )
-    assert result.returncode == 0, result.stderr
-    (line,) = result.stdout.splitlines()
-    assert "2h00m" in line and "wall-clock window is 1h00m" in line and "EDT -> EST" in line
-    assert "warning: startTime" in result.stderr  # 01:00 is outside 08:00-21:00
+    assert ok(*args) == ok(*args, "--format", "jsonl")  # not a terminal: jsonl by default
+    ics = ok(*args, "--format", "ics")
+    assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == 3
+    assert "DTSTART:20241103T063000Z" in ics
+
+
+def test_ics_without_the_extra_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['icalendar'] = None\n"
+        "from callslots.cli import main\n"
+        f"raise SystemExit(main(['windows', {FALL_BACK!r}, '--format', 'ics']))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "pip install 'callslots[ics]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validate() -> None:
+    assert json.loads(ok("validate", EXAMPLE))["callRetries"] == 3
+    bad = callslots("validate", "-", stdin='{"timezone": "Europe/Prag", "activeDays": [9]}')
+    assert bad.returncode == 2
+    assert bad.stdout.splitlines() == [
+        "timezone: unknown IANA timezone 'Europe/Prag'; did you mean 'Europe/Prague' or "
+        "'Europe/Paris' or 'Europe/Zagreb'?",
+        "activeDays.0: must be from 0 to 6, not 9",
+    ]
+    warned = callslots("validate", "-", stdin='{"startime": "09:00"}')
+    assert warned.returncode == 0 and "did you mean 'startTime'" in warned.stderr
+
+
+def test_plan_with_customers_from_csv_and_json(tmp_path: Path) -> None:
+    numbers = tmp_path / "customers.csv"
+    numbers.write_text("phoneNumber,name\n+14155550100,Ada\n+14155550101,Alan\n+14155550100,Ada\n")
+    rows = [
+        json.loads(line) for line in ok("plan", EXAMPLE, "--customers", str(numbers)).splitlines()
+    ]
+    assert [(r["customer"], r["utc"], r["note"]) for r in rows] == [
+        (0, "2024-03-15T13:00:00Z", None),
+        (1, "2024-03-15T13:00:30Z", None),
+        (2, None, "repeat of an earlier number: dialed once"),
+    ]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("+14155550100\n+14155550101\n")
+    assert len(ok("plan", EXAMPLE, "--customers", str(plain), "--format", "csv").splitlines()) == 3
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(["+14155550100", "+14155550101", "+14155550102"]))
+    table = ok("plan", EXAMPLE, "--customers", str(listed), "--limit", "2", "--format", "table")
+    assert len(table.splitlines()) == 3 and table.startswith("customer  phone")
+
+
+def test_plan_of_a_million_customers_starts_at_once_and_streams(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    with big.open("w") as f:
+        f.write("phone\n")
+        f.writelines(f"+1415{n:07d}\n" for n in range(1_000_000))
+    exe = shutil.which("callslots", path=ENV["PATH"]) or f"{sys.executable} -m callslots"
+    result = subprocess.run(
+        ["sh", "-c", f"{exe} plan {EXAMPLE} --customers {big} --format csv | head -3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+    assert result.stdout.splitlines()[2].startswith("1,+14150000001,")
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_retry_by_outcome_sip_and_q850() -> None:
+    ended = ("--attempt", "1", "--ended-at", "2024-03-15T16:30:00-04:00", "--format", "jsonl")
+    by_name = json.loads(ok("retry", EXAMPLE, "--outcome", "no_answer", *ended))
+    assert by_name["retry"] is True and by_name["utc"] == "2024-03-18T13:00:00Z"
+    assert json.loads(ok("retry", EXAMPLE, "--sip", "486", *ended))["outcome"] == "Busy"
+    declined = json.loads(ok("retry", EXAMPLE, "--sip", "603", *ended))
+    assert declined["retry"] is False and "not in retryConditions" in declined["reason"]
+    assert json.loads(ok("retry", EXAMPLE, "--q850", "17", *ended))["outcome"] == "Busy"
+    table = ok(
+        "retry", EXAMPLE, "--q850", "16", "--attempt", "1", "--ended-at", "now", "--format", "table"
+    )
+    assert "Completed" in table and " no " in table
+
+
+def test_simulate_formats_and_summary() -> None:
+    rows = ok("simulate", EXAMPLE, "--seed", "3", "--format", "jsonl").splitlines()
+    attempts, summary = [json.loads(r) for r in rows[:-1]], json.loads(rows[-1])["summary"]
+    assert summary["attempts"] == len(attempts) and summary["reached"] == 2
+    only = ok("simulate", EXAMPLE, "--seed", "3", "--summary-only", "--format", "table")
+    assert only.lstrip().startswith("finished at") and "customer" not in only
+    weighted = ok(
+        "simulate", EXAMPLE, "--weights", "Busy=1", "--mean-duration", "5", "--format", "jsonl"
+    ).splitlines()
+    assert all(json.loads(r)["outcome"] == "Busy" for r in weighted[:-1])
+    assert len(weighted) == 1 + 2 * 4  # two customers, four attempts each
+    csv_out = callslots("simulate", EXAMPLE, "--seed", "3", "--format", "csv")
+    assert csv_out.stdout.startswith("customer,phone,attempt") and "finished at" in csv_out.stderr
 
 
 @pytest.mark.parametrize(
@@ -82,6 +188,21 @@ def test_clock_changes_are_marked() -> None:
         (("windows", "-", "--from", "yesterday"), "{}", "not an ISO 8601 instant"),
         (("windows", "-", "--from", "2024-01-01T00:00:00"), "{}", "no UTC offset"),
         (("windows", "-", "--days", "0"), "{}", "whole number of days"),
+        (("windows", "-", "--format", "xml"), "{}", "invalid choice"),
+        (
+            ("retry", "-", "--outcome", "Bussy", "--attempt", "1", "--ended-at", "now"),
+            "{}",
+            "did you mean 'Busy'",
+        ),
+        (
+            ("retry", "-", "--sip", "180", "--attempt", "1", "--ended-at", "now"),
+            "{}",
+            "provisional",
+        ),
+        (("retry", "-", "--attempt", "1", "--ended-at", "now"), "{}", "one of the arguments"),
+        (("simulate", "-", "--weights", "Busy=x"), "{}", "not a number"),
+        (("plan", "-", "--customers", "nope.csv"), "{}", "cannot read nope.csv"),
+        (("plan", "-"), '{"phoneList": ["123"]}', "phoneList.0"),
         (("frobnicate",), None, "invalid choice"),
     ],
 )
@@ -95,18 +216,49 @@ def test_mistakes_exit_2_with_one_message_and_no_traceback(
 
 
 def test_version_names_the_tz_database() -> None:
-    result = callslots("--version")
-    assert result.returncode == 0 and re.match(r"callslots \S+ \(tz database \S+", result.stdout)
+    assert re.match(r"callslots \S+ \(tz database \S+", ok("--version"))
 
 
 def test_a_closed_pipe_ends_quietly() -> None:
-    exe = shutil.which("callslots")
-    command = f"{exe or sys.executable + ' -m callslots'} windows - --days 5000 | head -1"
+    exe = shutil.which("callslots", path=ENV["PATH"]) or f"{sys.executable} -m callslots"
     result = subprocess.run(
-        ["sh", "-c", command], input="{}", capture_output=True, text=True, cwd=ROOT, timeout=60
+        ["sh", "-c", f"{exe} windows - --days 5000 --format table | head -1"],
+        input="{}",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=ENV,
     )
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_the_readme_command_line_samples_are_real_output() -> None:
+    section = README.split("## Command line", 1)[1].split("## Documentation", 1)[0]
+    block = re.search(r"```text\n(.*?)```", section, re.S)
+    assert block is not None
+    samples = re.split(r"^\$ ", block.group(1), flags=re.M)[1:]
+    assert len(samples) >= 5
+    for sample in samples:
+        command, _, shown = sample.partition("\n")
+        result = subprocess.run(
+            ["sh", "-c", command], capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=60
+        )
+        got = result.stdout + (result.stderr if "validate -" in command else "")
+        assert got == shown, command
+
+
+def test_the_readme_quickstart_runs_as_written() -> None:
+    code = re.search(r"```python\n(.*?)```", README, re.S)
+    assert code is not None
+    result = subprocess.run([sys.executable, "-c", code.group(1)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "2024-03-08 2024-03-08 14:00:00+00:00 2024-03-08 22:00:00+00:00",
+        "2024-03-11 2024-03-11 13:00:00+00:00 2024-03-11 21:00:00+00:00",
+        "2024-03-11 13:00:00+00:00",
+    ]
 
 
 def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
