@@ -271,3 +271,41 @@ def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown.group(1)
+
+
+def test_simulate_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    many = tmp_path / "many.csv"
+    many.write_text("phone\n" + "".join(f"+1415{n:07d}\n" for n in range(60_000)))
+    args = [
+        sys.executable,
+        "-m",
+        "callslots",
+        "simulate",
+        EXAMPLE,
+        "--customers",
+        str(many),
+        "--summary-only",
+        "--format",
+        "jsonl",
+    ]
+    leader, follower = pty.openpty()
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, env=ENV) as process:
+        os.close(follower)
+        out, _ = process.communicate(timeout=120)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"attempts, now at" in seen
+    assert json.loads(out)["summary"]["attempts"] > 60_000
+    piped = callslots("simulate", EXAMPLE, "--summary-only", "--format", "jsonl")
+    assert "attempts, now at" not in piped.stderr
