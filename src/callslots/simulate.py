@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +146,16 @@ def _play(
     seg_first = seg_end = offset = 0  # the zone's segment of the last call, for its local day
     reached = not_reached = repeats = attempts = 0
     finished = -1
-    push, pop, stamp, completed = heapq.heappush, heapq.heappop, from_seconds, Outcome.COMPLETED
+    push, pop, completed = heapq.heappush, heapq.heappop, Outcome.COMPLETED
+    # from_seconds guards against platforms whose time_t stops at 1970; a campaign
+    # that starts later can use fromtimestamp directly, a third cheaper per call.
+    after_1970 = max(first, calendar.first_day * 86400 - zone.max_offset, calendar.start_at) >= 0
+    fromtimestamp, utc = datetime.fromtimestamp, timezone.utc
+
+    def slow(u: int, _: object) -> datetime:
+        return from_seconds(u)
+
+    stamp = fromtimestamp if after_1970 else slow
     busy: list[int] = []  # end seconds of the calls in progress
     waiting: list[tuple[int, int, int, str]] = []  # (due, customer, attempt, phone)
 
@@ -183,7 +192,7 @@ def _play(
                 continue
             else:
                 break
-            at = stamp(s)
+            at = stamp(s, utc)
             outcome, seconds = outcomes(index, number, at)
             if not isinstance(outcome, Outcome):
                 outcome = Outcome.parse(outcome)
@@ -210,9 +219,9 @@ def _play(
             set_phone(record, phone)
             set_attempt(record, number)
             set_at(record, at)
-            set_ended(record, stamp(ended))
+            set_ended(record, stamp(ended, utc))
             set_outcome(record, outcome)
-            set_retry(record, None if retry is None else stamp(retry))
+            set_retry(record, None if retry is None else stamp(retry, utc))
             yield record
             s += interval
         else:
@@ -235,6 +244,9 @@ def _play(
             calls_per_day={day_date(d): n for d, n in sorted(per_day.items())},
         )
     )
+
+
+_M64 = 0xFFFFFFFFFFFFFFFF
 
 
 def _mix(x: int) -> int:
@@ -290,18 +302,23 @@ class RandomOutcomes:
         else:
             means = {o: float(duration) for o in self._outcomes}
         self._mean_list = [means.get(o, 30.0) for o in self._outcomes]
+        self._count = len(self._outcomes)
         if any(m < 0 or not math.isfinite(m) for m in self._mean_list):
             raise ValueError("durations must be finite and not negative")
         self._seed = _mix(seed & 0xFFFFFFFFFFFFFFFF)
 
     def __call__(self, customer_index: int, attempt: int, at: datetime) -> tuple[Outcome, float]:
-        h = _mix(self._seed ^ ((customer_index << 8) | attempt))
-        pick = (h >> 32) / 4294967296.0  # the high 32 bits choose the outcome ...
-        i = bisect_right(self._cumulative, pick)
-        if i == len(self._outcomes):  # rounding at the top edge
+        # _mix(seed ^ key), written out: this runs once per simulated call.
+        h = ((self._seed ^ ((customer_index << 8) | attempt)) + 0x9E3779B97F4A7C15) & _M64
+        h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _M64
+        h ^= h >> 31
+        # The high 32 bits choose the outcome, the low 32 bits its length.
+        i = bisect_right(self._cumulative, (h >> 32) * 2.3283064365386963e-10)
+        if i == self._count:  # rounding at the top edge
             i -= 1
-        length = (h & 0xFFFFFFFF) / 4294967296.0  # ... the low 32 bits its length
-        return self._outcomes[i], max(1.0, -self._mean_list[i] * math.log1p(-length))
+        seconds = -self._mean_list[i] * math.log1p(-(h & 0xFFFFFFFF) * 2.3283064365386963e-10)
+        return self._outcomes[i], seconds if seconds > 1.0 else 1.0
 
 
 class ReplayOutcomes:
