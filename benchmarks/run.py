@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 import callslots
 from callslots import Campaign
 
+from . import correctness
+
 UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
 OPEN, CLOSE = clock(9), clock(17)
@@ -39,6 +41,7 @@ class Result:
     unit: str  # what one operation is
     operations: int
     seconds: list[float]
+    correct: str = ""  # the correctness column (DST days; see correctness.py)
 
     @property
     def median(self) -> float:
@@ -157,6 +160,106 @@ def next_callable_workload(count: int, rounds: int) -> list[Result]:
     )
 
 
+def next_slot_workload(count: int, few: int, rounds: int) -> list[Result]:
+    """The next slot (call-start instant) at or after random instants, against the cron
+    libraries and rrule, which answer that question per query."""
+    from croniter import croniter
+    from cronsim import CronSim
+    from dateutil.rrule import FR, MO, SECONDLY, TH, TU, WE, rrule
+
+    campaign = slot_campaign()
+    instants = queries(2024, 30, count, seed=12)
+    # rrule.after walks from its start, so its queries fall in January 2024 only.
+    rng = random.Random(13)
+    january = datetime(2024, 1, 1, tzinfo=UTC)
+    near = [
+        january + timedelta(seconds=rng.randrange(31 * 86400)) for _ in range(max(2, few // 30))
+    ]
+    local = [t.astimezone(NEW_YORK) for t in instants[:few]]
+    rule = rrule(
+        SECONDLY,
+        interval=30,
+        byhour=range(9, 17),
+        byweekday=(MO, TU, WE, TH, FR),
+        dtstart=datetime(2024, 1, 1, tzinfo=NEW_YORK),
+    )
+
+    def ours(points: list[datetime]) -> list[datetime | None]:
+        return [campaign.slot_at(campaign.slot_index(t)) for t in points]
+
+    campaign.slot_at(10_000_000)  # build the index before timing
+    assert ours(local[:50]) == [
+        croniter("* 9-16 * * 1-5 */30", t - timedelta(seconds=1)).get_next(datetime)
+        for t in local[:50]
+    ]
+    results = race(
+        f"next slot, {count:,} random instants over 30 years",
+        "query",
+        count,
+        {"callslots slot_at(slot_index(t))": lambda: ours(instants)},
+        rounds,
+    )
+    results += race(
+        f"next slot, {few:,} random instants (the peers are slow: fewer queries)",
+        "query",
+        few,
+        {
+            "callslots slot_at(slot_index(t))": lambda: ours(local),
+            "croniter get_next()": lambda: [
+                croniter("* 9-16 * * 1-5 */30", t).get_next(datetime) for t in local
+            ],
+            "cronsim": lambda: [next(CronSim("*/30 * 9-16 * * 1-5", t)) for t in local],
+        },
+        rounds,
+    )
+    results += race(
+        f"next slot, {len(near):,} instants in January 2024 (rrule.after walks from its start)",
+        "query",
+        len(near),
+        {
+            "callslots slot_at(slot_index(t))": lambda: ours(near),
+            "dateutil rrule.after()": lambda: [rule.after(t, inc=True) for t in near],
+        },
+        rounds,
+    )
+    names = {
+        "callslots slot_at(slot_index(t))": "callslots slots()",
+        "croniter get_next()": "croniter get_next()",
+        "cronsim": "cronsim",
+        "dateutil rrule.after()": "dateutil rrule",
+    }
+    for r in results:
+        produce = correctness.SLOT_CONTENDERS[names[r.contender]]
+        wrong = correctness.wrong_answers(produce)
+        r.correct = f"{wrong} of {correctness.QUERIES} answers wrong" if wrong else "right"
+    return results
+
+
+def retry_workload(count: int, rounds: int) -> list[Result]:
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-01-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "activeDays": [0, 1, 2, 3, 4],
+            "callRetries": 3,
+            "retryDelaySeconds": 3600,
+        }
+    )
+    outcomes = list(callslots.Outcome)
+    ended = queries(2024, 5, count, seed=14)
+    calls = [(outcomes[i % len(outcomes)], 1 + i % 4, t) for i, t in enumerate(ended)]
+    retry = campaign.retry
+    return race(
+        f"retry decisions, {count:,}, mixed outcomes and attempts",
+        "decision",
+        count,
+        {"callslots retry()": lambda: [retry(o, n, t) for o, n, t in calls]},
+        rounds,
+    )
+
+
 # -- workload 3: the slot stream ---------------------------------------------------------------
 
 
@@ -205,6 +308,7 @@ def slots_workload(count: int, peers: int, rounds: int) -> list[Result]:
                 islice(campaign.slot_seconds(), count)
             ),
             "plain fromtimestamp() loop over each window": lambda: plain_slots(campaign, count),
+            "floor: a bare range of integers": lambda: list(range(0, 30 * count, 30)),
         },
         rounds,
     )
@@ -220,14 +324,31 @@ def slots_workload(count: int, peers: int, rounds: int) -> list[Result]:
     def ours_few() -> list[datetime]:
         return list(islice(campaign.slots(), peers))
 
+    def rrule_next() -> list[datetime]:
+        from dateutil.rrule import FR, MO, SECONDLY, TH, TU, WE, rrule
+
+        weekdays = (MO, TU, WE, TH, FR)
+        rule = rrule(SECONDLY, interval=30, byhour=range(9, 17), byweekday=weekdays, dtstart=start)
+        return list(islice(rule, peers))
+
     few = race(
-        f"slots, {peers:,} (the cron libraries are slow: fewer slots, same per-slot ratio)",
+        f"slots, {peers:,} (the peers are slow: fewer slots, same per-slot ratio)",
         "slot",
         peers,
-        {"callslots slots()": ours_few, "croniter get_next()": cron_next, "cronsim": cronsim_next},
+        {
+            "callslots slots()": ours_few,
+            "croniter get_next()": cron_next,
+            "cronsim": cronsim_next,
+            "dateutil rrule": rrule_next,
+        },
         rounds,
     )
-    return results + few
+    every = results + few
+    for r in every:
+        produce = correctness.SLOT_CONTENDERS.get(r.contender)
+        if produce is not None:
+            r.correct = correctness.describe(correctness.column(produce))
+    return every
 
 
 def slot_at_workload(count: int, rounds: int) -> list[Result]:
@@ -291,8 +412,9 @@ def simulation_rows(sizes: list[int]) -> list[str]:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| workload | contender | median | min-max | per op | ops/s | ratio to callslots |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | contender | median | min-max | per op | ops/s | ratio to callslots "
+        "| on the DST days |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     by_workload: dict[str, list[Result]] = {}
     for r in results:
@@ -304,7 +426,7 @@ def table(results: list[Result]) -> str:
                 f"| {workload} | {r.contender} | {r.median * 1e3:.1f} ms "
                 f"| {min(r.seconds) * 1e3:.1f}-{max(r.seconds) * 1e3:.1f} ms "
                 f"| {r.median / r.operations * 1e6:.2f} µs | {r.operations / r.median:,.0f} "
-                f"| {r.median / reference:.2f}x |"
+                f"| {r.median / reference:.2f}x | {r.correct} |"
             )
     return "\n".join(lines)
 
@@ -328,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         2_000 if args.quick else 1_000_000, 200 if args.quick else 20_000, rounds
     )
     results += slot_at_workload(200 if args.quick else 100_000, rounds)
+    results += next_slot_workload(200 if args.quick else 100_000, 20 if args.quick else 300, rounds)
+    results += retry_workload(2_000 if args.quick else 1_000_000, rounds)
     version, source = callslots.tz_database()
     print(
         f"callslots {callslots.__version__}, Python {platform.python_version()}, "
