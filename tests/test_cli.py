@@ -158,6 +158,10 @@ def test_retry_by_outcome_sip_and_q850() -> None:
     declined = json.loads(ok("retry", EXAMPLE, "--sip", "603", *ended))
     assert declined["retry"] is False and "not in retryConditions" in declined["reason"]
     assert json.loads(ok("retry", EXAMPLE, "--q850", "17", *ended))["outcome"] == "Busy"
+    (row,) = csv.DictReader(
+        io.StringIO(ok("retry", EXAMPLE, "--outcome", "Busy", *ended[:-1], "csv"))
+    )
+    assert (row["retry"], row["utc"]) == ("yes", "2024-03-18T13:00:00Z")
     table = ok(
         "retry", EXAMPLE, "--q850", "16", "--attempt", "1", "--ended-at", "now", "--format", "table"
     )
