@@ -155,6 +155,17 @@ class _Reader:
             return None
         return value
 
+    def choice(self, value: object, path: str, choices: tuple[str, ...]) -> str:
+        """``value`` when it is one of ``choices``; else an error and the first choice."""
+        if value in choices:
+            assert isinstance(value, str)
+            return value
+        shown = repr(value) if isinstance(value, str) else _kind(value)
+        hint = _did_you_mean(value, choices) if isinstance(value, str) else ""
+        allowed = " or ".join(repr(c) for c in choices)
+        self.error(path, f"must be {allowed}, not {shown}{hint}")
+        return choices[0]
+
     def day(self, value: object, path: str) -> date | None:
         if not isinstance(value, str) or not _DATE.fullmatch(value):
             shown = repr(value) if isinstance(value, str) else _kind(value)
@@ -235,11 +246,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
 
     retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
     delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
-    mode = fields.get("retryDelayMode", "fixed")
-    if mode not in DELAY_MODES:
-        shown = repr(mode) if isinstance(mode, str) else _kind(mode)
-        hint = _did_you_mean(mode, DELAY_MODES) if isinstance(mode, str) else ""
-        r.error("retryDelayMode", f"must be 'fixed' or 'next_day', not {shown}{hint}")
+    mode = r.choice(fields.get("retryDelayMode", "fixed"), "retryDelayMode", DELAY_MODES)
     conditions = _retry_conditions(r, fields)
     interval, concurrency, scheduling = _pacing(r, fields, end_date)
     customers = _customers(r, fields)
@@ -462,13 +469,8 @@ def _pacing(
     else:
         interval = r.integer(interval, "callIntervalSeconds", 1, 86400)
     concurrency = r.integer(fields.get("maxConcurrency", 5), "maxConcurrency", 1, 1000)
-    mode = fields.get("schedulingMode", "even")
-    if mode not in SCHEDULING_MODES:
-        shown = repr(mode) if isinstance(mode, str) else _kind(mode)
-        hint = _did_you_mean(mode, SCHEDULING_MODES) if isinstance(mode, str) else ""
-        r.error("schedulingMode", f"must be 'even' or 'spread', not {shown}{hint}")
-        mode = "even"
-    elif mode == "spread" and end_date is None and "endDate" not in fields:
+    mode = r.choice(fields.get("schedulingMode", "even"), "schedulingMode", SCHEDULING_MODES)
+    if mode == "spread" and end_date is None and "endDate" not in fields:
         r.error(
             "schedulingMode",
             "'spread' divides the time until endDate among the customers, so it needs an endDate",
