@@ -144,7 +144,7 @@ def _play(
     per_day: Counter[int] = Counter()
     zone = calendar.zone
     seg_first = seg_end = offset = 0  # the zone's segment of the last call, for its local day
-    reached = not_reached = repeats = attempts = 0
+    reached = not_reached = attempts = 0
     finished = -1
     push, pop, completed = heapq.heappush, heapq.heappop, Outcome.COMPLETED
     # from_seconds guards against platforms whose time_t stops at 1970; a campaign
@@ -159,15 +159,26 @@ def _play(
     busy: list[int] = []  # end seconds of the calls in progress
     waiting: list[tuple[int, int, int, str]] = []  # (due, customer, attempt, phone)
 
-    def next_person() -> tuple[int, str] | None:
-        nonlocal repeats
-        for index, phone, new in people:
-            if new:
-                return index, phone
-            repeats += 1
-        return None
+    read = distinct = 0  # list entries read, and how many were new numbers
 
-    person = next_person()
+    def counted() -> Iterator[tuple[int, str]]:
+        nonlocal read, distinct
+        for index, phone, new in people:
+            read = index + 1
+            if new:
+                distinct += 1
+                yield index, phone
+
+    firsts = counted()
+    person = next(firsts, None)
+    # Whether attempt n ending with an outcome is retried, for every pair, from the
+    # rule itself (refusal), so that the loop only looks it up.
+    retried = {  # keyed by id(): an Enum member hashes in Python, an int in C
+        (id(outcome), n)
+        for outcome in Outcome
+        for n in range(1, campaign.call_retries + 2)
+        if refusal(campaign, outcome, n) is None
+    }
     new = object.__new__
     slot = vars(Attempt)
     set_index, set_phone = slot["customer_index"].__set__, slot["phone"].__set__
@@ -184,7 +195,7 @@ def _play(
                 continue
             if person is not None:
                 (index, phone), number = person, 1
-                person = next_person()
+                person = next(firsts, None)
             elif waiting and waiting[0][0] <= s:
                 _, index, number, phone = pop(waiting)
             elif waiting:  # nothing due yet: the first slot at or after the next due time
@@ -198,7 +209,7 @@ def _play(
                 outcome = Outcome.parse(outcome)
             ended = s + math.ceil(seconds) if seconds > 0 else s  # whole seconds, rounded up
             retry = None
-            if refusal(campaign, outcome, number) is None:
+            if (id(outcome), number) in retried:
                 retry = due(campaign, ended, s)
             if retry is not None:
                 push(waiting, (retry, index, number + 1, phone))
@@ -230,7 +241,8 @@ def _play(
     unscheduled = 0
     while person is not None:
         unscheduled += 1
-        person = next_person()
+        person = next(firsts, None)
+    repeats = read - distinct
     result.append(
         Summary(
             finished_at=None if finished < 0 else from_seconds(finished),
