@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate, chain, cycle, islice, starmap
 
+from . import weekly
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
+from .weekly import WEEK, Rotation, Run
 
 __all__ = ["Calendar", "Hours", "Window", "from_seconds", "to_seconds"]
 
@@ -37,7 +39,6 @@ _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 #: The local days a campaign may own: those a ``date`` can represent.
 FIRST_DAY = days_from_civil(1, 1, 1)
 LAST_DAY = days_from_civil(9999, 12, 31)
-WEEK = 7 * DAY
 
 
 def to_seconds(t: datetime, name: str = "t") -> int:
@@ -152,139 +153,6 @@ def _window(a: int, b: int, owner: int) -> Window:
     return _make(from_seconds(a), from_seconds(b), day_date(owner))
 
 
-def _covers_every_second(week: tuple[tuple[int, int] | None, ...]) -> bool:
-    """Whether the weekly windows together cover all 7 x 24 hours of wall clock."""
-    spans: list[tuple[int, int]] = []
-    for weekday, span in enumerate(week):
-        if span is not None:
-            first, end = weekday * DAY + span[0], weekday * DAY + span[1]
-            spans.append((first, min(end, WEEK)))
-            if end > WEEK:  # Sunday's overnight window wraps onto Monday
-                spans.append((0, end - WEEK))
-    reach = 0
-    for first, end in sorted(spans):
-        if first > reach:
-            return False
-        reach = max(reach, end)
-    return reach >= WEEK
-
-
-#: A local run: ``(first, end, owner, last)`` in local seconds / day numbers:
-#: the stretch ``[first, end)``, the day whose window starts it, and the last
-#: day whose window is part of it.
-Run = tuple[int, int, int, int]
-_MONDAY = days_from_civil(2001, 1, 1)  # any Monday far from the ends of time
-
-
-def _walk(
-    week: tuple[tuple[int, int] | None, ...],
-    x: int,
-    first_day: int,
-    last_day: int,
-    around_the_clock: bool,
-    skipped: frozenset[int] = frozenset(),
-    stop_day: int | None = None,
-) -> Iterator[Run]:
-    """The runs of the windows of active days ``first_day..last_day`` that end after
-    local second ``x``, found day by day from the day before ``x``.
-
-    Days in ``skipped`` never occur on the wall clock and own no window.  With
-    ``stop_day``, no run starting after that day is begun.  The walk never goes
-    more than a week past a gap: when the weekly windows cover every second, an
-    open run jumps to the last days (or to the next skipped day).
-    """
-    d = max(x // DAY - 1, first_day)
-    last_start = last_day if stop_day is None else min(stop_day, last_day)
-    run_first = run_end = owner = contributor = 0
-    open_run = False
-    while d <= last_day:
-        span = week[(d + 3) % 7]
-        if span is not None and not (skipped and d in skipped):
-            first, end = d * DAY + span[0], d * DAY + span[1]
-            if open_run and first <= run_end:
-                if end > run_end:
-                    run_end = end
-                contributor = d
-            else:
-                if open_run:
-                    yield run_first, run_end, owner, contributor
-                    open_run = False
-                if d > last_start:
-                    return
-                if end > x:
-                    run_first, run_end, owner, contributor = first, end, d, d
-                    open_run = True
-        elif not open_run and d > last_start:
-            return
-        d += 1
-        if open_run and around_the_clock and run_end >= d * DAY and d > first_day:
-            # Every wall-clock second is covered, so the run goes on at least to
-            # local midnight of day `target`: the days from d - 1 to target - 1 are
-            # all in range and none is skipped.  Resume one day before it.
-            target = last_day - 1
-            if skipped:
-                target = min([target, *(k for k in skipped if k >= d)])
-            if target - 1 - d > 1:
-                run_end = max(run_end, target * DAY)
-                d = target - 1
-    if open_run:
-        yield run_first, run_end, owner, contributor
-
-
-def _template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
-    """The runs of an unbounded campaign that start in one week, relative to its
-    Monday: every other week repeats them, shifted by whole weeks."""
-    base = _MONDAY * DAY
-    # Start well before the week: a run that began earlier (Sunday's whole day
-    # running into Monday's) must be seen whole, or Monday would look like a start.
-    # Without around-the-clock cover every run is shorter than 9 days.
-    runs = _walk(week, base - 9 * DAY, _MONDAY - 10, _MONDAY + 16, False, stop_day=_MONDAY + 6)
-    return tuple(
-        (first - base, end - base, owner - _MONDAY, last - _MONDAY)
-        for first, end, owner, last in runs
-        if base <= first
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Rotation:
-    """The template started at its ``j``-th run (earlier runs moved a week on),
-    with the steps from each window to the next as timedeltas, so that a block
-    of weeks is three ``accumulate`` calls."""
-
-    runs: tuple[Run, ...]
-    reach: int  # the last day any run draws on, counted from the Monday
-    start_steps: tuple[timedelta, ...]
-    end_steps: tuple[timedelta, ...]
-    day_steps: tuple[timedelta, ...]
-
-
-def _rotations(template: tuple[Run, ...]) -> tuple[_Rotation, ...]:
-    rotations = []
-    for j in range(len(template)):
-        runs = template[j:] + tuple(
-            (first + WEEK, end + WEEK, owner + 7, last + 7)
-            for first, end, owner, last in template[:j]
-        )
-        following = [*runs[1:], tuple(v + (WEEK if k < 2 else 7) for k, v in enumerate(runs[0]))]
-        rotations.append(
-            _Rotation(
-                runs=runs,
-                reach=max(run[3] for run in runs),
-                start_steps=tuple(
-                    timedelta(seconds=b[0] - a[0]) for a, b in zip(runs, following, strict=True)
-                ),
-                end_steps=tuple(
-                    timedelta(seconds=b[1] - a[1]) for a, b in zip(runs, following, strict=True)
-                ),
-                day_steps=tuple(
-                    timedelta(days=b[2] - a[2]) for a, b in zip(runs, following, strict=True)
-                ),
-            )
-        )
-    return tuple(rotations)
-
-
 @dataclass(frozen=True, slots=True)
 class Calendar:
     """The compiled callable set of one campaign.
@@ -304,7 +172,7 @@ class Calendar:
     start_at: int
     around_the_clock: bool
     template: tuple[Run, ...]
-    rotations: tuple[_Rotation, ...]
+    rotations: tuple[Rotation, ...]
     #: The template's runs of the week before, the week and the week after, and
     #: their ends: ``next_callable``'s lookup table (empty where it cannot be used:
     #: no template, or a zone with skipped days).
@@ -324,9 +192,9 @@ class Calendar:
         start_at: int | None,
     ) -> Calendar:
         spans = tuple(None if h is None else h.span for h in week)
-        around_the_clock = _covers_every_second(spans)
+        around_the_clock = weekly.covers_every_second(spans)
         last = LAST_DAY if last_day is None else min(last_day, LAST_DAY)
-        template = () if around_the_clock else _template(spans)
+        template = () if around_the_clock else weekly.template(spans)
         nearby = tuple(
             (first + k * WEEK, end + k * WEEK, owner + 7 * k, last + 7 * k)
             for k in (-1, 0, 1)
@@ -342,7 +210,7 @@ class Calendar:
             start_at=MIN_UTC if start_at is None else start_at,
             around_the_clock=around_the_clock,
             template=template,
-            rotations=_rotations(template),
+            rotations=weekly.rotations(template),
             nearby=nearby,
             nearby_ends=tuple(run[1] for run in nearby),
             skipped=zone.skipped_days,
@@ -354,7 +222,7 @@ class Calendar:
 
     def _runs(self, x: int) -> Iterator[Run]:
         """The local runs of active days that end after local second ``x``, in order."""
-        return _walk(
+        return weekly.walk(
             self.week, x, self.first_day, self.last_day, self.around_the_clock, self.skipped
         )
 
@@ -431,7 +299,7 @@ class Calendar:
 
     def _stretches(
         self, first: int, end: int
-    ) -> Iterator[list[tuple[int, int, int]] | tuple[int, int, int, _Rotation]]:
+    ) -> Iterator[list[tuple[int, int, int]] | tuple[int, int, int, Rotation]]:
         """The callable set inside ``[first, end)`` in consecutive parts: lists of
         general pieces ``(a, b, owner)``, and blocks ``(monday, count, offset,
         rotation)`` of template windows (see :meth:`_block`)."""
@@ -458,7 +326,7 @@ class Calendar:
                 return
             yield pieces
 
-    def _block(self, u: int, end: int) -> tuple[int, int, int, int, int, _Rotation] | None:
+    def _block(self, u: int, end: int) -> tuple[int, int, int, int, int, Rotation] | None:
         """The next stretch of at least a week of template windows from ``u``:
         ``(start, end, monday, count, offset, rotation)``, or None.
 
@@ -509,9 +377,7 @@ class Calendar:
         block_end = base + week * WEEK + runs[index][1]
         return base + runs[0][0], block_end, monday, count, offset, rotation
 
-    def _repeat(
-        self, monday: int, count: int, offset: int, rotation: _Rotation
-    ) -> Iterator[Window]:
+    def _repeat(self, monday: int, count: int, offset: int, rotation: Rotation) -> Iterator[Window]:
         """The first ``count`` windows of ``rotation`` repeated weekly from ``monday``,
         each found from the one before by adding a step (``accumulate``, in C)."""
         base = monday * DAY - offset
@@ -531,7 +397,7 @@ class Calendar:
             yield window
 
     def _repeat_spans(
-        self, monday: int, count: int, offset: int, rotation: _Rotation
+        self, monday: int, count: int, offset: int, rotation: Rotation
     ) -> Iterator[tuple[int, int]]:
         """The windows of :meth:`_repeat` as UTC seconds."""
         base = monday * DAY - offset

@@ -1,0 +1,159 @@
+"""The weekly schedule in local time: runs of windows, and the week that repeats.
+
+Everything here is wall-clock arithmetic in "local seconds" (seconds since
+1970-01-01T00:00 on the wall clock, so local day ``n`` starts at ``n * 86400``) and
+knows nothing of time zones; :mod:`callslots.windows` maps the results into UTC.
+
+* A *run* is a maximal stretch of local time covered by the windows of active days;
+  windows that overlap or touch (an overnight window and the next morning's) form one.
+* :func:`walk` finds the runs day by day, starting at the day of the instant asked
+  about.
+* The runs of an unbounded campaign repeat every week: :func:`template` computes one
+  week of them, and :func:`rotations` prepares the steps that let the caller make
+  whole weeks of windows by adding a week at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .tz import DAY, days_from_civil
+
+__all__ = ["WEEK", "Rotation", "Run", "covers_every_second", "rotations", "template", "walk"]
+
+WEEK = 7 * DAY
+
+
+def covers_every_second(week: tuple[tuple[int, int] | None, ...]) -> bool:
+    """Whether the weekly windows together cover all 7 x 24 hours of wall clock."""
+    spans: list[tuple[int, int]] = []
+    for weekday, span in enumerate(week):
+        if span is not None:
+            first, end = weekday * DAY + span[0], weekday * DAY + span[1]
+            spans.append((first, min(end, WEEK)))
+            if end > WEEK:  # Sunday's overnight window wraps onto Monday
+                spans.append((0, end - WEEK))
+    reach = 0
+    for first, end in sorted(spans):
+        if first > reach:
+            return False
+        reach = max(reach, end)
+    return reach >= WEEK
+
+
+#: A local run: ``(first, end, owner, last)`` in local seconds / day numbers:
+#: the stretch ``[first, end)``, the day whose window starts it, and the last
+#: day whose window is part of it.
+Run = tuple[int, int, int, int]
+_MONDAY = days_from_civil(2001, 1, 1)  # any Monday far from the ends of time
+
+
+def walk(
+    week: tuple[tuple[int, int] | None, ...],
+    x: int,
+    first_day: int,
+    last_day: int,
+    around_the_clock: bool,
+    skipped: frozenset[int] = frozenset(),
+    stop_day: int | None = None,
+) -> Iterator[Run]:
+    """The runs of the windows of active days ``first_day..last_day`` that end after
+    local second ``x``, found day by day from the day before ``x``.
+
+    Days in ``skipped`` never occur on the wall clock and own no window.  With
+    ``stop_day``, no run starting after that day is begun.  The walk never goes
+    more than a week past a gap: when the weekly windows cover every second, an
+    open run jumps to the last days (or to the next skipped day).
+    """
+    d = max(x // DAY - 1, first_day)
+    last_start = last_day if stop_day is None else min(stop_day, last_day)
+    run_first = run_end = owner = contributor = 0
+    open_run = False
+    while d <= last_day:
+        span = week[(d + 3) % 7]
+        if span is not None and not (skipped and d in skipped):
+            first, end = d * DAY + span[0], d * DAY + span[1]
+            if open_run and first <= run_end:
+                if end > run_end:
+                    run_end = end
+                contributor = d
+            else:
+                if open_run:
+                    yield run_first, run_end, owner, contributor
+                    open_run = False
+                if d > last_start:
+                    return
+                if end > x:
+                    run_first, run_end, owner, contributor = first, end, d, d
+                    open_run = True
+        elif not open_run and d > last_start:
+            return
+        d += 1
+        if open_run and around_the_clock and run_end >= d * DAY and d > first_day:
+            # Every wall-clock second is covered, so the run goes on at least to
+            # local midnight of day `target`: the days from d - 1 to target - 1 are
+            # all in range and none is skipped.  Resume one day before it.
+            target = last_day - 1
+            if skipped:
+                target = min([target, *(k for k in skipped if k >= d)])
+            if target - 1 - d > 1:
+                run_end = max(run_end, target * DAY)
+                d = target - 1
+    if open_run:
+        yield run_first, run_end, owner, contributor
+
+
+def template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
+    """The runs of an unbounded campaign that start in one week, relative to its
+    Monday: every other week repeats them, shifted by whole weeks."""
+    base = _MONDAY * DAY
+    # Start well before the week: a run that began earlier (Sunday's whole day
+    # running into Monday's) must be seen whole, or Monday would look like a start.
+    # Without around-the-clock cover every run is shorter than 9 days.
+    runs = walk(week, base - 9 * DAY, _MONDAY - 10, _MONDAY + 16, False, stop_day=_MONDAY + 6)
+    return tuple(
+        (first - base, end - base, owner - _MONDAY, last - _MONDAY)
+        for first, end, owner, last in runs
+        if base <= first
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The template started at its ``j``-th run (earlier runs moved a week on),
+    with the steps from each window to the next as timedeltas, so that a block
+    of weeks is three ``accumulate`` calls."""
+
+    runs: tuple[Run, ...]
+    reach: int  # the last day any run draws on, counted from the Monday
+    start_steps: tuple[timedelta, ...]
+    end_steps: tuple[timedelta, ...]
+    day_steps: tuple[timedelta, ...]
+
+
+def rotations(template: tuple[Run, ...]) -> tuple[Rotation, ...]:
+    found = []
+    for j in range(len(template)):
+        runs = template[j:] + tuple(
+            (first + WEEK, end + WEEK, owner + 7, last + 7)
+            for first, end, owner, last in template[:j]
+        )
+        following = [*runs[1:], tuple(v + (WEEK if k < 2 else 7) for k, v in enumerate(runs[0]))]
+        found.append(
+            Rotation(
+                runs=runs,
+                reach=max(run[3] for run in runs),
+                start_steps=tuple(
+                    timedelta(seconds=b[0] - a[0]) for a, b in zip(runs, following, strict=True)
+                ),
+                end_steps=tuple(
+                    timedelta(seconds=b[1] - a[1]) for a, b in zip(runs, following, strict=True)
+                ),
+                day_steps=tuple(
+                    timedelta(days=b[2] - a[2]) for a, b in zip(runs, following, strict=True)
+                ),
+            )
+        )
+    return tuple(found)
