@@ -417,11 +417,9 @@ class Calendar:
 
     def day_of(self, u: int) -> int:
         """The day owning ``u`` when it is callable, else ``u``'s local date."""
-        if self.is_callable(u):
-            owner = self.owner(u)
-            assert owner is not None
-            return owner
-        return self.local_day(u)
+        x = u + self.zone.offset_at(u)  # one offset lookup serves both answers
+        owner = self._owner(x) if u >= self.start_at and MIN_UTC <= u < MAX_UTC else None
+        return x // DAY if owner is None else owner
 
     def is_callable(self, u: int) -> bool:
         if u < self.start_at or not MIN_UTC <= u < MAX_UTC:
