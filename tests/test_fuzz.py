@@ -9,22 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callslots import Campaign, ConfigError
+from callslots.config import SCHEDULING_FIELDS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-FIELDS = [
-    "timezone",
-    "startDate",
-    "endDate",
-    "startAt",
-    "startTime",
-    "endTime",
-    "activeDays",
-    "daySchedules",
-    "callRetries",
-    "retryDelaySeconds",
-    "retryDelayMode",
-    "retryConditions",
-]
+FIELDS = list(SCHEDULING_FIELDS)  # every field the parser reads, kept in step with it
 
 scalars = (
     st.none()
