@@ -9,6 +9,7 @@ import sys
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -93,8 +94,9 @@ def test_the_rules_of_the_simulation_hold(
     assert summary.reached + summary.not_reached + summary.unscheduled == distinct
     assert summary.reached == sum(1 for a in attempts if a.outcome is Outcome.COMPLETED)
     assert summary.attempts == len(attempts)
-    assert sum(summary.attempts_by_outcome.values()) == len(attempts)
-    assert sum(summary.calls_per_day.values()) == len(attempts)
+    assert summary.attempts_by_outcome == Counter(a.outcome for a in attempts)
+    zone = ZoneInfo(campaign.timezone)
+    assert summary.calls_per_day == Counter(a.at.astimezone(zone).date() for a in attempts)
     assert summary.finished_at == (max(a.ended_at for a in attempts) if attempts else None)
 
 

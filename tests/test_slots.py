@@ -284,3 +284,22 @@ def test_pacing_round_trips_and_pickles() -> None:
     assert copy.slot_at(12345) == c.slot_at(12345)
     assert c.to_dict()["customers"] == [{"phoneNumber": "+14155550100", "properties": {}}]
     assert date(2024, 1, 1) == c.start_date
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.integers(1, 10**15 - 1) | st.integers(1, 3000).map(lambda k: k << 20),
+        max_size=3000,
+    )
+)
+def test_the_compact_set_of_dialed_numbers_agrees_with_a_python_set(numbers: list[int]) -> None:
+    # Multiples of 2**20 collide in the low bits: they exercise long probes and growth.
+    from callslots.customers import SeenNumbers
+
+    seen, reference = SeenNumbers(), set()
+    for n in numbers:
+        assert seen.add(f"+{n}") == (n not in reference)
+        reference.add(n)
+    assert len(seen) == len(reference)
+    assert all(not seen.add(f"+{n}") for n in reference)

@@ -84,39 +84,45 @@ class SeenNumbers:
     memory for a million customers.
     """
 
-    __slots__ = ("_count", "_shift", "_table")
+    __slots__ = ("_count", "_limit", "_shift", "_table")
 
     def __init__(self) -> None:
         self._table = array("q", bytes(8 * 1024))
         self._shift = 64 - 10
         self._count = 0
+        self._limit = 512  # grow past half full: probes stay short
 
     def add(self, phone: str) -> bool:
         """Add ``phone``; False when it was already there."""
         number = int(phone[1:])
         table = self._table
-        mask = len(table) - 1
         i = ((number * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> self._shift
         held = table[i]
-        while held:  # linear probing; 0 is never a number (E.164 has no leading 0)
-            if held == number:
-                return False
-            i = (i + 1) & mask
-            held = table[i]
+        if held:  # linear probing; 0 is never a number (E.164 has no leading 0)
+            mask = len(table) - 1
+            while held:
+                if held == number:
+                    return False
+                i = (i + 1) & mask
+                held = table[i]
         table[i] = number
         self._count += 1
-        if self._count * 2 > len(table):
+        if self._count > self._limit:
             self._grow()
         return True
 
     def _grow(self) -> None:
         old = self._table
-        self._table = array("q", bytes(16 * len(old)))
-        self._shift -= 1
-        self._count = 0
-        for number in old:
+        table = self._table = array("q", bytes(16 * len(old)))
+        shift = self._shift = self._shift - 1
+        mask = len(table) - 1
+        self._limit = len(table) // 2
+        for number in old:  # every number is distinct: only a free slot is needed
             if number:
-                self.add(f"+{number}")
+                i = ((number * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> shift
+                while table[i]:
+                    i = (i + 1) & mask
+                table[i] = number
 
     def __len__(self) -> int:
         return self._count

@@ -140,10 +140,13 @@ def _play(
     calendar = campaign.calendar
     interval, lines = campaign.call_interval_seconds, campaign.max_concurrency
     people = read_phones(source)
-    by_outcome: Counter[str] = Counter()  # by value: an Enum hashes in Python, a str in C
+    # keyed by id(): an Enum member hashes in Python, an int in C
+    by_outcome = dict.fromkeys(map(id, Outcome), 0)
     per_day: Counter[int] = Counter()
     zone = calendar.zone
     seg_first = seg_end = offset = 0  # the zone's segment of the last call, for its local day
+    day = calls = 0
+    day_end = MIN_UTC  # the local day of the last call, its calls, and its end (UTC)
     reached = not_reached = attempts = 0
     finished = -1
     push, pop, completed = heapq.heappush, heapq.heappop, Outcome.COMPLETED
@@ -173,12 +176,13 @@ def _play(
     person = next(firsts, None)
     # Whether attempt n ending with an outcome is retried, for every pair, from the
     # rule itself (refusal), so that the loop only looks it up.
-    retried = {  # keyed by id(): an Enum member hashes in Python, an int in C
+    retried = {
         (id(outcome), n)
         for outcome in Outcome
         for n in range(1, campaign.call_retries + 2)
         if refusal(campaign, outcome, n) is None
     }
+    delay, fixed = campaign.retry_delay_seconds, campaign.retry_delay_mode == "fixed"
     new = object.__new__
     slot = vars(Attempt)
     set_index, set_phone = slot["customer_index"].__set__, slot["phone"].__set__
@@ -210,7 +214,10 @@ def _play(
             ended = s + math.ceil(seconds) if seconds > 0 else s  # whole seconds, rounded up
             retry = None
             if (id(outcome), number) in retried:
-                retry = due(campaign, ended, s)
+                retry = ended + delay
+                # Inside this span the earliest time is callable itself (fixed mode).
+                if not (fixed and retry < b):
+                    retry = due(campaign, ended, s)
             if retry is not None:
                 push(waiting, (retry, index, number + 1, phone))
             elif outcome is completed:
@@ -219,10 +226,15 @@ def _play(
                 not_reached += 1
             push(busy, ended)
             attempts += 1
-            by_outcome[outcome._value_] += 1
-            if not seg_first <= s < seg_end:
-                seg_first, seg_end, offset = zone.segment_at(s)
-            per_day[(s + offset) // 86400] += 1
+            by_outcome[id(outcome)] += 1
+            if s >= day_end:  # calls start in time order: count by day in runs
+                per_day[day] += calls
+                if not seg_first <= s < seg_end:
+                    seg_first, seg_end, offset = zone.segment_at(s)
+                day, calls = (s + offset) // 86400, 0
+                # the day's end, or the segment's, whichever comes first
+                day_end = min((day + 1) * 86400 - offset, seg_end)
+            calls += 1
             if ended > finished:
                 finished = ended
             record = new(Attempt)  # a third of the time Attempt(...) takes
@@ -238,6 +250,7 @@ def _play(
         else:
             continue
         break  # nothing left to do
+    per_day[day] += calls
     unscheduled = 0
     while person is not None:
         unscheduled += 1
@@ -247,13 +260,13 @@ def _play(
         Summary(
             finished_at=None if finished < 0 else from_seconds(finished),
             attempts=attempts,
-            attempts_by_outcome={Outcome(value): n for value, n in by_outcome.items()},
+            attempts_by_outcome={o: by_outcome[id(o)] for o in Outcome if by_outcome[id(o)]},
             reached=reached,
             not_reached=not_reached + len(waiting),
             cut_off=len(waiting),
             unscheduled=unscheduled,
             repeats=repeats,
-            calls_per_day={day_date(d): n for d, n in sorted(per_day.items())},
+            calls_per_day={day_date(d): n for d, n in sorted(per_day.items()) if n},
         )
     )
 
