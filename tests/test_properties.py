@@ -242,7 +242,13 @@ def test_engine_agrees_with_dateutil_second_implementation(case: Case) -> None:
     campaign = case.campaign()
     spec = case.spec
     cands = oracle.candidate_boundaries(spec, case.lo, case.hi)
+    # dateutil ignores the TZif footer (the rule after the last listed transition),
+    # so it is right only up to that transition: compare there (found at random
+    # seeds for campaigns in 2100).
+    listed = getattr(dateutil_tz.gettz(spec.tz), "_trans_list_utc", None)
     for u in cands[:: max(1, len(cands) // 200)]:
+        if listed and u > listed[-1]:
+            continue
         by_dateutil = oracle.is_callable(spec, u, clock=_dateutil_clock)
         assert campaign.is_callable(_dt(u)) == by_dateutil, _dt(u)
 

@@ -13,7 +13,7 @@ from .outcomes import Outcome
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
 from .tz import MAX_UTC, MIN_UTC, load_zone
-from .windows import Calendar, Window, day_date, day_number, from_seconds, to_seconds
+from .windows import Calendar, Hours, Window, day_date, day_number, from_seconds, to_seconds
 
 __all__ = ["Campaign"]
 
@@ -45,9 +45,22 @@ class Campaign(config.Settings):
             day_number(self.start_date) if self.start_date else None,
             day_number(self.end_date) if self.end_date else None,
             to_seconds(self.start_at) if self.start_at else None,
+            self.date_rules(),
         )
         object.__setattr__(self, "calendar", calendar)
         object.__setattr__(self, "slot_table", SlotIndex(calendar, self.call_interval_seconds))
+
+    def date_rules(self) -> tuple[tuple[int, int, Hours | None], ...]:
+        """The per-date rules as ``(first, last, hours)`` day-number ranges, in order
+        of precedence (docs/compliance.md): date schedules, then blackouts, then
+        holidays."""
+        scheduled = [(day_number(d), day_number(d), h) for d, h in self.date_hours]
+        blacked: list[tuple[int, int, Hours | None]] = [
+            (day_number(a), day_number(b), None) for a, b in self.blackouts
+        ]
+        if self.holidays is not None:
+            blacked += [(day_number(d), day_number(d), None) for d, _ in self.holidays.dates]
+        return (*scheduled, *blacked)
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any], *, now: datetime | None = None) -> Campaign:

@@ -12,16 +12,18 @@ from __future__ import annotations
 import difflib
 import re
 import zoneinfo
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from .customers import Customer, phone_problem
+from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
-from .tz import zone_names
-from .windows import Hours, clock
+from .tz import load_zone, zone_names
+from .windows import Hours, clock, day_number
 
 __all__ = ["DELAY_MODES", "WEEKDAYS", "Settings", "parse", "to_payload"]
 
@@ -41,6 +43,9 @@ SCHEDULING_FIELDS = (
     "endTime",
     "activeDays",
     "daySchedules",
+    "dateSchedules",
+    "blackoutDates",
+    "holidays",
     "callRetries",
     "retryDelaySeconds",
     "retryDelayMode",
@@ -74,7 +79,10 @@ class Settings:
     ``start_date`` is None for an immediate start, and then ``start_at`` holds
     the resolved start instant (UTC, whole seconds).  ``hours`` is the global
     daily window; ``day_hours`` the overrides of active weekdays that differ from
-    it, as sorted ``(weekday, Hours)`` pairs.
+    it, as sorted ``(weekday, Hours)`` pairs.  ``date_hours`` are the per-date
+    windows, ``blackouts`` the blacked-out days as sorted, merged, inclusive
+    ranges, and ``holidays`` the public holidays that black days out (see
+    :mod:`callslots.dates` for how they combine).
     """
 
     timezone: str
@@ -94,6 +102,9 @@ class Settings:
     #: The payload's customers in their order, repeats included (they are dialed
     #: once; see ``customers.py``).
     customers: tuple[Customer, ...]
+    date_hours: tuple[tuple[date, Hours], ...] = ()
+    blackouts: tuple[tuple[date, date], ...] = ()
+    holidays: Holidays | None = None
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -243,6 +254,11 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     hours = _global_hours(r, fields)
     active = _active_days(r, fields.get("activeDays"))
     day_hours = _day_hours(r, fields.get("daySchedules"), fields, hours or WHOLE_DAY, active)
+    date_hours = _date_hours(r, fields.get("dateSchedules"), hours or WHOLE_DAY)
+    blackouts = _blackouts(r, fields.get("blackoutDates"))
+    first = start_date or (start_at.date() - timedelta(days=1) if start_at else None)
+    holidays = _holidays(r, fields.get("holidays"), first, end_date)
+    _date_conflicts(r, date_hours, blackouts)
 
     retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
     delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
@@ -256,6 +272,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     assert hours is not None and active is not None and day_hours is not None
     assert retries is not None and delay is not None and conditions is not None
     assert interval is not None and concurrency is not None and customers is not None
+    assert date_hours is not None and blackouts is not None
     settings = Settings(
         timezone=tz_name or "UTC",
         start_date=start_date,
@@ -272,6 +289,9 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         max_concurrency=concurrency,
         scheduling_mode=scheduling,
         customers=customers,
+        date_hours=date_hours,
+        blackouts=blackouts,
+        holidays=holidays,
     )
     _advise(r, settings, fields)
     return settings, tuple(r.warnings)
@@ -421,6 +441,190 @@ def _day_hours(
     return tuple(sorted(result.items())) if ok else None
 
 
+def _date_hours(r: _Reader, value: object, default: Hours) -> tuple[tuple[date, Hours], ...] | None:
+    """``dateSchedules``: ``{"YYYY-MM-DD": {startTime, endTime}}``; a time left out is
+    the global window's, as in ``daySchedules``."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        r.error("dateSchedules", f"must be an object keyed by date YYYY-MM-DD, not {_kind(value)}")
+        return None
+    found: dict[date, Hours] = {}
+    ok = True
+    for key, entry in value.items():
+        path = _join("dateSchedules", key)
+        day = r.day(key, path)
+        if not isinstance(entry, Mapping):
+            r.error(path, f"must be an object with startTime and endTime, not {_kind(entry)}")
+            ok = False
+            continue
+        for name in entry:
+            if name not in ("startTime", "endTime"):
+                hint = (
+                    _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
+                )
+                r.warn(_join(path, name), f"unknown field, ignored{hint}")
+        start: int | None = default.start
+        end: int | None = default.end
+        if entry.get("startTime") is not None:
+            start = r.clock(entry["startTime"], f"{path}.startTime", end=False)
+        if entry.get("endTime") is not None:
+            end = r.clock(entry["endTime"], f"{path}.endTime", end=True)
+        hours = r.window(start, end, path, f"{path}.startTime", f"{path}.endTime")
+        if day is None or hours is None:
+            ok = False
+        elif day in found:  # JSON keys are unique, but a Python mapping may spell one date twice
+            r.error(path, f"{day} is given twice")
+            ok = False
+        else:
+            found[day] = hours
+    return tuple(sorted(found.items())) if ok else None
+
+
+def _blackouts(r: _Reader, value: object) -> tuple[tuple[date, date], ...] | None:
+    """``blackoutDates``: dates and ``{start, end}`` inclusive ranges, merged."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        r.error(
+            "blackoutDates",
+            f"must be a list of dates YYYY-MM-DD or {{start, end}} ranges, not {_kind(value)}",
+        )
+        return None
+    ranges: list[tuple[date, date]] = []
+    ok = True
+    for i, item in enumerate(value):
+        path = f"blackoutDates.{i}"
+        if isinstance(item, Mapping):
+            for name in item:
+                if name not in ("start", "end"):
+                    hint = _did_you_mean(name, ("start", "end")) if isinstance(name, str) else ""
+                    r.warn(_join(path, name), f"unknown field, ignored{hint}")
+            missing = [k for k in ("start", "end") if item.get(k) is None]
+            if missing:
+                r.error(path, f"a range needs start and end; {' and '.join(missing)} missing")
+                ok = False
+                continue
+            first, last = r.day(item["start"], f"{path}.start"), r.day(item["end"], f"{path}.end")
+            if first is None or last is None:
+                ok = False
+            elif last < first:
+                r.error(f"{path}.end", f"{last} is before start {first}")
+                ok = False
+            else:
+                ranges.append((first, last))
+        elif isinstance(item, str):
+            day = r.day(item, path)
+            if day is None:
+                ok = False
+            else:
+                ranges.append((day, day))
+        else:
+            r.error(path, f"must be a date YYYY-MM-DD or a {{start, end}} range, not {_kind(item)}")
+            ok = False
+    if not ok:
+        return None
+    merged: list[tuple[date, date]] = []
+    for first, last in sorted(ranges):
+        if merged and first.toordinal() <= merged[-1][1].toordinal() + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return tuple(merged)
+
+
+def _holidays(r: _Reader, value: object, first: date | None, last: date | None) -> Holidays | None:
+    """``holidays``: ``{country, subdivision?, dates?}``; ``dates`` (as ``to_dict``
+    writes them) pins the list, otherwise the ``holidays`` package resolves it."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        r.error("holidays", f'must be an object such as {{"country": "US"}}, not {_kind(value)}')
+        return None
+    for name in value:
+        if name not in ("country", "subdivision", "dates"):
+            choices = ("country", "subdivision", "dates")
+            hint = _did_you_mean(name, choices) if isinstance(name, str) else ""
+            r.warn(_join("holidays", name), f"unknown field, ignored{hint}")
+    country, subdivision = value.get("country"), value.get("subdivision")
+    ok = True
+    if not isinstance(country, str) or not country:
+        shown = "missing" if country is None else f"not {_kind(country)}"
+        r.error("holidays.country", f"must be an ISO 3166 country code such as 'US', {shown}")
+        ok = False
+    if subdivision is not None and (not isinstance(subdivision, str) or not subdivision):
+        r.error(
+            "holidays.subdivision",
+            f"must be an ISO 3166-2 subdivision code such as 'CA', not {_kind(subdivision)}",
+        )
+        ok = False
+    if not ok:
+        return None
+    assert isinstance(country, str) and (subdivision is None or isinstance(subdivision, str))
+    pinned = value.get("dates")
+    if pinned is not None:
+        if not isinstance(pinned, Mapping):
+            r.error("holidays.dates", f"must be an object of date: name, not {_kind(pinned)}")
+            return None
+        dates: list[tuple[date, str]] = []
+        for key, name in pinned.items():
+            day = r.day(key, _join("holidays.dates", key))
+            if not isinstance(name, str):
+                r.error(
+                    _join("holidays.dates", key), f"must be the holiday's name, not {_kind(name)}"
+                )
+                ok = False
+            elif day is None:
+                ok = False
+            else:
+                dates.append((day, name))
+        return Holidays(country, subdivision, tuple(sorted(dates))) if ok else None
+    first_year = (first or date(1, 1, 1)).year
+    last_year = last.year if last else 9999
+    try:
+        found, end_year = resolve(country, subdivision, first_year, last_year)
+    except ImportError:
+        r.error(
+            "holidays",
+            f"needs the optional holidays package: {HOLIDAYS_INSTALL} "
+            "(or list the days in blackoutDates)",
+        )
+        return None
+    except ValueError as e:
+        r.error("holidays.subdivision" if "subdivision" in str(e) else "holidays.country", str(e))
+        return None
+    if last_year > end_year:
+        r.warn(
+            "holidays",
+            f"the holidays package knows holidays up to {end_year}, so days after "
+            f"{end_year}-12-31 are not blacked out; give an endDate, or list later "
+            "holidays in blackoutDates",
+        )
+    return Holidays(country, subdivision, found)
+
+
+def _date_conflicts(
+    r: _Reader,
+    date_hours: tuple[tuple[date, Hours], ...] | None,
+    blackouts: tuple[tuple[date, date], ...] | None,
+) -> None:
+    """A date both scheduled and blacked out is a mistake the user must settle."""
+    if not date_hours or not blackouts:
+        return
+    firsts = [first for first, _ in blackouts]
+    for day, _ in date_hours:
+        i = bisect_right(firsts, day) - 1
+        if i >= 0 and day <= blackouts[i][1]:
+            first, last = blackouts[i]
+            where = f"{first}" if first == last else f"the range {first} to {last}"
+            r.error(
+                f"dateSchedules.{day}",
+                f"{day} is also blacked out ({where} in blackoutDates); "
+                "remove it from one of the two",
+            )
+
+
 def _weekday_key(key: object) -> int | None:
     if isinstance(key, str) and key in ("0", "1", "2", "3", "4", "5", "6"):
         return int(key)
@@ -547,12 +751,41 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
                 f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
                 "hours (for example under the US TCPA); check the rules where you call",
             )
+    for day, hours in s.date_hours:
+        path = f"dateSchedules.{day}"
+        if hours.overnight or hours.start < POLITE_HOURS.start or hours.end > POLITE_HOURS.end:
+            r.warn(
+                path,
+                f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
+                "hours (for example under the US TCPA); check the rules where you call",
+            )
+        holiday = s.holidays.name_of(day) if s.holidays else None
+        if holiday is not None:
+            assert s.holidays is not None
+            r.warn(
+                path,
+                f"{day} is {holiday} (holidays {s.holidays.label}); this schedule "
+                "overrides the holiday, so calls are made that day",
+            )
     first = s.start_date
     if s.start_at is not None:
         first = s.start_at.astimezone(zoneinfo.ZoneInfo(s.timezone)).date()
         if s.end_date and s.end_date < first:
             r.warn("endDate", f"{s.end_date} is before the start ({first}), so nothing is callable")
-    if s.end_date and first and 0 <= (s.end_date - first).days < 7:
+    for day, _ in s.date_hours:
+        if (first and day < first) or (s.end_date and day > s.end_date):
+            r.warn(
+                f"dateSchedules.{day}",
+                f"{day} is outside the campaign's dates ({first or 'start'} to "
+                f"{s.end_date or 'no end'}), so this entry is ignored",
+            )
+        elif day_number(day) in load_zone(s.timezone).skipped_days:
+            r.warn(
+                f"dateSchedules.{day}",
+                f"{day} never happens in {s.timezone} (the zone skips that whole day), "
+                "so this entry is ignored",
+            )
+    if s.end_date and first and 0 <= (s.end_date - first).days < 7 and not s.date_hours:
         span = range((s.end_date - first).days + 1)
         if not any((first + timedelta(days=i)).weekday() in s.active_days for i in span):
             r.warn("activeDays", f"no active weekday falls between {first} and {s.end_date}")
@@ -575,6 +808,22 @@ def to_payload(s: Settings) -> dict[str, Any]:
             "daySchedules": {
                 str(d): {"startTime": clock(h.start), "endTime": clock(h.end)}
                 for d, h in s.day_hours
+            },
+            "dateSchedules": {
+                d.isoformat(): {"startTime": clock(h.start), "endTime": clock(h.end)}
+                for d, h in s.date_hours
+            },
+            "blackoutDates": [
+                a.isoformat() if a == b else {"start": a.isoformat(), "end": b.isoformat()}
+                for a, b in s.blackouts
+            ],
+            "holidays": None
+            if s.holidays is None
+            else {
+                "country": s.holidays.country,
+                **({"subdivision": s.holidays.subdivision} if s.holidays.subdivision else {}),
+                # the resolved list, so that the payload reads back the same anywhere
+                "dates": {d.isoformat(): name for d, name in s.holidays.dates},
             },
             "callRetries": s.call_retries,
             "retryDelaySeconds": s.retry_delay_seconds,

@@ -15,18 +15,94 @@ knows nothing of time zones; :mod:`callslots.windows` maps the results into UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from .tz import DAY, days_from_civil
 
-__all__ = ["WEEK", "Rotation", "Run", "covers_every_second", "rotations", "template", "walk"]
+__all__ = [
+    "WEEK",
+    "DateRules",
+    "Rotation",
+    "Run",
+    "covers_every_second",
+    "rotations",
+    "template",
+    "walk",
+]
 
 WEEK = 7 * DAY
+#: A day's window in local seconds after its midnight (the end may pass 24 h), or
+#: None for no window.
+Span = tuple[int, int] | None
 
 
-def covers_every_second(week: tuple[tuple[int, int] | None, ...]) -> bool:
+@dataclass(frozen=True, slots=True)
+class DateRules:
+    """Days whose window is not the weekly one: sorted, disjoint, inclusive ranges of
+    day numbers ``firsts[i]..lasts[i]``, each with the window ``spans[i]`` of every
+    day in it (None: no window, for a blackout or a day the zone skips).
+
+    Ranges, not single days, so that a blackout of years costs one entry and the
+    walks below jump over it instead of stepping through it.
+    """
+
+    firsts: tuple[int, ...] = ()
+    lasts: tuple[int, ...] = ()
+    spans: tuple[Span, ...] = ()
+
+    @classmethod
+    def of(cls, ranges: Iterable[tuple[int, int, Span]]) -> DateRules:
+        """From ``(first, last, span)`` ranges; where ranges overlap, the one listed
+        first wins for the days they share."""
+        days: list[tuple[int, int, Span]] = []  # disjoint, kept sorted
+        for first, last, span in ranges:
+            for a, b, _ in sorted(days):  # cut out the days already decided
+                if first > last:
+                    break
+                if b < first or a > last:
+                    continue
+                if a > first:
+                    days.append((first, a - 1, span))
+                first = b + 1
+            if first <= last:
+                days.append((first, last, span))
+        days.sort()
+        merged: list[tuple[int, int, Span]] = []
+        for first, last, span in days:  # join neighbours with the same window
+            if merged and merged[-1][1] + 1 == first and merged[-1][2] == span:
+                merged[-1] = (merged[-1][0], last, span)
+            else:
+                merged.append((first, last, span))
+        return cls(
+            tuple(m[0] for m in merged), tuple(m[1] for m in merged), tuple(m[2] for m in merged)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.firsts)
+
+    def find(self, d: int) -> int:
+        """The index of the range holding day ``d``, or -1."""
+        i = bisect_right(self.firsts, d) - 1
+        return i if i >= 0 and d <= self.lasts[i] else -1
+
+    def next_day(self, d: int) -> int | None:
+        """The first day ``>= d`` that has a rule, or None."""
+        i = bisect_left(self.lasts, d)
+        if i == len(self.lasts):
+            return None
+        first = self.firsts[i]
+        return first if first > d else d
+
+    def clear(self, first: int, last: int) -> bool:
+        """Whether no day of ``first..last`` has a rule."""
+        found = self.next_day(first)
+        return found is None or found > last
+
+
+def covers_every_second(week: tuple[Span, ...]) -> bool:
     """Whether the weekly windows together cover all 7 x 24 hours of wall clock."""
     spans: list[tuple[int, int]] = []
     for weekday, span in enumerate(week):
@@ -51,29 +127,31 @@ _MONDAY = days_from_civil(2001, 1, 1)  # any Monday far from the ends of time
 
 
 def walk(
-    week: tuple[tuple[int, int] | None, ...],
+    week: tuple[Span, ...],
     x: int,
     first_day: int,
     last_day: int,
     around_the_clock: bool,
-    skipped: frozenset[int] = frozenset(),
+    rules: DateRules = DateRules(),
     stop_day: int | None = None,
 ) -> Iterator[Run]:
-    """The runs of the windows of active days ``first_day..last_day`` that end after
-    local second ``x``, found day by day from the day before ``x``.
+    """The runs of the windows of days ``first_day..last_day`` that end after local
+    second ``x``, found day by day from the day before ``x``.
 
-    Days in ``skipped`` never occur on the wall clock and own no window.  With
-    ``stop_day``, no run starting after that day is begun.  The walk never goes
-    more than a week past a gap: when the weekly windows cover every second, an
-    open run jumps to the last days (or to the next skipped day).
+    A day's window is its rule's when ``rules`` has one for it, else its weekday's
+    in ``week``.  With ``stop_day``, no run starting after that day is begun.  The
+    walk never steps through a gap of more than a week: a range of days without a
+    window is jumped over, and when the weekly windows cover every second an open
+    run jumps to the last days (or to the next day with a rule).
     """
     d = max(x // DAY - 1, first_day)
     last_start = last_day if stop_day is None else min(stop_day, last_day)
     run_first = run_end = owner = contributor = 0
     open_run = False
     while d <= last_day:
-        span = week[(d + 3) % 7]
-        if span is not None and not (skipped and d in skipped):
+        i = rules.find(d) if rules else -1
+        span = week[(d + 3) % 7] if i < 0 else rules.spans[i]
+        if span is not None:
             first, end = d * DAY + span[0], d * DAY + span[1]
             if open_run and first <= run_end:
                 if end > run_end:
@@ -90,14 +168,24 @@ def walk(
                     open_run = True
         elif not open_run and d > last_start:
             return
+        elif i >= 0 and rules.lasts[i] > d + 1:
+            # A range of days without a window: no window after it can join a run
+            # open here (a window reaches at most into the next day), so the run
+            # is whole; jump to the range's last day.
+            if open_run:
+                yield run_first, run_end, owner, contributor
+                open_run = False
+            d = rules.lasts[i]
         d += 1
         if open_run and around_the_clock and run_end >= d * DAY and d > first_day:
             # Every wall-clock second is covered, so the run goes on at least to
             # local midnight of day `target`: the days from d - 1 to target - 1 are
-            # all in range and none is skipped.  Resume one day before it.
+            # all in range and follow the weekly schedule.  Resume one day before it.
             target = last_day - 1
-            if skipped:
-                target = min([target, *(k for k in skipped if k >= d)])
+            if rules:
+                ruled = rules.next_day(d)
+                if ruled is not None and ruled < target:
+                    target = ruled
             if target - 1 - d > 1:
                 run_end = max(run_end, target * DAY)
                 d = target - 1
@@ -105,7 +193,7 @@ def walk(
         yield run_first, run_end, owner, contributor
 
 
-def template(week: tuple[tuple[int, int] | None, ...]) -> tuple[Run, ...]:
+def template(week: tuple[Span, ...]) -> tuple[Run, ...]:
     """The runs of an unbounded campaign that start in one week, relative to its
     Monday: every other week repeats them, shifted by whole weeks."""
     base = _MONDAY * DAY

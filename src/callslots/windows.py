@@ -29,7 +29,7 @@ from itertools import accumulate, chain, cycle, islice, starmap
 
 from . import weekly
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
-from .weekly import WEEK, Rotation, Run
+from .weekly import WEEK, DateRules, Rotation, Run, Span
 
 __all__ = ["Calendar", "Hours", "Window", "from_seconds", "to_seconds"]
 
@@ -158,15 +158,16 @@ class Calendar:
     """The compiled callable set of one campaign.
 
     ``week[w]`` is the window span of weekday ``w`` (0 = Monday) or None when the
-    day is inactive; days ``first_day..last_day`` (day numbers, inclusive) may be
-    active; no instant before ``start_at`` (UTC seconds) is callable.
-    ``template`` holds the runs of one unbounded week (empty when the windows
-    cover every second, which the day walk handles by jumping).  ``skipped``
-    are the local days the zone never had (they own no window).
+    day is inactive; ``rules`` overrides it for single dates and ranges (date
+    schedules, blackouts, and the local days the zone never had); days
+    ``first_day..last_day`` (day numbers, inclusive) may own windows; no instant
+    before ``start_at`` (UTC seconds) is callable.  ``template`` holds the runs of
+    one unbounded week (empty when the windows cover every second, which the day
+    walk handles by jumping).
     """
 
     zone: Zone
-    week: tuple[tuple[int, int] | None, ...]
+    week: tuple[Span, ...]
     first_day: int
     last_day: int
     start_at: int
@@ -174,11 +175,10 @@ class Calendar:
     template: tuple[Run, ...]
     rotations: tuple[Rotation, ...]
     #: The template's runs of the week before, the week and the week after, and
-    #: their ends: ``next_callable``'s lookup table (empty where it cannot be used:
-    #: no template, or a zone with skipped days).
+    #: their ends: ``next_callable``'s lookup table (empty without a template).
     nearby: tuple[Run, ...]
     nearby_ends: tuple[int, ...]
-    skipped: frozenset[int]
+    rules: DateRules
     #: No callable second at or after this one (end of the range or of time).
     horizon: int
 
@@ -190,8 +190,16 @@ class Calendar:
         first_day: int | None,
         last_day: int | None,
         start_at: int | None,
+        dates: tuple[tuple[int, int, Hours | None], ...] = (),
     ) -> Calendar:
+        """``dates``: ``(first, last, hours)`` ranges of days whose window is
+        ``hours`` (None: no window), the first listed winning where they overlap.
+        A day the zone skips owns no window whatever ``dates`` says."""
         spans = tuple(None if h is None else h.span for h in week)
+        rules = DateRules.of(
+            [(d, d, None) for d in sorted(zone.skipped_days)]
+            + [(a, b, None if h is None else h.span) for a, b, h in dates]
+        )
         around_the_clock = weekly.covers_every_second(spans)
         last = LAST_DAY if last_day is None else min(last_day, LAST_DAY)
         template = () if around_the_clock else weekly.template(spans)
@@ -200,8 +208,6 @@ class Calendar:
             for k in (-1, 0, 1)
             for first, end, owner, last in template
         )
-        if zone.skipped_days:
-            nearby = ()
         return cls(
             zone=zone,
             week=spans,
@@ -213,7 +219,7 @@ class Calendar:
             rotations=weekly.rotations(template),
             nearby=nearby,
             nearby_ends=tuple(run[1] for run in nearby),
-            skipped=zone.skipped_days,
+            rules=rules,
             # No window ends after local (last + 2) * DAY.
             horizon=min(MAX_UTC, (last + 2) * DAY - zone.min_offset),
         )
@@ -223,15 +229,22 @@ class Calendar:
     def _runs(self, x: int) -> Iterator[Run]:
         """The local runs of active days that end after local second ``x``, in order."""
         return weekly.walk(
-            self.week, x, self.first_day, self.last_day, self.around_the_clock, self.skipped
+            self.week, x, self.first_day, self.last_day, self.around_the_clock, self.rules
         )
+
+    def span_of(self, d: int) -> Span:
+        """The window of day ``d`` in local seconds after its midnight, or None
+        (ignoring the date range)."""
+        rules = self.rules
+        i = rules.find(d) if rules else -1
+        return self.week[(d + 3) % 7] if i < 0 else rules.spans[i]
 
     def _owner(self, x: int) -> int | None:
         """The earliest active day whose window contains local second ``x``."""
         n = x // DAY
         for d in (n - 1, n):
-            if self.first_day <= d <= self.last_day and d not in self.skipped:
-                span = self.week[(d + 3) % 7]
+            if self.first_day <= d <= self.last_day:
+                span = self.span_of(d)
                 if span is not None and span[0] <= x - d * DAY < span[1]:
                     return d
         return None
@@ -312,14 +325,19 @@ class Calendar:
                 yield tuple(repeat)  # type: ignore[misc]
                 u = block_end
                 continue
-            # No week fits before the offset changes: take pieces up to the first
-            # one that reaches past the change, then look again.
-            _, seg_end, _ = self.zone.segment_at(u)
+            # No week fits before the offset changes or a day with a rule: take
+            # pieces up to the first one that reaches past the change, or past the
+            # day after those rules, then look again.
+            _, seg_end, offset = self.zone.segment_at(u)
+            stop, rules = seg_end, self.rules
+            ruled = rules.next_day((u + offset) // DAY - 1) if rules else None
+            if ruled is not None:
+                stop = min(stop, (rules.lasts[rules.find(ruled)] + 2) * DAY - offset)
             pieces = []
             for a, b, owner in self.pieces(u, end):
                 pieces.append((a, b, owner))
                 u = b
-                if b >= seg_end:
+                if b >= stop:
                     break
             else:
                 yield pieces
@@ -356,18 +374,21 @@ class Calendar:
         weeks = min(
             (limit - (base + runs[-1][1])) // WEEK + 1, (last_day - reach - monday) // 7 + 1
         )
-        for day in self.skipped:  # a skipped day is never inside a block, but do not assume it
-            if monday <= day <= monday + (weeks - 1) * 7 + reach:
-                weeks = min(weeks, (day - reach - monday) // 7)
+        # A day with a rule, or the day before a run (whose window could reach into
+        # it), ends the block: its windows are not the template's.
+        rules = self.rules
+        ruled = rules.next_day(monday - 1) if rules else None
+        if ruled is not None and ruled <= monday + (weeks - 1) * 7 + reach + 1:
+            weeks = min(weeks, (ruled - reach - 1 - monday) // 7)
         weeks = max(weeks, 0)
         # ... then the runs of the next week that still fit.
         count = weeks * len(runs)
         week_base, week_monday = base + weeks * WEEK, monday + weeks * 7
-        for _, run_end, owner, last in runs:
+        for _, run_end, _, last in runs:
             if (
                 week_base + run_end > limit
                 or week_monday + last > last_day
-                or any(week_monday + owner <= day <= week_monday + last for day in self.skipped)
+                or (ruled is not None and ruled <= week_monday + last + 1)
             ):
                 break
             count += 1
@@ -434,7 +455,7 @@ class Calendar:
         goes on from the change.  Written without generators or helpers: it is
         the hot path of retries.
         """
-        zone, week, last_day, skipped = self.zone, self.week, self.last_day, self.skipped
+        zone, week, last_day, rules = self.zone, self.week, self.last_day, self.rules
         lo_day = self.first_day
         if first_day is not None and first_day > lo_day:
             lo_day = first_day
@@ -456,11 +477,22 @@ class Calendar:
             limit = (seg_end if seg_end < end else end) + offset  # local end of this segment
             if nearby:
                 # One bisection in the weekly template finds the first run ending
-                # after x; it is the answer when every day it draws on is in range.
+                # after x; it is the answer when every day it draws on is in range
+                # and no day between the run's start and x (or the day before x)
+                # has a rule.
                 monday = x // DAY
                 monday -= (monday + 3) % 7
                 first_rel, _, owner, last = nearby[bisect_right(nearby_ends, x - monday * DAY)]
-                if monday + owner >= lo_day and monday + last <= last_day:
+                if (
+                    monday + owner >= lo_day
+                    and monday + last <= last_day
+                    and (
+                        not rules
+                        or rules.clear(
+                            min(monday + owner, x // DAY - 1), max(monday + owner, x // DAY)
+                        )
+                    )
+                ):
                     first = monday * DAY + first_rel
                     if first < limit:
                         return u if first <= x else first - offset
@@ -470,8 +502,15 @@ class Calendar:
             if d < lo_day:
                 d = lo_day
             while d <= last_day and d * DAY < limit:
-                span = week[(d + 3) % 7]
-                if span is not None and d * DAY + span[1] > x and not (skipped and d in skipped):
+                k = rules.find(d) if rules else -1
+                if k < 0:
+                    span = week[(d + 3) % 7]
+                else:
+                    span = rules.spans[k]
+                    if span is None:  # a range of days without a window: past it
+                        d = rules.lasts[k] + 1
+                        continue
+                if span is not None and d * DAY + span[1] > x:
                     first = d * DAY + span[0]
                     if first < limit:
                         return u if first <= x else first - offset
