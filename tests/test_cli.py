@@ -313,3 +313,35 @@ def test_simulate_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert json.loads(out)["summary"]["attempts"] > 60_000
     piped = callslots("simulate", EXAMPLE, "--summary-only", "--format", "jsonl")
     assert "attempts, now at" not in piped.stderr
+
+
+def test_windows_name_the_holiday_or_blackout_that_removed_a_day(tmp_path: Path) -> None:
+    campaign = tmp_path / "july.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2024-07-01",
+                "endDate": "2024-07-08",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                "activeDays": [0, 1, 2, 3, 4],
+                "blackoutDates": [{"start": "2024-07-02", "end": "2024-07-03"}],
+                "dateSchedules": {"2024-07-06": {"startTime": "10:00", "endTime": "12:00"}},
+                "holidays": {"country": "US", "dates": {"2024-07-04": "Independence Day"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    args = ("windows", str(campaign), "--from", "2024-07-01T00:00:00Z", "--days", "10")
+    rows = [json.loads(line) for line in ok(*args, "--format", "jsonl").splitlines()]
+    assert [(r["day"], r["utc_start"], r["note"]) for r in rows] == [
+        ("Mon 2024-07-01", "2024-07-01T13:00:00Z", None),
+        ("Tue 2024-07-02", None, "no window through Wed 2024-07-03: blackoutDates"),
+        ("Thu 2024-07-04", None, "no window: 2024-07-04 is Independence Day (holidays US)"),
+        ("Fri 2024-07-05", "2024-07-05T13:00:00Z", None),
+        ("Sat 2024-07-06", "2024-07-06T14:00:00Z", None),  # the date schedule: 2 h, no note
+        ("Mon 2024-07-08", "2024-07-08T13:00:00Z", None),
+    ]
+    table = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
+    assert [r["note"] for r in table] == [r["note"] or "" for r in rows]

@@ -44,3 +44,28 @@ def test_pacing_worked_example() -> None:
         for a in attempts
     ]
     assert got == expected
+
+
+def test_date_exceptions_worked_example() -> None:
+    import json
+    from datetime import date, datetime, timedelta, timezone
+
+    from callslots import Campaign
+
+    text = (DOCS / "compliance.md").read_text(encoding="utf-8")
+    section = text.split("### Worked example", 1)[1]
+    payload = re.search(r"```json\n(.*?)```", section, re.S)
+    assert payload is not None
+    campaign = Campaign.from_dict(json.loads(payload.group(1)))
+    rows = table_after(section, "| local date | weekday | decided by | window (UTC) |")
+    assert len(rows) == 8
+    for day, weekday, _, window in rows:
+        d = date.fromisoformat(day)
+        assert f"{d:%A}" == weekday
+        midnight = datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        owned = [
+            f"{w.start:%H:%M}-{w.end:%H:%M}"
+            for w in campaign.windows(midnight, midnight + timedelta(days=1))
+            if w.day == d
+        ]
+        assert owned == ([] if window == "none" else [window]), day

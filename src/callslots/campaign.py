@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from . import config
+from .dates import DayRule
 from .errors import Problem
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
@@ -61,6 +62,48 @@ class Campaign(config.Settings):
         if self.holidays is not None:
             blacked += [(day_number(d), day_number(d), None) for d, _ in self.holidays.dates]
         return (*scheduled, *blacked)
+
+    def day_rule(self, day: date) -> DayRule:
+        """The window local date ``day`` owns (campaign zone) and the rule that decided
+        it, in the order of docs/compliance.md, section 1."""
+        weekday = config.WEEKDAYS[day.weekday()]
+        first = self.start_date
+        if first is None and self.start_at is not None:
+            first = day_date(self.calendar.local_day(to_seconds(self.start_at)))
+        if first is not None and day < first:
+            return DayRule(
+                day, None, "before start", f"{day} is before the campaign starts ({first})"
+            )
+        if self.end_date is not None and day > self.end_date:
+            return DayRule(day, None, "after end", f"{day} is after endDate ({self.end_date})")
+        if day_number(day) in self.calendar.zone.skipped_days:
+            return DayRule(
+                day,
+                None,
+                "skipped",
+                f"{day} never happens in {self.timezone} (skipped by the zone)",
+            )
+        for scheduled, hours in self.date_hours:
+            if scheduled == day:
+                return DayRule(
+                    day, hours, "dateSchedules", f"{day} has its own window {hours} (dateSchedules)"
+                )
+        for a, b in self.blackouts:
+            if a <= day <= b:
+                span = "" if a == b else f", in {a} to {b}"
+                return DayRule(
+                    day, None, "blackoutDates", f"{day} is blacked out (blackoutDates{span})"
+                )
+        name = self.holidays.name_of(day) if self.holidays else None
+        if name is not None:
+            assert self.holidays is not None
+            return DayRule(
+                day, None, "holiday", f"{day} is {name} (holidays {self.holidays.label})"
+            )
+        hours = self.hours_on(day.weekday())
+        if hours is None:
+            return DayRule(day, None, "inactive weekday", f"{weekday} is not in activeDays")
+        return DayRule(day, hours, "weekly", f"{weekday}'s window is {hours}")
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any], *, now: datetime | None = None) -> Campaign:

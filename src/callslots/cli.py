@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -223,7 +223,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _window_note(campaign: Campaign, window: Window, zone: ZoneInfo) -> str | None:
     """A window whose real length differs from its wall-clock length: say so."""
-    hours = campaign.hours_on(window.day.weekday())
+    hours = campaign.day_rule(window.day).hours
     nominal = timedelta(seconds=hours.seconds) if hours else window.duration
     first, last = window.start.astimezone(zone), window.end.astimezone(zone)
     change = first.utcoffset() != last.utcoffset()
@@ -272,8 +272,21 @@ def _cmd_windows(args: argparse.Namespace) -> int:
         ],
         sys.stdout,
     )
+    removed = _removed_days(
+        campaign,
+        start.astimezone(zone).date(),
+        (end - timedelta(seconds=1)).astimezone(zone).date(),
+    )
+
+    def flush(before: date | None) -> None:
+        while removed and (before is None or removed[0][0] < before):
+            day, note = removed.pop(0)
+            empty = dict.fromkeys(("local_start", "local_end", "utc_start", "utc_end", "duration"))
+            out.row({"day": f"{day:%a %Y-%m-%d}", **empty, "note": note})
+
     count = 0
     for window in windows:
+        flush(window.day)
         out.row(
             {
                 "day": f"{window.day:%a %Y-%m-%d}",
@@ -286,9 +299,28 @@ def _cmd_windows(args: argparse.Namespace) -> int:
             }
         )
         count += 1
+    flush(None)
     if count == 0:
         print("no calling windows in this range", file=sys.stderr)
     return 0
+
+
+def _removed_days(campaign: Campaign, first: date, last: date) -> list[tuple[date, str]]:
+    """The dates of ``first..last`` that a blackout or a holiday took a window from,
+    with a note naming the rule (a blackout range is one entry)."""
+    found: list[tuple[date, str]] = []
+    for a, b in campaign.blackouts:
+        a, b = max(a, first), min(b, last)
+        if a <= b:
+            through = "" if a == b else f" through {b:%a %Y-%m-%d}"
+            found.append((a, f"no window{through}: blackoutDates"))
+    if campaign.holidays is not None:
+        for day, _ in campaign.holidays.dates:
+            if first <= day <= last and campaign.hours_on(day.weekday()) is not None:
+                rule = campaign.day_rule(day)
+                if rule.rule == "holiday":
+                    found.append((day, f"no window: {rule.reason}"))
+    return sorted(found)
 
 
 def _write_ics(campaign: Campaign, windows: Iterable[Window], zone: ZoneInfo) -> int:

@@ -25,7 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["HOLIDAYS_INSTALL", "Holidays", "resolve"]
+from .windows import Hours
+
+__all__ = ["HOLIDAYS_INSTALL", "DayRule", "Holidays", "resolve"]
 
 HOLIDAYS_INSTALL = "pip install 'callslots[holidays]'"
 
@@ -50,6 +52,19 @@ class Holidays:
             if found == day:
                 return name
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class DayRule:
+    """Which rule gives local date ``day`` its window: ``hours`` (None: no window),
+    ``rule`` one of ``"weekly"``, ``"inactive weekday"``, ``"dateSchedules"``,
+    ``"blackoutDates"``, ``"holiday"``, ``"skipped"`` (the zone skips the date),
+    ``"before start"``, ``"after end"``; ``reason`` says it in words."""
+
+    day: date
+    hours: Hours | None
+    rule: str
+    reason: str
 
 
 def resolve(
