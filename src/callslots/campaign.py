@@ -83,10 +83,10 @@ class Campaign(config.Settings):
                 "skipped",
                 f"{day} never happens in {self.timezone} (skipped by the zone)",
             )
-        for scheduled, hours in self.date_hours:
+        for scheduled, own in self.date_hours:
             if scheduled == day:
                 return DayRule(
-                    day, hours, "dateSchedules", f"{day} has its own window {hours} (dateSchedules)"
+                    day, own, "dateSchedules", f"{day} has its own window {own} (dateSchedules)"
                 )
         for a, b in self.blackouts:
             if a <= day <= b:
