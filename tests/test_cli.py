@@ -345,3 +345,47 @@ def test_windows_name_the_holiday_or_blackout_that_removed_a_day(tmp_path: Path)
     ]
     table = list(csv.DictReader(io.StringIO(ok(*args, "--format", "csv"))))
     assert [r["note"] for r in table] == [r["note"] or "" for r in rows]
+
+
+def test_explain_names_the_rule_for_each_instant(tmp_path: Path) -> None:
+    campaign = tmp_path / "july.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2024-07-01",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                "activeDays": [0, 1, 2, 3, 4],
+                "holidays": {"country": "US", "dates": {"2024-07-04": "Independence Day"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = ok(
+        "explain",
+        str(campaign),
+        "--at",
+        "2024-07-04T10:00:00-04:00",
+        "--at",
+        "2024-07-05T14:00:00Z",
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows == [
+        {
+            "utc": "2024-07-04T14:00:00Z",
+            "local": "Thu 2024-07-04 10:00:00 EDT",
+            "callable": False,
+            "rule": "holiday",
+            "reason": "2024-07-04 is Independence Day (holidays US)",
+        },
+        {
+            "utc": "2024-07-05T14:00:00Z",
+            "local": "Fri 2024-07-05 10:00:00 EDT",
+            "callable": True,
+            "rule": "window",
+            "reason": "10:00 is in the window 09:00-17:00 of Friday 2024-07-05",
+        },
+    ]
+    bad = callslots("explain", str(campaign), "--at", "yesterday")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -6,7 +6,9 @@ voice campaigns, read from the scheduling fields of a create-campaign request.
 
 from .campaign import Campaign
 from .customers import Customer
+from .dates import DayRule, Holidays
 from .errors import ConfigError, Problem
+from .explain import Explanation, Reason
 from .outcomes import Outcome
 from .retry import RetryDecision
 from .simulate import Attempt, RandomOutcomes, ReplayOutcomes, Simulation, Summary, simulate
@@ -20,10 +22,14 @@ __all__ = [
     "Campaign",
     "ConfigError",
     "Customer",
+    "DayRule",
+    "Explanation",
+    "Holidays",
     "Hours",
     "Outcome",
     "Problem",
     "RandomOutcomes",
+    "Reason",
     "ReplayOutcomes",
     "RetryDecision",
     "Simulation",

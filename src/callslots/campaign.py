@@ -10,6 +10,7 @@ from typing import Any
 from . import config
 from .dates import DayRule
 from .errors import Problem
+from .explain import Explanation, explain
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
@@ -175,6 +176,11 @@ class Campaign(config.Settings):
             return day_date(n)
         except (ValueError, OverflowError):
             raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
+
+    def explain(self, t: datetime) -> Explanation:
+        """Why ``t`` is or is not callable: the window it is in, or every rule that
+        keeps it out (docs/compliance.md, "Explanations")."""
+        return explain(self, to_seconds(t))
 
     # -- slots and pacing -------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The ``callslots`` command line (standard library ``argparse`` only).
 
 Commands read a campaign (a create-campaign JSON body) and print what it does:
-``validate``, ``windows``, ``plan``, ``retry`` and ``simulate``.  Output is streamed
+``validate``, ``windows``, ``plan``, ``retry``, ``explain`` and ``simulate``.  Output is streamed
 row by row in ``table``, ``csv`` or ``jsonl`` form (``windows`` also ``ics``).  Every
 user mistake ends with a one-line message on stderr and exit status 2; no traceback
 reaches the user.  It uses only the library's public API.
@@ -416,6 +416,28 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    campaign = _load(args.file, datetime.now(UTC))
+    out = Output(
+        _form(args),
+        [("utc", 20), ("local", 27), ("callable", 8), ("rule", 16), ("reason", 0)],
+        sys.stdout,
+    )
+    for at in args.at:
+        explanation = campaign.explain(at)
+        for reason in explanation.reasons:
+            out.row(
+                {
+                    "utc": _z(explanation.at),
+                    "local": explanation.local,
+                    "callable": explanation.callable,
+                    "rule": reason.rule,
+                    "reason": reason.message,
+                }
+            )
+    return 0
+
+
 def _weights(text: str) -> dict[str, float]:
     weights: dict[str, float] = {}
     for part in text.split(","):
@@ -612,6 +634,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     retry.add_argument("--ended-at", type=_instant, required=True, metavar="WHEN")
     retry.add_argument("--started-at", type=_instant, metavar="WHEN")
+
+    why = command("explain", "why an instant is or is not callable", _cmd_explain)
+    why.add_argument(
+        "--at",
+        type=_instant,
+        required=True,
+        action="append",
+        metavar="WHEN",
+        help="the instant to explain (repeat for several)",
+    )
 
     sim = command("simulate", "play the campaign forward, retries included", _cmd_simulate)
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
