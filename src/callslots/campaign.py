@@ -8,10 +8,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from . import config
+from .customers import customer_from
 from .dates import DayRule
 from .errors import Problem
 from .explain import Explanation, explain
 from .outcomes import Outcome
+from .recipients import RecipientView, Views, zones_of
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
 from .tz import MAX_UTC, MIN_UTC, load_zone
@@ -35,6 +37,7 @@ class Campaign(config.Settings):
     warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
     calendar: Calendar = field(init=False, compare=False, repr=False)
     slot_table: SlotIndex = field(init=False, compare=False, repr=False)
+    views: Views = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -51,6 +54,7 @@ class Campaign(config.Settings):
         )
         object.__setattr__(self, "calendar", calendar)
         object.__setattr__(self, "slot_table", SlotIndex(calendar, self.call_interval_seconds))
+        object.__setattr__(self, "views", Views(self))
 
     def date_rules(self) -> tuple[tuple[int, int, Hours | None], ...]:
         """The per-date rules as ``(first, last, hours)`` day-number ranges, in order
@@ -177,10 +181,27 @@ class Campaign(config.Settings):
         except (ValueError, OverflowError):
             raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
 
-    def explain(self, t: datetime) -> Explanation:
-        """Why ``t`` is or is not callable: the window it is in, or every rule that
-        keeps it out (docs/compliance.md, "Explanations")."""
-        return explain(self, to_seconds(t))
+    def explain(self, t: datetime, customer: object = None) -> Explanation:
+        """Why ``t`` is or is not callable (for ``customer``, when given: a phone
+        string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping): the
+        window it is in, or every rule that keeps it out (docs/compliance.md)."""
+        view = None if customer is None else self.for_customer(customer)
+        return explain(self, to_seconds(t), view)
+
+    def for_customer(self, customer: object) -> RecipientView:
+        """The campaign as ``customer`` sees it: the same questions (``windows``,
+        ``is_callable``, ``next_callable``, ``retry``, ``explain``) answered on its
+        callable set, the campaign's cut to ``recipientHours`` in its zones.
+        Customers with the same zones share one view; without ``recipientHours``
+        the view's set is the campaign's."""
+        person = customer_from(customer, "customer")
+        if self.recipient_hours is None:
+            return self.views.get(())
+        zones, how = zones_of(person, self.timezone, "customer")
+        view = self.views.get(zones)
+        if how not in ("properties.timezone", "phone number"):
+            view = replace(view, note=how, empty_offsets=view.empty_offsets)
+        return view
 
     # -- slots and pacing -------------------------------------------------------
 

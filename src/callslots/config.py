@@ -46,6 +46,7 @@ SCHEDULING_FIELDS = (
     "dateSchedules",
     "blackoutDates",
     "holidays",
+    "recipientHours",
     "callRetries",
     "retryDelaySeconds",
     "retryDelayMode",
@@ -105,6 +106,8 @@ class Settings:
     date_hours: tuple[tuple[date, Hours], ...] = ()
     blackouts: tuple[tuple[date, date], ...] = ()
     holidays: Holidays | None = None
+    #: The daily window on each customer's own wall clock (docs/compliance.md).
+    recipient_hours: Hours | None = None
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -259,6 +262,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     first = start_date or (start_at.date() - timedelta(days=1) if start_at else None)
     holidays = _holidays(r, fields.get("holidays"), first, end_date)
     _date_conflicts(r, date_hours, blackouts)
+    recipient_hours = _recipient_hours(r, fields.get("recipientHours"))
 
     retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
     delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
@@ -292,8 +296,12 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         date_hours=date_hours,
         blackouts=blackouts,
         holidays=holidays,
+        recipient_hours=recipient_hours,
     )
     _advise(r, settings, fields)
+    _recipient_zones(r, settings, fields)
+    if r.errors:
+        raise ConfigError(r.errors)
     return settings, tuple(r.warnings)
 
 
@@ -604,6 +612,64 @@ def _holidays(r: _Reader, value: object, first: date | None, last: date | None) 
     return Holidays(country, subdivision, found)
 
 
+def _recipient_hours(r: _Reader, value: object) -> Hours | None:
+    """``recipientHours``: ``{startTime, endTime}`` on the customer's wall clock."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        r.error(
+            "recipientHours",
+            f'must be an object such as {{"startTime": "08:00", "endTime": "21:00"}}, '
+            f"not {_kind(value)}",
+        )
+        return None
+    for name in value:
+        if name not in ("startTime", "endTime"):
+            hint = _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
+            r.warn(_join("recipientHours", name), f"unknown field, ignored{hint}")
+    missing = [k for k in ("startTime", "endTime") if value.get(k) is None]
+    if missing:
+        r.error("recipientHours", f"needs startTime and endTime; {' and '.join(missing)} missing")
+        return None
+    start = r.clock(value["startTime"], "recipientHours.startTime", end=False)
+    end = r.clock(value["endTime"], "recipientHours.endTime", end=True)
+    return r.window(
+        start, end, "recipientHours", "recipientHours.startTime", "recipientHours.endTime"
+    )
+
+
+def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
+    """Every payload customer's zones can be found (a bad ``properties.timezone``
+    or a missing phonenumbers package is an error; a number with no known zone
+    is a warning: the campaign's zone stands in)."""
+    if s.recipient_hours is None:
+        return
+    from .recipients import zones_of  # the step after this one; imported late
+
+    name = "customers" if "customers" in fields else "phoneList"
+    needs_package: list[str] = []
+    for i, customer in enumerate(s.customers):
+        path = f"{name}.{i}"
+        try:
+            _, how = zones_of(customer, s.timezone, path)
+        except ConfigError as e:
+            if "phonenumbers" in e.errors[0].message:
+                needs_package.append(path)
+            else:
+                r.errors.extend(e.errors)
+            continue
+        if how not in ("properties.timezone", "phone number"):
+            r.warn(f"{path}.phoneNumber" if name == "customers" else path, how)
+    if needs_package:
+        more = f" and {len(needs_package) - 1} more" if len(needs_package) > 1 else ""
+        r.error(
+            "recipientHours",
+            f"needs each customer's time zone: {needs_package[0]}{more} have no "
+            "properties.timezone; install the optional phonenumbers package "
+            "(pip install 'callslots[phone]') to find zones from the numbers",
+        )
+
+
 def _date_conflicts(
     r: _Reader,
     date_hours: tuple[tuple[date, Hours], ...] | None,
@@ -824,6 +890,12 @@ def to_payload(s: Settings) -> dict[str, Any]:
                 **({"subdivision": s.holidays.subdivision} if s.holidays.subdivision else {}),
                 # the resolved list, so that the payload reads back the same anywhere
                 "dates": {d.isoformat(): name for d, name in s.holidays.dates},
+            },
+            "recipientHours": None
+            if s.recipient_hours is None
+            else {
+                "startTime": clock(s.recipient_hours.start),
+                "endTime": clock(s.recipient_hours.end),
             },
             "callRetries": s.call_retries,
             "retryDelaySeconds": s.retry_delay_seconds,

@@ -19,6 +19,7 @@ from .windows import FIRST_DAY, LAST_DAY, clock, day_date, from_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
+    from .recipients import RecipientView
 
 __all__ = ["RULES", "Explanation", "Reason", "explain"]
 
@@ -35,6 +36,7 @@ RULES = (
     "after window",  # later on the day than its window (or its overnight tail)
     "dst gap",  # the day's window loses wall-clock times that do not exist
     "out of range",  # outside the years 1-9999
+    "recipient hours",  # the customer's own wall clock, inside or outside recipientHours
 )
 
 
@@ -72,8 +74,31 @@ def _label(day: date) -> str:
     return f"{day:%A} {day.isoformat()}"
 
 
-def explain(campaign: Campaign, u: int) -> Explanation:
-    """The explanation for UTC second ``u``."""
+def explain(campaign: Campaign, u: int, view: RecipientView | None = None) -> Explanation:
+    """The explanation for UTC second ``u`` (for the customers of ``view``)."""
+    found = _campaign_explanation(campaign, u)
+    if view is None or not view.calendars or found.reasons[0].rule == "out of range":
+        return found
+    hours = campaign.recipient_hours
+    inside, outside = [], []
+    for zone, calendar in zip(view.zones, view.calendars, strict=True):
+        wall = from_seconds(u).astimezone(ZoneInfo(zone))
+        here = f"{wall:%a %H:%M %Z}"
+        if calendar.is_callable(u):
+            inside.append(Reason("recipient hours", f"{here} in {zone} is inside {hours}"))
+        else:
+            outside.append(
+                Reason(
+                    "recipient hours", f"{here} in {zone} is outside the recipient hours {hours}"
+                )
+            )
+    if found.callable and not outside:
+        return Explanation(found.at, True, found.local, (*found.reasons, *inside))
+    reasons = outside if found.callable else [*found.reasons, *outside]
+    return Explanation(found.at, False, found.local, tuple(reasons))
+
+
+def _campaign_explanation(campaign: Campaign, u: int) -> Explanation:
     calendar, zone = campaign.calendar, campaign.calendar.zone
     at = from_seconds(u)
     x = u + zone.offset_at(u)

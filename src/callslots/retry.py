@@ -12,6 +12,7 @@ time remains.  Otherwise the retry is due at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -53,14 +54,21 @@ def refusal(campaign: Campaign, outcome: Outcome, attempt: int) -> str | None:
     return None
 
 
-def due(campaign: Campaign, ended: int, started: int) -> int | None:
+#: ``(u, first_day) -> first callable second >= u`` in a window of a day >= first_day
+Search = Callable[[int, "int | None"], "int | None"]
+
+
+def due(campaign: Campaign, ended: int, started: int, search: Search | None = None) -> int | None:
     """The due second of a retry, in whole UTC seconds, or None when no callable
-    time remains (the rule of :func:`decide`, for callers that count in seconds)."""
+    time remains (the rule of :func:`decide`, for callers that count in seconds).
+    ``search`` finds callable time (default: the campaign's; a customer's view
+    passes its own)."""
     calendar = campaign.calendar
+    find = calendar.next_callable if search is None else search
     earliest = ended + campaign.retry_delay_seconds
     if campaign.retry_delay_mode == "next_day":
-        return calendar.next_callable(earliest, calendar.day_of(started) + 1)
-    return calendar.next_callable(earliest)
+        return find(earliest, calendar.day_of(started) + 1)
+    return find(earliest, None)
 
 
 def decide(
@@ -69,8 +77,10 @@ def decide(
     attempt: int,
     ended_at: datetime,
     started_at: datetime | None = None,
+    search: Search | None = None,
 ) -> RetryDecision:
-    """The retry decision for ``attempt`` (1 = the first call) that just ended."""
+    """The retry decision for ``attempt`` (1 = the first call) that just ended
+    (``search``: see :func:`due`)."""
     outcome = Outcome.parse(outcome)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValueError(f"attempt must be a whole number from 1 (the first call), not {attempt!r}")
@@ -86,7 +96,7 @@ def decide(
     earliest = ended_at.astimezone(timezone.utc) + timedelta(seconds=delay)
     what = f"{outcome.value!r} is a retry condition; attempt {attempt + 1} of {retries + 1}"
     started = to_seconds(started_at, "started_at") if started_at is not None else ended
-    found = due(campaign, ended, started)
+    found = due(campaign, ended, started, search)
     if campaign.retry_delay_mode == "next_day":
         owner = day_date(campaign.calendar.day_of(started))
         rule = (

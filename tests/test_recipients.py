@@ -1,0 +1,192 @@
+"""Recipient-local hours: each customer's set is the campaign's cut to recipientHours
+in each of its zones.
+
+The oracle for the intersection is the core oracle applied twice: the campaign's
+``Spec``, and for each recipient zone a ``Spec`` of its own (every day active, the
+recipient window, no dates), an instant being callable when all of them say so.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import oracle
+from callslots import Campaign, ConfigError
+from callslots.recipients import RecipientView
+from strategies import HARD_ZONES, ZONES, Case, cases
+
+UTC = timezone.utc
+DAY = 86400
+quarter_hours = st.integers(0, 95).map(lambda q: q * 900)
+
+
+def clock(s: int) -> str:
+    return "24:00" if s == DAY else f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+@st.composite
+def recipient_cases(draw: st.DrawFn) -> tuple[Case, Campaign, RecipientView, list[oracle.Spec]]:
+    case = draw(cases)
+    start = draw(quarter_hours)
+    end = draw(st.integers(1, 96).map(lambda q: q * 900).filter(lambda e: e != start))
+    zones = tuple(
+        sorted(
+            set(
+                draw(
+                    st.lists(
+                        st.sampled_from(HARD_ZONES) | st.sampled_from(ZONES), min_size=1, max_size=3
+                    )
+                )
+            )
+        )
+    )
+    payload = dict(case.payload, recipientHours={"startTime": clock(start), "endTime": clock(end)})
+    payload.pop("customers", None)
+    campaign = Campaign.from_dict(payload, now=case.now)
+    window = (start, end if end != 0 else DAY)
+    # every day active from the first day of the calendar on, no end
+    specs = [oracle.Spec(tz=z, start_date=date(1, 1, 2), day_windows=(window,) * 7) for z in zones]
+    return case, campaign, campaign.views.get(zones), specs
+
+
+def _callable(case: Case, specs: list[oracle.Spec], u: int) -> bool:
+    return oracle.is_callable(case.spec, u) and all(oracle.is_callable(s, u) for s in specs)
+
+
+def _candidates(case: Case, specs: list[oracle.Spec], a: int, b: int) -> list[int]:
+    found = set(oracle.candidate_boundaries(case.spec, a, b))
+    for spec in specs:
+        found.update(oracle.candidate_boundaries(spec, a, b))
+    return sorted(found)
+
+
+@settings(max_examples=120, deadline=None)
+@given(recipient_cases(), st.data())
+def test_a_customers_set_is_the_intersection_the_oracle_finds(
+    setup: tuple[Case, Campaign, RecipientView, list[oracle.Spec]], data: st.DataObject
+) -> None:
+    case, campaign, view, specs = setup
+    lo, hi = case.lo, case.hi
+    candidates = _candidates(case, specs, lo, hi)
+    expected = oracle.intervals(lambda u: _callable(case, specs, u), candidates, hi)
+    assert list(view.spans(lo, hi)) == expected
+    u = data.draw(st.sampled_from(candidates) | st.integers(lo, hi - 1), label="u")
+    assert view.callable_at(u) == _callable(case, specs, u)
+    following = next((c for c in [u, *candidates] if c >= u and _callable(case, specs, c)), None)
+    found = view.next_second(u)
+    if following is not None:
+        assert found == following
+    else:  # nothing before hi: the engine's answer, if any, is at or after hi
+        assert found is None or found >= hi
+    explanation = view.explain(datetime.fromtimestamp(u, UTC))
+    assert explanation.callable == _callable(case, specs, u)
+
+
+NEW_YORK: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "startDate": "2024-07-01",
+    "startTime": "09:00",
+    "endTime": "17:00",
+    "activeDays": [0, 1, 2, 3, 4],
+    "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def spans(view: RecipientView, a: str, b: str) -> list[tuple[str, str]]:
+    return [(f"{w.start:%m-%d %H:%M}", f"{w.end:%H:%M}") for w in view.windows(at(a), at(b))]
+
+
+def test_a_us_number_three_hours_behind_starts_at_its_own_eight() -> None:
+    pytest.importorskip("phonenumbers")
+    campaign = Campaign.from_dict(NEW_YORK)
+    view = campaign.for_customer("+14155550100")  # San Francisco
+    assert view.zones == ("America/Los_Angeles",)
+    # 08:00 PDT is 11:00 EDT: the window is 11:00-17:00 New York, 15:00-21:00 UTC.
+    assert spans(view, "2024-07-01", "2024-07-03") == [
+        ("07-01 15:00", "21:00"),
+        ("07-02 15:00", "21:00"),
+    ]
+    assert not view.is_callable(at("2024-07-01T14:59:59"))
+    assert view.next_callable(at("2024-07-01T13:00")) == at("2024-07-01T15:00")
+    decision = view.retry("Busy", 1, at("2024-07-01T20:59"))
+    assert decision.retry is False  # callRetries 0
+    with_retries = Campaign.from_dict({**NEW_YORK, "callRetries": 2}).for_customer("+14155550100")
+    # ended 16:55 EDT + 300 s = 17:00 EDT: next morning at 08:00 PDT, 15:00 UTC
+    assert with_retries.retry("Busy", 1, at("2024-07-01T20:55")).at == at("2024-07-02T15:00")
+
+
+def test_a_canadian_number_in_two_zones_gets_the_stricter_hours() -> None:
+    pytest.importorskip("phonenumbers")
+    campaign = Campaign.from_dict(
+        {**NEW_YORK, "startTime": "06:00", "endTime": "23:00", "activeDays": [0]}
+    )
+    view = campaign.for_customer("+17095550100")  # Newfoundland and Labrador
+    assert view.zones == ("America/Halifax", "America/St_Johns")
+    # Both clocks must read 08:00-21:00: from 08:00 ADT (UTC-3), 11:00 UTC, which
+    # is 08:30 NDT (UTC-2:30), to 21:00 NDT, 23:30 UTC, which is 20:30 ADT.
+    assert spans(view, "2024-07-01", "2024-07-02") == [("07-01 11:00", "23:30")]
+
+
+def test_a_customer_whose_hours_never_meet_the_campaigns_is_answered_at_once() -> None:
+    campaign = Campaign.from_dict(NEW_YORK)  # no end date
+    view = campaign.for_customer(
+        {"phoneNumber": "+81312345678", "properties": {"timezone": "Asia/Tokyo"}}
+    )
+    started = time.perf_counter()
+    assert view.next_callable(at("2024-07-01T00:00")) is None
+    assert list(view.windows()) == []
+    assert time.perf_counter() - started < 5  # searched to a 400-year period, not walked to 9999
+    reasons = [(r.rule, r.message) for r in view.explain(at("2024-07-01T14:00")).reasons]
+    assert reasons == [
+        (
+            "recipient hours",
+            "Mon 23:00 JST in Asia/Tokyo is outside the recipient hours 08:00-21:00",
+        )
+    ]
+
+
+def test_recipient_hours_read_back_and_mistakes_are_named() -> None:
+    campaign = Campaign.from_dict(NEW_YORK)
+    assert campaign.to_dict()["recipientHours"] == {"startTime": "08:00", "endTime": "21:00"}
+    assert Campaign.from_dict(campaign.to_dict()) == campaign
+    for fields, path in [
+        ({"recipientHours": "08:00-21:00"}, "recipientHours"),
+        ({"recipientHours": {"startTime": "08:00"}}, "recipientHours"),
+        ({"recipientHours": {"startTime": "08:00", "endTime": "25:00"}}, "recipientHours.endTime"),
+        (
+            {
+                "customers": [
+                    {"phoneNumber": "+14155550100", "properties": {"timezone": "Mars/Base"}}
+                ]
+            },
+            "customers.0.properties.timezone",
+        ),
+    ]:
+        with pytest.raises(ConfigError) as caught:
+            Campaign.from_dict({**NEW_YORK, **fields})
+        assert path in {p.path for p in caught.value.errors}, caught.value
+
+
+def test_a_number_with_no_known_zone_falls_back_to_the_campaigns_with_a_warning() -> None:
+    pytest.importorskip("phonenumbers")
+    payload = {**NEW_YORK, "phoneList": ["+8823456789"]}  # an international network
+    campaign = Campaign.from_dict(payload)
+    assert [(w.path, w.message) for w in campaign.warnings] == [
+        (
+            "phoneList.0",
+            "no time zone is known for +8823456789; the campaign's (America/New_York) "
+            "is used for its recipient hours",
+        )
+    ]
+    view = campaign.for_customer("+8823456789")
+    assert view.zones == ("America/New_York",) and view.note is not None
