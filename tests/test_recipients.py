@@ -107,7 +107,6 @@ def spans(view: RecipientView, a: str, b: str) -> list[tuple[str, str]]:
 
 
 def test_a_us_number_three_hours_behind_starts_at_its_own_eight() -> None:
-    pytest.importorskip("phonenumbers")
     campaign = Campaign.from_dict(NEW_YORK)
     view = campaign.for_customer("+14155550100")  # San Francisco
     assert view.zones == ("America/Los_Angeles",)
@@ -126,7 +125,6 @@ def test_a_us_number_three_hours_behind_starts_at_its_own_eight() -> None:
 
 
 def test_a_canadian_number_in_two_zones_gets_the_stricter_hours() -> None:
-    pytest.importorskip("phonenumbers")
     campaign = Campaign.from_dict(
         {**NEW_YORK, "startTime": "06:00", "endTime": "23:00", "activeDays": [0]}
     )
@@ -178,7 +176,6 @@ def test_recipient_hours_read_back_and_mistakes_are_named() -> None:
 
 
 def test_a_number_with_no_known_zone_falls_back_to_the_campaigns_with_a_warning() -> None:
-    pytest.importorskip("phonenumbers")
     payload = {**NEW_YORK, "phoneList": ["+8823456789"]}  # an international network
     campaign = Campaign.from_dict(payload)
     assert [(w.path, w.message) for w in campaign.warnings] == [
