@@ -8,20 +8,30 @@ Instants are whole seconds since the Unix epoch (``int``).  Every boundary of th
 callable set lies on a whole second, so callability is constant on each ``[n, n + 1)``
 and deciding it at integer instants decides it everywhere.
 
-The rule, for a campaign ``spec``:
+The rule, for a campaign ``spec``: local day ``d`` *owns* a window ``(s, e)``, or none,
+by the first of these that applies:
 
-* local day ``d`` is *active* when ``d.weekday()`` is in ``active_days`` and
-  ``start_date <= d <= end_date`` (a missing bound does not restrict);
-* its window is ``day_windows[d.weekday()] = (s, e)`` in seconds of the day, ``e`` may be
-  86400 (``24:00``); ``s < e`` covers local date ``d`` at ``[s, e)``; ``s > e`` is an
-  overnight window: local date ``d`` at ``[s, 86400)`` and local date ``d + 1`` at
-  ``[0, e)``;
-* a calendar day the zone skips entirely owns no window (see
-  ``SKIPPED_DAYS_OWN_NO_WINDOW``);
-* instant ``u`` is callable iff its wall clock (local date and second of the day, as
-  ``datetime.fromtimestamp(u, ZoneInfo(tz))`` reports it) lies in the window of an active
-  day, and, for an immediate start, ``u >= now`` (``now`` already rounded up to a whole
-  second).
+1. ``d`` outside ``start_date .. end_date`` (a missing bound does not restrict): none
+   (a date window outside the range is ignored);
+2. ``d`` is a calendar day the zone skips entirely: none (see
+   ``SKIPPED_DAYS_OWN_NO_WINDOW``);
+3. ``d`` in ``date_windows`` (the payload's ``dateSchedules``): ``date_windows[d]``,
+   even when ``d.weekday()`` is not in ``active_days``;
+4. ``d`` in ``blackout_dates`` (``blackoutDates``, ranges expanded): none;
+5. ``d.weekday()`` not in ``active_days``: none; otherwise
+   ``day_windows[d.weekday()]``.
+
+A day that owns a window is *active*.  A window ``(s, e)`` is in seconds of the day,
+``e`` may be 86400 (``24:00``); ``s < e`` covers local date ``d`` at ``[s, e)``;
+``s > e`` is an overnight window: local date ``d`` at ``[s, 86400)`` and local date
+``d + 1`` at ``[0, e)``.  The tail on ``d + 1`` belongs to ``d``'s window: it stays
+even when ``d + 1`` is blacked out or has a date window of its own (exceptions only
+replace or remove the day's *own* window).
+
+Instant ``u`` is callable iff its wall clock (local date and second of the day, as
+``datetime.fromtimestamp(u, ZoneInfo(tz))`` reports it) lies in the window of an active
+day, and, for an immediate start, ``u >= now`` (``now`` already rounded up to a whole
+second).
 
 ``candidate_boundaries`` lists every instant of a UTC range at which callability can
 change, so evaluating the oracle at those instants (and nowhere else) gives the exact
@@ -30,7 +40,7 @@ callable set of the range: see ``windows``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache, lru_cache
@@ -85,6 +95,38 @@ SKIPPED_DAYS_OWN_NO_WINDOW = True
 #: A wall clock: (local date, second of the local day).
 Wall = tuple[date, int]
 Clock = Callable[[str, int], Wall]
+#: A window: (start, end) seconds of the day, see the module docstring.
+Window = tuple[int, int]
+
+
+class DateWindows(Mapping[date, Window]):
+    """An immutable, hashable mapping from local dates to their own windows."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[date, Window] | Iterable[tuple[date, Window]] = ()) -> None:
+        self._items: dict[date, Window] = dict(items)
+
+    def __getitem__(self, key: date) -> Window:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"DateWindows({self._items!r})"
+
+
+def _check_window(w: Window) -> None:
+    s, e = w
+    if not (0 <= s < DAY and 0 <= e <= DAY and s != e):
+        raise ValueError(f"bad window {(s, e)}")
 
 
 @dataclass(frozen=True)
@@ -104,13 +146,22 @@ class Spec:
     retry_delay: int = 300
     retry_mode: str = "fixed"
     retry_conditions: frozenset[str] = field(default=DEFAULT_RETRY_CONDITIONS)
+    #: ``blackoutDates`` with its ranges expanded: these local dates own no window
+    #: (unless ``date_windows`` gives them one).
+    blackout_dates: frozenset[date] = frozenset()
+    #: ``dateSchedules``: a local date's own window, overriding its weekday's.  Any
+    #: mapping may be passed; it is stored as a ``DateWindows``.
+    date_windows: Mapping[date, Window] = field(default_factory=DateWindows)
 
     def __post_init__(self) -> None:
         if len(self.day_windows) != 7:
             raise ValueError("day_windows needs 7 entries")
-        for s, e in self.day_windows:
-            if not (0 <= s < DAY and 0 <= e <= DAY and s != e):
-                raise ValueError(f"bad window {(s, e)}")
+        for w in self.day_windows:
+            _check_window(w)
+        object.__setattr__(self, "blackout_dates", frozenset(self.blackout_dates))
+        object.__setattr__(self, "date_windows", DateWindows(self.date_windows))
+        for w in self.date_windows.values():
+            _check_window(w)
         if (self.start_date is None) == (self.now is None):
             raise ValueError("exactly one of start_date and now must be given")
         if not self.active_days or not self.active_days <= frozenset(range(7)):
@@ -172,18 +223,41 @@ def utc_offset(tz: str, u: int) -> int:
 # ------------------------------------------------------------------------------- the rule
 
 
-def is_active(spec: Spec, d: date) -> bool:
-    if d.weekday() not in spec.active_days:
-        return False
+def in_range(spec: Spec, d: date) -> bool:
+    """Whether ``d`` lies in ``start_date .. end_date`` (a missing bound: no limit)."""
     if spec.start_date is not None and d < spec.start_date:
         return False
     return spec.end_date is None or d <= spec.end_date
 
 
+def window_of(spec: Spec, d: date) -> Window | None:
+    """The window local day ``d`` owns, None when it owns none (rules 1, 3, 4, 5).
+
+    Rule 2 (a skipped day owns no window) is applied in ``in_window_of``: a skipped
+    day's wall clock never shows, so only its overnight tail could ever match.
+    """
+    if not in_range(spec, d):
+        return None
+    own = spec.date_windows.get(d)
+    if own is not None:
+        return own
+    if d in spec.blackout_dates or d.weekday() not in spec.active_days:
+        return None
+    return spec.day_windows[d.weekday()]
+
+
+def is_active(spec: Spec, d: date) -> bool:
+    """Whether day ``d`` owns a window (skipped days aside, see ``window_of``)."""
+    return window_of(spec, d) is not None
+
+
 def in_window_of(spec: Spec, d: date, wall: Wall) -> bool:
-    """Whether a wall clock lies in the window of day ``d`` (active or not)."""
+    """Whether a wall clock lies in the window day ``d`` owns (False when it owns none)."""
+    window = window_of(spec, d)
+    if window is None:
+        return False
     local_date, sod = wall
-    s, e = spec.day_windows[d.weekday()]
+    s, e = window
     if s < e:
         return local_date == d and s <= sod < e
     if local_date == d:
@@ -200,7 +274,7 @@ def owners(spec: Spec, u: int, clock: Clock = wall_clock) -> list[date]:
     local_date = wall[0]
     found = []
     for d in (local_date - timedelta(days=1), local_date):
-        if is_active(spec, d) and in_window_of(spec, d, wall):
+        if in_window_of(spec, d, wall):
             found.append(d)
     return found
 
@@ -274,7 +348,7 @@ def transitions(tz: str, a: int, b: int) -> list[tuple[int, int, int]]:
     """The zone's offset transitions at instants in ``[a, b)``, found independently."""
     if b <= a:
         return []
-    out = []
+    out: list[tuple[int, int, int]] = []
     for k in range((a - 1) // _CHUNK, (b - 2) // _CHUNK + 1):
         out.extend(tr for tr in _chunk(tz, k) if a <= tr[0] < b)
     return out
@@ -305,15 +379,20 @@ def day_occurs(tz: str, d: date) -> bool:
 
 
 def _wall_boundaries(spec: Spec, first: date, last: date) -> set[int]:
-    """Wall-clock boundaries (local seconds since 1970-01-01 00:00) of days first..last."""
+    """Wall-clock boundaries (local seconds since 1970-01-01 00:00) of days first..last.
+
+    Both the weekday window and the date's own window (if any) count, whether or not
+    the day is active: a superset of the boundaries is harmless.
+    """
     out: set[int] = set()
     d = first
     while d <= last:
         base = day_number(d) * DAY
-        s, e = spec.day_windows[d.weekday()]
         out.add(base)  # local midnight: the date changes
-        out.add(base + s)
-        out.add(base + e if s < e else base + DAY + e)
+        own = spec.date_windows.get(d)
+        for s, e in (spec.day_windows[d.weekday()], *([own] if own is not None else [])):
+            out.add(base + s)
+            out.add(base + e if s < e else base + DAY + e)
         d += timedelta(days=1)
     return out
 
@@ -322,7 +401,8 @@ def candidate_boundaries(spec: Spec, a: int, b: int) -> list[int]:
     """Every instant in ``[a, b)`` where callability (or ``day_of``) can change.
 
     These are ``a`` itself, the immediate-start instant, the zone's transitions, and
-    each window boundary ``L(d) + s`` / ``L(d) + e`` (and local midnights) converted to
+    each window boundary ``L(d) + s`` / ``L(d) + e`` (weekday windows and date
+    windows alike, and local midnights, where blackouts start and end) converted to
     UTC under every offset the zone has in the range.  Between two consecutive
     candidates the offset is constant and no boundary is crossed, so the callable set
     (and day_of) is constant there.

@@ -135,6 +135,101 @@ def window_pairs(
     return s, e
 
 
+# ------------------------------------------------------------------- per-date exceptions
+
+
+@dataclass(frozen=True)
+class Exceptions:
+    """Drawn ``blackoutDates`` / ``dateSchedules``: payload values and the spec's reading.
+
+    A payload value of None means the field is left out.
+    """
+
+    blackout_payload: list[Any] | None = None
+    schedules_payload: dict[str, dict[str, str]] | None = None
+    blackout_dates: frozenset[date] = frozenset()
+    date_windows: tuple[tuple[date, tuple[int, int]], ...] = ()
+
+
+def transition_days(tz: str, first: date, last: date) -> list[date]:
+    """Local dates around the zone's transitions between ``first`` and ``last``.
+
+    For each transition: the local dates just before and at it, and the day before
+    (whose overnight window reaches into the transition day).
+    """
+    a = oracle.utc_midnight(first) - DAY
+    b = oracle.utc_midnight(last) + 2 * DAY
+    out: set[date] = set()
+    for t, _, _ in oracle.transitions(tz, a, b):
+        before = oracle.wall_clock(tz, t - 1)[0]
+        out.update((before - timedelta(days=1), before, oracle.wall_clock(tz, t)[0]))
+    return sorted(out)
+
+
+@st.composite
+def exceptions(
+    draw: st.DrawFn,
+    tz: str,
+    first: date,
+    last: date,
+    active: frozenset[int],
+    windows: st.SearchStrategy[tuple[int, int]],
+) -> Exceptions:
+    """Blackouts and date schedules near the campaign's dates ``first .. last``.
+
+    Dates come from ``first - 3 .. last + 3`` (so some fall outside the range), with
+    extra weight on the range's ends, the zone's transition days and inactive
+    weekdays.  Blackouts mix single dates and inclusive ranges (which may overlap each
+    other); a date schedule never lands on a blacked-out date.
+    """
+    lo = max(first - timedelta(days=3), FIRST_DAY)
+    hi = min(max(last, first) + timedelta(days=3), LAST_DAY)
+    pool = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+    special = {first - timedelta(days=1), first, last, last + timedelta(days=1)}
+    special.update(d for d in pool if d.weekday() not in active)
+    shifts = [d for d in transition_days(tz, lo, hi) if lo <= d <= hi]
+    special.update(shifts)
+    specials = sorted(d for d in special if lo <= d <= hi)
+    dates = st.one_of(
+        st.sampled_from(pool), st.sampled_from(specials or pool), st.sampled_from(shifts or pool)
+    )
+
+    blackout_payload: list[Any] = []
+    blacked: set[date] = set()
+    for _ in range(draw(st.integers(0, 4))):
+        start = draw(dates)
+        if draw(st.booleans()):
+            blackout_payload.append(start.isoformat())
+            blacked.add(start)
+            continue
+        end = min(start + timedelta(days=draw(st.integers(0, 5))), LAST_DAY)
+        blackout_payload.append({"start": start.isoformat(), "end": end.isoformat()})
+        blacked.update(start + timedelta(days=i) for i in range((end - start).days + 1))
+
+    schedules_payload: dict[str, dict[str, str]] = {}
+    own: dict[date, tuple[int, int]] = {}
+    for _ in range(draw(st.integers(0, 3))):
+        d = draw(dates)
+        if d in blacked or d in own:
+            continue  # the engine refuses a date both blacked out and scheduled
+        s, e = draw(windows)
+        schedules_payload[d.isoformat()] = {
+            "startTime": draw(time_text(s)),
+            "endTime": draw(time_text(e)),
+        }
+        own[d] = (s, e)
+
+    # an empty field is still a valid field: sometimes send it, sometimes leave it out
+    send_blackouts = bool(blackout_payload) or draw(st.booleans())
+    send_schedules = bool(schedules_payload) or draw(st.booleans())
+    return Exceptions(
+        blackout_payload=blackout_payload if send_blackouts else None,
+        schedules_payload=schedules_payload if send_schedules else None,
+        blackout_dates=frozenset(blacked),
+        date_windows=tuple(sorted(own.items())),
+    )
+
+
 # ----------------------------------------------------------------------- whole payloads
 
 
@@ -268,6 +363,17 @@ def campaigns(
     if schedules:
         payload["daySchedules"] = schedules
 
+    # -- per-date exceptions: nominally 3 examples in 5, about 40% in practice since
+    # Hypothesis favours small integers; shrinks towards none
+    extra = Exceptions()
+    if draw(st.integers(0, 4)) >= 2:
+        last = end_date if end_date is not None else first + timedelta(days=length)
+        extra = draw(exceptions(tz, first, last, active, windows))
+        if extra.blackout_payload is not None:
+            payload["blackoutDates"] = extra.blackout_payload
+        if extra.schedules_payload is not None:
+            payload["dateSchedules"] = extra.schedules_payload
+
     # -- retries
     retries = draw(st.integers(0, 10))
     if retries or draw(st.booleans()):
@@ -301,6 +407,8 @@ def campaigns(
         retry_delay=delay,
         retry_mode=mode,
         retry_conditions=conditions,
+        blackout_dates=extra.blackout_dates,
+        date_windows=dict(extra.date_windows),
     )
     origin = oracle.utc_midnight(first) if spec_now is None else spec_now
     lo = origin - 2 * DAY
