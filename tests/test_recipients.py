@@ -71,7 +71,7 @@ def _candidates(case: Case, specs: list[oracle.Spec], a: int, b: int) -> list[in
 def test_a_customers_set_is_the_intersection_the_oracle_finds(
     setup: tuple[Case, Campaign, RecipientView, list[oracle.Spec]], data: st.DataObject
 ) -> None:
-    case, campaign, view, specs = setup
+    case, _, view, specs = setup
     lo, hi = case.lo, case.hi
     candidates = _candidates(case, specs, lo, hi)
     expected = oracle.intervals(lambda u: _callable(case, specs, u), candidates, hi)

@@ -127,6 +127,10 @@ def simulate(
     )
     source: Iterable[object] = campaign.customers if customers is None else customers
     result: list[Summary] = []
+    if campaign.recipient_hours is not None:  # each customer's own hours: sharing.py
+        from .sharing import play_shared
+
+        return Simulation(play_shared(campaign, outcomes, source, first, result), result)
     return Simulation(_play(campaign, outcomes, source, first, result), result)
 
 

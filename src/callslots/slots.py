@@ -168,6 +168,11 @@ def plan(
 ) -> Iterator[CallSlot]:
     """The first attempt of every customer, in customer order (see ``Campaign.plan``)."""
     source: Iterable[object] = campaign.customers if customers is None else customers
+    if campaign.recipient_hours is not None:  # each customer's own hours: sharing.py
+        from .sharing import plan_shared
+
+        yield from plan_shared(campaign, source, start)
+        return
     if campaign.scheduling_mode == "spread":
         instants = _spread(campaign, source, start)
     else:
