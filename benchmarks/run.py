@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import callslots
 from callslots import Campaign
+from callslots.recipients import zones_by_number
 
 from . import correctness
 
@@ -365,6 +366,108 @@ def slot_at_workload(count: int, rounds: int) -> list[Result]:
     )
 
 
+# -- workload: recipient hours, customers over 1 zone and over 20 zones ------------------
+
+TWENTY_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Phoenix",
+    "America/Toronto",
+    "America/Vancouver",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Puerto_Rico",
+    "America/Mexico_City",
+    "America/Bogota",
+    "America/Lima",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Madrid",
+    "Atlantic/Azores",
+    "America/Regina",
+)
+
+
+def recipient_workload(count: int, phones: int, rounds: int) -> list[Result]:
+    """plan() under recipientHours: the same customers in one zone and spread over
+    twenty (zones given as properties.timezone), and zones found from the numbers."""
+    base = {
+        "timezone": "America/New_York",
+        "startDate": "2024-01-01",
+        "startTime": "08:00",
+        "endTime": "22:00",
+        "activeDays": [0, 1, 2, 3, 4, 5],
+        "callIntervalSeconds": 1,
+    }
+    plain = Campaign.from_dict(base)
+    campaign = Campaign.from_dict(
+        {**base, "recipientHours": {"startTime": "08:00", "endTime": "21:00"}}
+    )
+
+    def people(zones: tuple[str, ...]) -> list[callslots.Customer]:
+        return [
+            callslots.Customer(f"+1415{i:07d}", {"timezone": zones[i % len(zones)]})
+            for i in range(count)
+        ]
+
+    one, twenty = people(TWENTY_ZONES[:1]), people(TWENTY_ZONES)
+    numbers = [f"+1{_AREAS[i % len(_AREAS)]}{i // len(_AREAS):07d}" for i in range(phones)]
+
+    def lookup(customers: list[str]) -> None:
+        zones_by_number.cache_clear()  # each round looks every number up afresh
+        drain(campaign, customers)
+
+    def drain(c: Campaign, customers: object) -> None:
+        for _ in c.plan(customers):  # type: ignore[arg-type]
+            pass
+
+    results = race(
+        f"plan, {count:,} customers, recipientHours 08:00-21:00",
+        "customer",
+        count,
+        {
+            "callslots plan(), customers in 1 zone": lambda: drain(campaign, one),
+            "callslots plan(), customers over 20 zones": lambda: drain(campaign, twenty),
+            "callslots plan(), no recipientHours": lambda: drain(plain, one),
+        },
+        rounds,
+    )
+    results += race(
+        f"plan, {phones:,} customers, zones from the numbers (phonenumbers)",
+        "customer",
+        phones,
+        {"callslots plan(), zones from phone numbers": lambda: lookup(numbers)},
+        rounds,
+    )
+    return results
+
+
+_AREAS = ["212", "312", "415", "907", "808", "602", "416", "604", "902", "709"]
+
+
+def holidays_workload(years: int, rounds: int) -> list[Result]:
+    """windows() with a blackout every few weeks against the same campaign without."""
+    first = date(2024, 1, 1)
+    last = date(first.year + years, 1, 1)
+    plain = weekday_campaign(first, last)
+    blackouts = [(first + timedelta(days=d)).isoformat() for d in range(10, years * 366, 23)]
+    ruled = Campaign.from_dict({**plain.to_dict(), "blackoutDates": blackouts})
+    return race(
+        f"windows, {years} years, a blackout date every 23 days",
+        "window",
+        sum(1 for _ in ruled.windows()),
+        {
+            "callslots windows(), with blackoutDates": lambda: list(ruled.windows()),
+            "callslots windows(), without": lambda: list(plain.windows()),
+        },
+        rounds,
+    )
+
+
 # -- workload 4: simulation scaling, each size in its own process (peak memory) ---------------
 
 SIMULATION = """
@@ -452,6 +555,10 @@ def main(argv: list[str] | None = None) -> int:
     results += slot_at_workload(200 if args.quick else 100_000, rounds)
     results += next_slot_workload(200 if args.quick else 100_000, 20 if args.quick else 300, rounds)
     results += retry_workload(2_000 if args.quick else 1_000_000, rounds)
+    results += recipient_workload(
+        1_000 if args.quick else 1_000_000, 200 if args.quick else 20_000, 2 if args.quick else 3
+    )
+    results += holidays_workload(1 if args.quick else 10, rounds)
     version, source = callslots.tz_database()
     print(
         f"callslots {callslots.__version__}, Python {platform.python_version()}, "

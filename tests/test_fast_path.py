@@ -52,6 +52,16 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
         e = draw(st.integers(1, 96).map(lambda q: q * 900).filter(lambda e, s=s: e != s))
         windows.append((s, e))
     active = draw(st.sets(st.integers(0, 6), min_size=1))
+    # Dated rules cut the weekly blocks short: a few blackouts and date windows.
+    days = st.integers(-2, (end - start).days + 2).map(lambda k: start + timedelta(days=k))
+    blackouts = draw(st.sets(days, max_size=6))
+    dated: dict[date, tuple[int, int]] = {}
+    for day in draw(st.sets(days, max_size=4)) - blackouts:
+        s = draw(quarter)
+        dated[day] = (
+            s,
+            draw(st.integers(1, 96).map(lambda q: q * 900).filter(lambda e, s=s: e != s)),
+        )
     payload = {
         "timezone": tz,
         "startDate": start.isoformat(),
@@ -62,6 +72,11 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
         "daySchedules": {
             str(d): {"startTime": clock(s), "endTime": clock(e)} for d, (s, e) in enumerate(windows)
         },
+        "blackoutDates": sorted(d.isoformat() for d in blackouts),
+        "dateSchedules": {
+            d.isoformat(): {"startTime": clock(s), "endTime": clock(e)}
+            for d, (s, e) in dated.items()
+        },
     }
     spec = oracle.Spec(
         tz=tz,
@@ -69,6 +84,8 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
         end_date=end,
         active_days=frozenset(active),
         day_windows=tuple(windows),
+        blackout_dates=frozenset(blackouts),
+        date_windows=dated,
     )
     return Campaign.from_dict(payload), spec
 

@@ -53,7 +53,7 @@ def recipient_calendar(key: str, hours: Hours) -> Calendar:
 
 
 @lru_cache(maxsize=65536)
-def _zones_by_number(phone: str) -> tuple[str, ...]:
+def zones_by_number(phone: str) -> tuple[str, ...]:
     """The zones ``phonenumbers`` gives for ``phone`` that this tz database knows."""
     import phonenumbers  # the optional extra, imported only when needed
     from phonenumbers import timezone as number_zones
@@ -84,7 +84,7 @@ def zones_of(customer: Customer, campaign_zone: str, path: str) -> tuple[tuple[s
             )
         return (given,), "properties.timezone"
     try:
-        found = _zones_by_number(customer.phone)
+        found = zones_by_number(customer.phone)
     except ImportError:
         raise ConfigError(
             [

@@ -375,11 +375,13 @@ class Calendar:
             (limit - (base + runs[-1][1])) // WEEK + 1, (last_day - reach - monday) // 7 + 1
         )
         # A day with a rule, or the day before a run (whose window could reach into
-        # it), ends the block: its windows are not the template's.
+        # it), ends the block: its windows are not the template's.  Days before the
+        # block's first run do not count.
         rules = self.rules
-        ruled = rules.next_day(monday - 1) if rules else None
+        ruled = rules.next_day(monday + runs[0][2] - 1) if rules else None
         if ruled is not None and ruled <= monday + (weeks - 1) * 7 + reach + 1:
-            weeks = min(weeks, (ruled - reach - 1 - monday) // 7)
+            # the last whole week must end its days before the day before the rule
+            weeks = min(weeks, (ruled - reach - 2 - monday) // 7 + 1)
         weeks = max(weeks, 0)
         # ... then the runs of the next week that still fit.
         count = weeks * len(runs)
