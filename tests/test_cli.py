@@ -389,3 +389,32 @@ def test_explain_names_the_rule_for_each_instant(tmp_path: Path) -> None:
     ]
     bad = callslots("explain", str(campaign), "--at", "yesterday")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_explain_for_a_phone_adds_its_own_hours(tmp_path: Path) -> None:
+    campaign = tmp_path / "recipient.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2024-07-01",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    args = ("explain", str(campaign), "--at", "2024-07-01T14:00:00Z")
+    rows = [json.loads(line) for line in ok(*args, "--phone", "+14155550100").splitlines()]
+    assert [(r["callable"], r["rule"], r["reason"]) for r in rows] == [
+        (
+            False,
+            "recipient hours",
+            "Mon 07:00 PDT in America/Los_Angeles is outside the recipient hours 08:00-21:00",
+        )
+    ]
+    assert json.loads(ok(*args))["callable"] is True  # the campaign alone allows it
+    bad = callslots(*args, "--phone", "4155550100")
+    assert bad.returncode == 2 and bad.stderr.startswith("callslots: --phone: ")
+    assert "Traceback" not in bad.stderr

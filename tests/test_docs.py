@@ -69,3 +69,43 @@ def test_date_exceptions_worked_example() -> None:
             if w.day == d
         ]
         assert owned == ([] if window == "none" else [window]), day
+
+
+def test_recipient_hours_worked_example() -> None:
+    from datetime import datetime, timezone
+
+    from callslots import Campaign
+
+    text = (DOCS / "compliance.md").read_text(encoding="utf-8")
+    section = text.split("## 2. Recipient-local hours", 1)[1]
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-07-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "activeDays": [0, 1, 2, 3, 4],
+            "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+        }
+    )
+    monday = datetime(2024, 7, 1, tzinfo=timezone.utc)
+    rows = table_after(section, "| customer | zones | its 08:00-21:00 in UTC |")
+    assert len(rows) == 4
+    for customer, zones, _, utc, new_york in rows:
+        who: object = customer
+        if customer.endswith("(property)"):
+            zone = customer.split()[0]
+            who = {"phoneNumber": "+81312345678", "properties": {"timezone": zone}}
+        view = campaign.for_customer(who)
+        assert ", ".join(view.zones) == zones
+        got = [
+            (
+                f"{w.start:%H:%M}-{w.end:%H:%M}",
+                f"{w.start.astimezone(NEW_YORK):%H:%M}-{w.end.astimezone(NEW_YORK):%H:%M}",
+            )
+            for w in view.windows(monday, monday.replace(day=2))
+        ]
+        assert got == ([] if utc == "none" else [(utc, new_york)]), customer
+
+
+NEW_YORK = ZoneInfo("America/New_York")

@@ -424,7 +424,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         sys.stdout,
     )
     for at in args.at:
-        explanation = campaign.explain(at)
+        try:
+            explanation = campaign.explain(at, args.phone)
+        except ConfigError as e:  # a bad --phone, or no way to find its zone
+            raise UsageError(f"--phone: {e.errors[0].message}") from None
         for reason in explanation.reasons:
             out.row(
                 {
@@ -643,6 +646,11 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="WHEN",
         help="the instant to explain (repeat for several)",
+    )
+    why.add_argument(
+        "--phone",
+        metavar="NUMBER",
+        help="for this customer (E.164): adds its own hours under recipientHours",
     )
 
     sim = command("simulate", "play the campaign forward, retries included", _cmd_simulate)
