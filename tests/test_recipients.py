@@ -187,3 +187,11 @@ def test_a_number_with_no_known_zone_falls_back_to_the_campaigns_with_a_warning(
     ]
     view = campaign.for_customer("+8823456789")
     assert view.zones == ("America/New_York",) and view.note is not None
+
+
+def test_spread_with_recipient_hours_is_said_to_use_the_even_grid() -> None:
+    campaign = Campaign.from_dict(
+        {**NEW_YORK, "endDate": "2024-07-05", "schedulingMode": "spread", "phoneList": []}
+    )
+    assert [w.path for w in campaign.warnings] == ["schedulingMode"]
+    assert "'even' grid" in campaign.warnings[0].message

@@ -806,6 +806,12 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     """Warnings about a valid campaign that probably does not do what was meant."""
     if s.call_retries > 0 and not s.retry_conditions:
         r.warn("retryConditions", f"is empty, so the {s.call_retries} retries will never happen")
+    if s.recipient_hours is not None and s.scheduling_mode == "spread":
+        r.warn(
+            "schedulingMode",
+            "'spread' is not combined with recipientHours: the first attempts take the "
+            "'even' grid, each slot going to the first customer whose own hours allow it",
+        )
     if s.call_retries == 0 and "retryConditions" in fields:
         r.warn("retryConditions", "has no effect while callRetries is 0")
     windows = [("startTime", s.hours)] if set(s.active_days) - {d for d, _ in s.day_hours} else []
