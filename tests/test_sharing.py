@@ -171,3 +171,32 @@ def _previous(by_customer: dict[int, list[Any]], t: Any) -> Any:
 def _due(by_customer: dict[int, list[Any]], t: Any) -> datetime:
     due: datetime = _previous(by_customer, t).retry_at
     return due
+
+
+def test_the_look_ahead_bounds_the_customers_held_waiting(monkeypatch: Any) -> None:
+    from callslots import sharing
+
+    payload = {
+        "timezone": "America/New_York",
+        "startDate": "2024-07-01",
+        "endDate": "2024-07-01",
+        "startTime": "09:00",
+        "endTime": "12:00",
+        "callIntervalSeconds": 3600,
+        "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+        "customers": [
+            {"phoneNumber": f"+1415555000{i}", "properties": {"timezone": zone}}
+            for i, zone in enumerate(["America/Los_Angeles"] * 3 + ["America/New_York"])
+        ],
+    }
+    campaign = Campaign.from_dict(payload)
+
+    def plan() -> list[tuple[int, str | None]]:
+        return [(p.customer_index, p.at and f"{p.at:%H:%M}") for p in campaign.plan()]
+
+    # 09:00 New York is 06:00 in Los Angeles: only the New York customer may take it.
+    assert plan() == [(3, "13:00"), (0, "15:00"), (1, None), (2, None)]
+    monkeypatch.setattr(sharing, "LOOKAHEAD", 2)
+    # Two Los Angeles customers wait and fill the look-ahead: 09:00 and 10:00 stay
+    # unused, 11:00 (08:00 PDT) goes to the first of them.
+    assert plan() == [(0, "15:00"), (1, None), (2, None), (3, None)]

@@ -115,7 +115,8 @@ def plan_shared(
     # The time ran out: the rest are reported, not lost.
     for index, customer, why in shared.reported:
         yield CallSlot(index, customer.phone, None, customer, REPEAT if why == "repeat" else NEVER)
-    for index, customer in sorted(c for g in shared.groups.values() for c in g.firsts):
+    left = [c for g in shared.groups.values() for c in g.firsts]
+    for index, customer in sorted(left + shared.dead):
         yield CallSlot(index, customer.phone, None, customer, NO_TIME_LEFT)
     for index, customer, new in shared.reader:
         yield CallSlot(index, customer.phone, None, customer, NO_TIME_LEFT if new else REPEAT)
@@ -213,7 +214,7 @@ def play_shared(
             repeats += 1
         else:
             unscheduled += 1
-    unscheduled += sum(len(g.firsts) for g in shared.groups.values())
+    unscheduled += sum(len(g.firsts) for g in shared.groups.values()) + len(shared.dead)
     for _, _, new in shared.reader:  # the time ran out: count the rest
         if new:
             unscheduled += 1
@@ -246,6 +247,7 @@ class _Customers:
         self.waiting = 0  # first attempts held in the groups
         self.exhausted = False
         self.reported: list[tuple[int, Customer, str]] = []  # repeats, never callable
+        self.dead: list[tuple[int, Customer]] = []  # waited past the end of their time
         self.begin = campaign.calendar.next_callable(first)
         self.slots = _slots_from(campaign, first)
 
@@ -291,8 +293,11 @@ class _Customers:
         if soonest is None:
             if self.exhausted:
                 return None
-            # Everyone waiting is past the end of their time: read on.
-            self.waiting -= sum(len(g.firsts) for g in self.groups.values())
+            # Everyone waiting is past the end of their time: set them aside, read on.
+            for group in self.groups.values():
+                self.dead.extend(group.firsts)
+                group.firsts.clear()
+            self.waiting = 0
             return s
         self.slots = _slots_from(self.campaign, max(soonest, s + 1))
         return next(self.slots, None)
