@@ -190,7 +190,7 @@ class RecipientView:
         for calendar in (campaign, *self.calendars):
             zone = calendar.zone
             last = max(last, zone.table_end if zone.cycle_from is not None else zone.starts[-1])
-            if calendar.rules:
+            if calendar.rules is not None:
                 last = max(last, (calendar.rules.lasts[-1] + 2) * DAY)
         return min(last, MAX_UTC)
 
@@ -224,7 +224,7 @@ class RecipientView:
             ):
                 return None
             rules = calendar.rules
-            ruled = rules.next_day(first_local) if rules else None
+            ruled = rules.next_day(first_local) if rules is not None else None
             if ruled is not None:
                 # A rule may change the pattern from the evening before it on.
                 stop = (ruled - 1) * DAY - offset

@@ -132,7 +132,7 @@ def walk(
     first_day: int,
     last_day: int,
     around_the_clock: bool,
-    rules: DateRules = DateRules(),
+    rules: DateRules | None = None,
     stop_day: int | None = None,
 ) -> Iterator[Run]:
     """The runs of the windows of days ``first_day..last_day`` that end after local
@@ -149,8 +149,8 @@ def walk(
     run_first = run_end = owner = contributor = 0
     open_run = False
     while d <= last_day:
-        i = rules.find(d) if rules else -1
-        span = week[(d + 3) % 7] if i < 0 else rules.spans[i]
+        i = -1 if rules is None else rules.find(d)
+        span = week[(d + 3) % 7] if rules is None or i < 0 else rules.spans[i]
         if span is not None:
             first, end = d * DAY + span[0], d * DAY + span[1]
             if open_run and first <= run_end:
@@ -168,7 +168,7 @@ def walk(
                     open_run = True
         elif not open_run and d > last_start:
             return
-        elif i >= 0 and rules.lasts[i] > d + 1:
+        elif rules is not None and i >= 0 and rules.lasts[i] > d + 1:
             # A range of days without a window: no window after it can join a run
             # open here (a window reaches at most into the next day), so the run
             # is whole; jump to the range's last day.
@@ -182,7 +182,7 @@ def walk(
             # local midnight of day `target`: the days from d - 1 to target - 1 are
             # all in range and follow the weekly schedule.  Resume one day before it.
             target = last_day - 1
-            if rules:
+            if rules is not None:
                 ruled = rules.next_day(d)
                 if ruled is not None and ruled < target:
                     target = ruled

@@ -178,7 +178,7 @@ class Calendar:
     #: their ends: ``next_callable``'s lookup table (empty without a template).
     nearby: tuple[Run, ...]
     nearby_ends: tuple[int, ...]
-    rules: DateRules
+    rules: DateRules | None  # None when there are none (a cheaper test in hot paths)
     #: No callable second at or after this one (end of the range or of time).
     horizon: int
 
@@ -219,7 +219,7 @@ class Calendar:
             rotations=weekly.rotations(template),
             nearby=nearby,
             nearby_ends=tuple(run[1] for run in nearby),
-            rules=rules,
+            rules=rules if rules.firsts else None,
             # No window ends after local (last + 2) * DAY.
             horizon=min(MAX_UTC, (last + 2) * DAY - zone.min_offset),
         )
@@ -236,7 +236,9 @@ class Calendar:
         """The window of day ``d`` in local seconds after its midnight, or None
         (ignoring the date range)."""
         rules = self.rules
-        i = rules.find(d) if rules else -1
+        if rules is None:
+            return self.week[(d + 3) % 7]
+        i = rules.find(d)
         return self.week[(d + 3) % 7] if i < 0 else rules.spans[i]
 
     def _owner(self, x: int) -> int | None:
@@ -330,8 +332,8 @@ class Calendar:
             # day after those rules, then look again.
             _, seg_end, offset = self.zone.segment_at(u)
             stop, rules = seg_end, self.rules
-            ruled = rules.next_day((u + offset) // DAY - 1) if rules else None
-            if ruled is not None:
+            ruled = rules.next_day((u + offset) // DAY - 1) if rules is not None else None
+            if rules is not None and ruled is not None:
                 stop = min(stop, (rules.lasts[rules.find(ruled)] + 2) * DAY - offset)
             pieces = []
             for a, b, owner in self.pieces(u, end):
@@ -378,7 +380,7 @@ class Calendar:
         # it), ends the block: its windows are not the template's.  Days before the
         # block's first run do not count.
         rules = self.rules
-        ruled = rules.next_day(monday + runs[0][2] - 1) if rules else None
+        ruled = rules.next_day(monday + runs[0][2] - 1) if rules is not None else None
         if ruled is not None and ruled <= monday + (weeks - 1) * 7 + reach + 1:
             # the last whole week must end its days before the day before the rule
             weeks = min(weeks, (ruled - reach - 2 - monday) // 7 + 1)
@@ -489,7 +491,7 @@ class Calendar:
                     monday + owner >= lo_day
                     and monday + last <= last_day
                     and (
-                        not rules
+                        rules is None
                         or rules.clear(
                             min(monday + owner, x // DAY - 1), max(monday + owner, x // DAY)
                         )
@@ -504,8 +506,8 @@ class Calendar:
             if d < lo_day:
                 d = lo_day
             while d <= last_day and d * DAY < limit:
-                k = rules.find(d) if rules else -1
-                if k < 0:
+                k = -1 if rules is None else rules.find(d)
+                if rules is None or k < 0:
                     span = week[(d + 3) % 7]
                 else:
                     span = rules.spans[k]
