@@ -180,11 +180,11 @@ def _play(
     person = next(firsts, None)
     # Whether attempt n ending with an outcome is retried, for every pair, from the
     # rule itself (refusal), so that the loop only looks it up.
-    retried = {
-        (id(outcome), n)
+    retried = {  # id(outcome) -> the attempt numbers it is retried after
+        id(outcome): frozenset(
+            n for n in range(1, campaign.call_retries + 2) if refusal(campaign, outcome, n) is None
+        )
         for outcome in Outcome
-        for n in range(1, campaign.call_retries + 2)
-        if refusal(campaign, outcome, n) is None
     }
     delay, fixed = campaign.retry_delay_seconds, campaign.retry_delay_mode == "fixed"
     new = object.__new__
@@ -217,7 +217,8 @@ def _play(
                 outcome = Outcome.parse(outcome)
             ended = s + math.ceil(seconds) if seconds > 0 else s  # whole seconds, rounded up
             retry = None
-            if (id(outcome), number) in retried:
+            key = id(outcome)
+            if number in retried[key]:
                 retry = ended + delay
                 # Inside this span the earliest time is callable itself (fixed mode).
                 if not (fixed and retry < b):
@@ -230,7 +231,7 @@ def _play(
                 not_reached += 1
             push(busy, ended)
             attempts += 1
-            by_outcome[id(outcome)] += 1
+            by_outcome[key] += 1
             if s >= day_end:  # calls start in time order: count by day in runs
                 per_day[day] += calls
                 if not seg_first <= s < seg_end:
