@@ -195,3 +195,13 @@ def test_spread_with_recipient_hours_is_said_to_use_the_even_grid() -> None:
     )
     assert [w.path for w in campaign.warnings] == ["schedulingMode"]
     assert "'even' grid" in campaign.warnings[0].message
+
+
+def test_a_streamed_number_with_no_known_zone_is_noted_in_the_plan() -> None:
+    campaign = Campaign.from_dict(NEW_YORK)
+    (slot,) = campaign.plan(["+8823456789"])
+    assert slot.at == at("2024-07-01T13:00")  # New York hours stand in
+    assert slot.note == (
+        "no time zone is known for +8823456789; the campaign's (America/New_York) "
+        "is used for its recipient hours"
+    )

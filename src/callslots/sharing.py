@@ -1,6 +1,6 @@
 """Sharing the slots among customers with their own hours (``recipientHours``).
 
-The plan and the simulation follow one rule (docs/compliance.md, section 3): a
+The plan and the simulation follow one rule (docs/compliance.md, section 2): a
 slot goes to the earliest-due pending attempt that is callable *for its customer*
 at that instant, ties broken by customer order.  Every first attempt is due at the
 start, so first attempts still come before retries, but a customer whose hours
@@ -110,14 +110,18 @@ def plan_shared(
             continue
         index, customer = best.firsts.popleft()
         shared.waiting -= 1
-        yield CallSlot(index, customer.phone, from_seconds(s), customer, best.view.note)
+        note = shared.notes.pop(index, None)  # the campaign's zone stood in
+        yield CallSlot(index, customer.phone, from_seconds(s), customer, note)
         s = next(shared.slots, None)
     # The time ran out: the rest are reported, not lost.
     for index, customer, why in shared.reported:
         yield CallSlot(index, customer.phone, None, customer, REPEAT if why == "repeat" else NEVER)
     left = [c for g in shared.groups.values() for c in g.firsts]
     for index, customer in sorted(left + shared.dead):
-        yield CallSlot(index, customer.phone, None, customer, NO_TIME_LEFT)
+        note = shared.notes.pop(index, None)
+        yield CallSlot(
+            index, customer.phone, None, customer, NO_TIME_LEFT + (f"; {note}" if note else "")
+        )
     for index, customer, new in shared.reader:
         yield CallSlot(index, customer.phone, None, customer, NO_TIME_LEFT if new else REPEAT)
 
@@ -178,6 +182,7 @@ def play_shared(
             (index, customer), number = best.firsts.popleft(), 1
             phone = customer.phone
             shared.waiting -= 1
+            shared.notes.pop(index, None)  # the plan reports these; the simulation does not
         else:
             _, index, number, phone = heapq.heappop(best.retries)
         at = from_seconds(s)
@@ -248,11 +253,14 @@ class _Customers:
         self.exhausted = False
         self.reported: list[tuple[int, Customer, str]] = []  # repeats, never callable
         self.dead: list[tuple[int, Customer]] = []  # waited past the end of their time
+        self.notes: dict[int, str] = {}  # customers whose zone is the campaign's stand-in
         self.begin = campaign.calendar.next_callable(first)
         self.slots = _slots_from(campaign, first)
 
-    def group_of(self, customer: Customer) -> Group:
+    def group_of(self, index: int, customer: Customer) -> Group:
         view = self.campaign.for_customer(customer)
+        if view.note is not None:
+            self.notes[index] = view.note
         group = self.groups.get(view.zones)
         if group is None:
             group = self.groups[view.zones] = Group(self.campaign.views.get(view.zones))
@@ -270,7 +278,7 @@ class _Customers:
             if not new:
                 self.reported.append((index, customer, "repeat"))
                 continue
-            group = self.group_of(customer)
+            group = self.group_of(index, customer)
             if self.begin is None or group.next_open(self.begin) is None:
                 self.reported.append((index, customer, "never"))
                 continue
