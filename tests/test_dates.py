@@ -12,6 +12,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from callslots import Campaign, ConfigError
 
@@ -263,3 +265,39 @@ def test_a_blackout_inside_a_run_of_whole_days_is_seen_by_next_callable() -> Non
     )
     assert c.next_callable(at("2024-01-04T12:00")) == at("2024-01-08T00:00")
     assert c.next_callable(at("2024-01-03T12:00")) == at("2024-01-03T12:00")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.integers(-1, 8),
+            st.sampled_from([None, (0, 3600), (7200, 90000)]),
+        ),
+        max_size=10,
+    )
+)
+def test_date_rules_keep_the_first_listed_rule_for_each_day(
+    drawn: list[tuple[int, int, tuple[int, int] | None]],
+) -> None:
+    from callslots.weekly import DateRules
+
+    ranges = [(first, first + extra, span) for first, extra, span in drawn]
+    rules = DateRules.of(ranges)
+    for day in range(-2, 52):
+        expected = next(((span,) for a, b, span in ranges if a <= day <= b), None)
+        i = rules.find(day)
+        assert (None if i < 0 else (rules.spans[i],)) == expected, day
+    for j in range(1, len(rules.firsts)):  # sorted, disjoint, neighbours joined
+        assert rules.lasts[j - 1] < rules.firsts[j]
+        joinable = rules.lasts[j - 1] + 1 == rules.firsts[j]
+        assert not (joinable and rules.spans[j - 1] == rules.spans[j])
+
+
+def test_fifty_thousand_blackout_dates_are_read_without_a_quadratic_step() -> None:
+    first = date(2024, 1, 1).toordinal()
+    dates = [date.fromordinal(first + 2 * k).isoformat() for k in range(50_000)]
+    started = time.perf_counter()
+    c = Campaign.from_dict({**NEW_YORK_WEEKDAYS, "startDate": "2024-01-01", "blackoutDates": dates})
+    assert not c.is_callable(at("2024-01-03T15:00")) and c.is_callable(at("2024-01-02T15:00"))
+    assert time.perf_counter() - started < 10  # generous: the quadratic merge took minutes

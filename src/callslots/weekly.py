@@ -15,6 +15,7 @@ knows nothing of time zones; :mod:`callslots.windows` maps the results into UTC.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -56,26 +57,32 @@ class DateRules:
     @classmethod
     def of(cls, ranges: Iterable[tuple[int, int, Span]]) -> DateRules:
         """From ``(first, last, span)`` ranges; where ranges overlap, the one listed
-        first wins for the days they share."""
-        days: list[tuple[int, int, Span]] = []  # disjoint, kept sorted
-        for first, last, span in ranges:
-            for a, b, _ in sorted(days):  # cut out the days already decided
-                if first > last:
-                    break
-                if b < first or a > last:
-                    continue
-                if a > first:
-                    days.append((first, a - 1, span))
-                first = b + 1
-            if first <= last:
-                days.append((first, last, span))
-        days.sort()
+        first wins for the days they share.
+
+        A sweep over the days where some range starts or ends, with a heap of the
+        ranges in force ordered by their place in the list: O(n log n).
+        """
+        listed = [r for r in ranges if r[0] <= r[1]]
+        if not listed:
+            return cls()
+        by_first = sorted(range(len(listed)), key=lambda i: listed[i][0])
+        edges = sorted({r[0] for r in listed} | {r[1] + 1 for r in listed})
+        in_force: list[int] = []  # indexes into listed: the smallest wins
         merged: list[tuple[int, int, Span]] = []
-        for first, last, span in days:  # join neighbours with the same window
-            if merged and merged[-1][1] + 1 == first and merged[-1][2] == span:
-                merged[-1] = (merged[-1][0], last, span)
+        k = 0
+        for x, following in zip(edges, edges[1:], strict=False):
+            while k < len(by_first) and listed[by_first[k]][0] <= x:
+                heapq.heappush(in_force, by_first[k])
+                k += 1
+            while in_force and listed[in_force[0]][1] < x:  # ended: drop it
+                heapq.heappop(in_force)
+            if not in_force:
+                continue
+            span = listed[in_force[0]][2]
+            if merged and merged[-1][1] + 1 == x and merged[-1][2] == span:
+                merged[-1] = (merged[-1][0], following - 1, span)  # same window: join
             else:
-                merged.append((first, last, span))
+                merged.append((x, following - 1, span))
         return cls(
             tuple(m[0] for m in merged), tuple(m[1] for m in merged), tuple(m[2] for m in merged)
         )
