@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 
 from .tz import DAY, days_from_civil
 
@@ -70,7 +71,7 @@ class DateRules:
         in_force: list[int] = []  # indexes into listed: the smallest wins
         merged: list[tuple[int, int, Span]] = []
         k = 0
-        for x, following in zip(edges, edges[1:], strict=False):
+        for x, following in pairwise(edges):
             while k < len(by_first) and listed[by_first[k]][0] <= x:
                 heapq.heappush(in_force, by_first[k])
                 k += 1
