@@ -122,3 +122,21 @@ def test_an_overnight_tail_and_an_immediate_start() -> None:
         text.splitlines()[0]
         == "2024-05-31T21:00:00Z (Fri 2024-05-31 23:00:00 CEST) is not callable"
     )
+
+
+@settings(max_examples=150)
+@given(cases, st.data())
+def test_the_rule_a_date_follows_gives_the_oracles_window(case: Case, data: st.DataObject) -> None:
+    from datetime import timedelta
+
+    campaign = case.campaign()
+    around = case.spec.start_date or datetime.fromtimestamp(case.lo, UTC).date()
+    day = around + timedelta(days=data.draw(st.integers(-3, 40), label="offset"))
+    rule = campaign.day_rule(day)
+    expected = oracle.window_of(case.spec, day)
+    if expected is None or not oracle.day_occurs(case.spec.tz, day):
+        assert rule.hours is None, rule
+    else:
+        assert rule.hours is not None, rule
+        start, end = rule.hours.start, rule.hours.end
+        assert (start, end) == (expected[0], expected[1] if expected[1] != 0 else 86400), rule

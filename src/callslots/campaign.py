@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
@@ -72,9 +73,9 @@ class Campaign(config.Settings):
         """The window local date ``day`` owns (campaign zone) and the rule that decided
         it, in the order of docs/compliance.md, section 1."""
         weekday = config.WEEKDAYS[day.weekday()]
+        # An immediate start cuts the time line at an instant, not at a date: the
+        # days before it keep their windows (explain() names the start instant).
         first = self.start_date
-        if first is None and self.start_at is not None:
-            first = day_date(self.calendar.local_day(to_seconds(self.start_at)))
         if first is not None and day < first:
             return DayRule(
                 day, None, "before start", f"{day} is before the campaign starts ({first})"
@@ -88,17 +89,19 @@ class Campaign(config.Settings):
                 "skipped",
                 f"{day} never happens in {self.timezone} (skipped by the zone)",
             )
-        for scheduled, own in self.date_hours:
-            if scheduled == day:
-                return DayRule(
-                    day, own, "dateSchedules", f"{day} has its own window {own} (dateSchedules)"
-                )
-        for a, b in self.blackouts:
-            if a <= day <= b:
-                span = "" if a == b else f", in {a} to {b}"
-                return DayRule(
-                    day, None, "blackoutDates", f"{day} is blacked out (blackoutDates{span})"
-                )
+        i = bisect_left(self.date_hours, day, key=lambda entry: entry[0])  # sorted by date
+        if i < len(self.date_hours) and self.date_hours[i][0] == day:
+            own = self.date_hours[i][1]
+            return DayRule(
+                day, own, "dateSchedules", f"{day} has its own window {own} (dateSchedules)"
+            )
+        i = bisect_right(self.blackouts, (day, date.max)) - 1  # sorted, disjoint ranges
+        if i >= 0 and self.blackouts[i][0] <= day <= self.blackouts[i][1]:
+            a, b = self.blackouts[i]
+            span = "" if a == b else f", in {a} to {b}"
+            return DayRule(
+                day, None, "blackoutDates", f"{day} is blacked out (blackoutDates{span})"
+            )
         name = self.holidays.name_of(day) if self.holidays else None
         if name is not None:
             assert self.holidays is not None

@@ -22,6 +22,7 @@ same wherever it is unpickled or re-read from ``to_dict()``.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,9 +49,9 @@ class Holidays:
 
     def name_of(self, day: date) -> str | None:
         """The holiday's name on ``day``, or None."""
-        for found, name in self.dates:  # short list; called to explain, not in hot paths
-            if found == day:
-                return name
+        i = bisect_left(self.dates, (day, ""))  # sorted by date
+        if i < len(self.dates) and self.dates[i][0] == day:
+            return self.dates[i][1]
         return None
 
 
