@@ -418,3 +418,15 @@ def test_explain_for_a_phone_adds_its_own_hours(tmp_path: Path) -> None:
     bad = callslots(*args, "--phone", "4155550100")
     assert bad.returncode == 2 and bad.stderr.startswith("callslots: --phone: ")
     assert "Traceback" not in bad.stderr
+
+
+def test_the_readme_compliance_example_prints_what_it_shows() -> None:
+    section = README.split("## Holidays, recipient hours, and why", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    result = subprocess.run(
+        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown.group(1)
