@@ -271,6 +271,11 @@ class Calendar:
             for run_first, run_end, owner, _ in self._runs(u + offset):
                 a = run_first - offset
                 if a >= stop:
+                    # Nothing more in this segment.  When no later offset can bring
+                    # the wall clock back before u's, nothing comes before this run
+                    # either: a long gap (a blackout of years) is crossed at once.
+                    if stop + zone.min_offset >= u + offset:
+                        stop = max(stop, min(end, run_first - zone.max_offset))
                     break
                 if a < u:  # clipped: the owner of the run's start may not own u
                     a = u
@@ -513,6 +518,11 @@ class Calendar:
                     span = rules.spans[k]
                     if span is None:  # a range of days without a window: past it
                         d = rules.lasts[k] + 1
+                        if d * DAY >= limit and seg_end + zone.min_offset >= x:
+                            # and past this segment: no later offset brings the wall
+                            # clock back before x, and no window of a day from d
+                            # starts before d's midnight in any offset
+                            seg_end = max(seg_end, d * DAY - zone.max_offset)
                         continue
                 if span is not None and d * DAY + span[1] > x:
                     first = d * DAY + span[0]
