@@ -1,7 +1,7 @@
 """Recipient-local calling hours: each customer's own zones and callable set.
 
 With ``recipientHours`` a call is allowed only when the customer's own wall clock
-is inside that daily window too (docs/compliance.md, section 3).  A customer's
+is inside that daily window too (docs/compliance.md, section 2).  A customer's
 callable set is
 
     the campaign's callable set  ∩  the recipient window in each of its zones,
@@ -16,7 +16,9 @@ agree.  Where the sets never meet, that alone would walk window by window to the
 end of time, so it is bounded: while every zone's offset stays constant and no
 date rule is near, both sets repeat every week, so a week and a day examined with
 nothing found means nothing is found until an offset changes or a dated rule
-comes, and the search jumps there.
+comes, and the search jumps there (and remembers those offsets as empty).  After
+every zone's last listed transition and the last dated rule, the whole picture
+repeats every 400 years, which bounds the search.
 """
 
 from __future__ import annotations
