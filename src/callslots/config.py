@@ -210,6 +210,28 @@ class _Reader:
             return None
         return h * 3600 + mi * 60 + s
 
+    def unknown_keys(self, entry: Mapping[Any, Any], path: str, known: tuple[str, ...]) -> None:
+        """Warn about every key of ``entry`` (at ``path``) that is not in ``known``."""
+        for name in entry:
+            if name not in known:
+                hint = _did_you_mean(name, known) if isinstance(name, str) else ""
+                self.warn(_join(path, name), f"unknown field, ignored{hint}")
+
+    def entry_hours(self, entry: object, path: str, default: Hours) -> Hours | None:
+        """A ``{startTime, endTime}`` entry of ``daySchedules`` or ``dateSchedules``; a
+        time left out is ``default``'s."""
+        if not isinstance(entry, Mapping):
+            self.error(path, f"must be an object with startTime and endTime, not {_kind(entry)}")
+            return None
+        self.unknown_keys(entry, path, ("startTime", "endTime"))
+        start: int | None = default.start
+        end: int | None = default.end
+        if entry.get("startTime") is not None:
+            start = self.clock(entry["startTime"], f"{path}.startTime", end=False)
+        if entry.get("endTime") is not None:
+            end = self.clock(entry["endTime"], f"{path}.endTime", end=True)
+        return self.window(start, end, path, f"{path}.startTime", f"{path}.endTime")
+
     def window(
         self, start: int | None, end: int | None, path: str, start_path: str, end_path: str
     ) -> Hours | None:
@@ -422,23 +444,7 @@ def _day_hours(
             ok = False
             continue
         seen[weekday] = repr(key)
-        if not isinstance(entry, Mapping):
-            r.error(path, f"must be an object with startTime and endTime, not {_kind(entry)}")
-            ok = False
-            continue
-        for name in entry:
-            if name not in ("startTime", "endTime"):
-                hint = (
-                    _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
-                )
-                r.warn(_join(path, name), f"unknown field, ignored{hint}")
-        start = default.start
-        end = default.end
-        if entry.get("startTime") is not None:
-            start = r.clock(entry["startTime"], f"{path}.startTime", end=False)  # type: ignore[assignment]
-        if entry.get("endTime") is not None:
-            end = r.clock(entry["endTime"], f"{path}.endTime", end=True)  # type: ignore[assignment]
-        hours = r.window(start, end, path, f"{path}.startTime", f"{path}.endTime")
+        hours = r.entry_hours(entry, path, default)
         if hours is None:
             ok = False
             continue
@@ -462,23 +468,7 @@ def _date_hours(r: _Reader, value: object, default: Hours) -> tuple[tuple[date, 
     for key, entry in value.items():
         path = _join("dateSchedules", key)
         day = r.day(key, path)
-        if not isinstance(entry, Mapping):
-            r.error(path, f"must be an object with startTime and endTime, not {_kind(entry)}")
-            ok = False
-            continue
-        for name in entry:
-            if name not in ("startTime", "endTime"):
-                hint = (
-                    _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
-                )
-                r.warn(_join(path, name), f"unknown field, ignored{hint}")
-        start: int | None = default.start
-        end: int | None = default.end
-        if entry.get("startTime") is not None:
-            start = r.clock(entry["startTime"], f"{path}.startTime", end=False)
-        if entry.get("endTime") is not None:
-            end = r.clock(entry["endTime"], f"{path}.endTime", end=True)
-        hours = r.window(start, end, path, f"{path}.startTime", f"{path}.endTime")
+        hours = r.entry_hours(entry, path, default)
         if day is None or hours is None:
             ok = False
         elif day in found:  # JSON keys are unique, but a Python mapping may spell one date twice
@@ -504,10 +494,7 @@ def _blackouts(r: _Reader, value: object) -> tuple[tuple[date, date], ...] | Non
     for i, item in enumerate(value):
         path = f"blackoutDates.{i}"
         if isinstance(item, Mapping):
-            for name in item:
-                if name not in ("start", "end"):
-                    hint = _did_you_mean(name, ("start", "end")) if isinstance(name, str) else ""
-                    r.warn(_join(path, name), f"unknown field, ignored{hint}")
+            r.unknown_keys(item, path, ("start", "end"))
             missing = [k for k in ("start", "end") if item.get(k) is None]
             if missing:
                 r.error(path, f"a range needs start and end; {' and '.join(missing)} missing")
@@ -550,11 +537,7 @@ def _holidays(r: _Reader, value: object, first: date | None, last: date | None) 
     if not isinstance(value, Mapping):
         r.error("holidays", f'must be an object such as {{"country": "US"}}, not {_kind(value)}')
         return None
-    for name in value:
-        if name not in ("country", "subdivision", "dates"):
-            choices = ("country", "subdivision", "dates")
-            hint = _did_you_mean(name, choices) if isinstance(name, str) else ""
-            r.warn(_join("holidays", name), f"unknown field, ignored{hint}")
+    r.unknown_keys(value, "holidays", ("country", "subdivision", "dates"))
     country, subdivision = value.get("country"), value.get("subdivision")
     ok = True
     if not isinstance(country, str) or not country:
@@ -623,10 +606,7 @@ def _recipient_hours(r: _Reader, value: object) -> Hours | None:
             f"not {_kind(value)}",
         )
         return None
-    for name in value:
-        if name not in ("startTime", "endTime"):
-            hint = _did_you_mean(name, ("startTime", "endTime")) if isinstance(name, str) else ""
-            r.warn(_join("recipientHours", name), f"unknown field, ignored{hint}")
+    r.unknown_keys(value, "recipientHours", ("startTime", "endTime"))
     missing = [k for k in ("startTime", "endTime") if value.get(k) is None]
     if missing:
         r.error("recipientHours", f"needs startTime and endTime; {' and '.join(missing)} missing")
@@ -770,14 +750,7 @@ def _customers(r: _Reader, fields: dict[str, Any]) -> tuple[Customer, ...] | Non
                 continue
             phone, properties = item.get("phoneNumber"), item.get("properties")
             phone_path = f"{path}.phoneNumber"
-            for key in item:
-                if key not in ("phoneNumber", "properties"):
-                    hint = (
-                        _did_you_mean(key, ("phoneNumber", "properties"))
-                        if isinstance(key, str)
-                        else ""
-                    )
-                    r.warn(_join(path, key), f"unknown field, ignored{hint}")
+            r.unknown_keys(item, path, ("phoneNumber", "properties"))
             if properties is None:
                 properties = {}
             elif not isinstance(properties, Mapping):
