@@ -789,6 +789,7 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
         r.warn("retryConditions", "has no effect while callRetries is 0")
     windows = [("startTime", s.hours)] if set(s.active_days) - {d for d, _ in s.day_hours} else []
     windows += [(f"daySchedules.{d}", h) for d, h in s.day_hours]
+    windows += [(f"dateSchedules.{day}", h) for day, h in s.date_hours]
     for path, hours in windows:
         if hours.overnight or hours.start < POLITE_HOURS.start or hours.end > POLITE_HOURS.end:
             r.warn(
@@ -796,19 +797,12 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
                 f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
                 "hours (for example under the US TCPA); check the rules where you call",
             )
-    for day, hours in s.date_hours:
-        path = f"dateSchedules.{day}"
-        if hours.overnight or hours.start < POLITE_HOURS.start or hours.end > POLITE_HOURS.end:
-            r.warn(
-                path,
-                f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
-                "hours (for example under the US TCPA); check the rules where you call",
-            )
+    for day, _ in s.date_hours:
         holiday = s.holidays.name_of(day) if s.holidays else None
         if holiday is not None:
             assert s.holidays is not None
             r.warn(
-                path,
+                f"dateSchedules.{day}",
                 f"{day} is {holiday} (holidays {s.holidays.label}); this schedule "
                 "overrides the holiday, so calls are made that day",
             )
