@@ -200,3 +200,38 @@ def test_the_look_ahead_bounds_the_customers_held_waiting(monkeypatch: Any) -> N
     # Two Los Angeles customers wait and fill the look-ahead: 09:00 and 10:00 stay
     # unused, 11:00 (08:00 PDT) goes to the first of them.
     assert plan() == [(0, "15:00"), (1, None), (2, None), (3, None)]
+
+
+def test_a_customer_read_after_its_zones_hours_ended_is_out_of_time_not_never() -> None:
+    # Berlin's 08:00-21:00 CEST ends at 19:00 UTC, two hours before New York's window.
+    # Found by the plan property: the second Berlin customer, read after that, was
+    # reported "never callable" because its group's window had moved past the end.
+    from callslots.slots import NO_TIME_LEFT
+
+    zones = ["America/New_York"] * 6 + ["Europe/Berlin"] * 2 + ["America/New_York"]
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-07-01",
+            "endDate": "2024-07-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "callIntervalSeconds": 3600,
+            "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+            "customers": [
+                {"phoneNumber": f"+1415555000{i}", "properties": {"timezone": zone}}
+                for i, zone in enumerate(zones)
+            ],
+        }
+    )
+    planned = {p.customer_index: (p.at and f"{p.at:%H:%M}", p.note) for p in campaign.plan()}
+    assert [planned[i][0] for i in (0, 1, 2, 3, 4, 5, 8)] == [
+        "13:00",
+        "14:00",
+        "15:00",
+        "16:00",
+        "17:00",
+        "18:00",
+        "19:00",
+    ]
+    assert planned[6] == planned[7] == (None, NO_TIME_LEFT)

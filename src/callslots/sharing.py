@@ -56,6 +56,7 @@ class Group:
     retries: list[tuple[int, int, int, str]] = field(default_factory=list)  # due, index, n, phone
     opens: int = MIN_UTC  # the window [opens, closes) of the view at or after the last slot
     closes: int = MIN_UTC
+    never: bool = False  # the view's set holds nothing from the start on
 
     def callable_at(self, s: int) -> bool:
         """Whether the view's set holds slot ``s`` (slots only increase)."""
@@ -88,6 +89,14 @@ def plan_shared(
     from .slots import NO_TIME_LEFT, REPEAT, CallSlot
 
     shared = _Customers(campaign, source, MIN_UTC if start is None else start)
+
+    def reported() -> Iterator[CallSlot]:
+        """The repeats and the never-callable customers read since the last call."""
+        for index, customer, why in shared.reported:
+            note = REPEAT if why == "repeat" else NEVER
+            yield CallSlot(index, customer.phone, None, customer, note)
+        shared.reported.clear()
+
     s = next(shared.slots, None)
     while s is not None:
         best: Group | None = None
@@ -100,11 +109,7 @@ def plan_shared(
                 best = group
         if best is None:
             best = shared.read_until_callable(s)
-        for index, customer, why in shared.reported:
-            yield CallSlot(
-                index, customer.phone, None, customer, REPEAT if why == "repeat" else NEVER
-            )
-        shared.reported.clear()
+        yield from reported()
         if best is None:
             s = shared.skip(s)
             continue
@@ -114,8 +119,7 @@ def plan_shared(
         yield CallSlot(index, customer.phone, from_seconds(s), customer, note)
         s = next(shared.slots, None)
     # The time ran out: the rest are reported, not lost.
-    for index, customer, why in shared.reported:
-        yield CallSlot(index, customer.phone, None, customer, REPEAT if why == "repeat" else NEVER)
+    yield from reported()
     left = [c for g in shared.groups.values() for c in g.firsts]
     for index, customer in sorted(left + shared.dead):
         note = shared.notes.pop(index, None)
@@ -138,11 +142,11 @@ def play_shared(
     from .simulate import Attempt, Summary
 
     lines = campaign.max_concurrency
-    shared = _Customers(campaign, source, first)
+    shared = _Customers(campaign, source, first, report=False)
     zone = campaign.calendar.zone
     by_outcome: Counter[Outcome] = Counter()
     per_day: Counter[int] = Counter()
-    reached = not_reached = attempts = repeats = unscheduled = 0
+    reached = not_reached = attempts = 0
     finished = -1
     busy: list[int] = []  # end seconds of the calls in progress
     s = next(shared.slots, None)
@@ -169,12 +173,6 @@ def play_shared(
             found = shared.read_until_callable(s)
             if found is not None:
                 best = found
-        for _, _, why in shared.reported:
-            if why == "repeat":
-                repeats += 1
-            else:
-                unscheduled += 1
-        shared.reported.clear()
         if best is None:
             s = shared.skip(s, [g.retries[0][0] for g in shared.groups.values() if g.retries])
             continue
@@ -214,11 +212,7 @@ def play_shared(
             None if retry is None else from_seconds(retry),
         )
         s = next(shared.slots, None)
-    for _, _, why in shared.reported:
-        if why == "repeat":
-            repeats += 1
-        else:
-            unscheduled += 1
+    repeats, unscheduled = shared.repeats, shared.never
     unscheduled += sum(len(g.firsts) for g in shared.groups.values()) + len(shared.dead)
     for _, _, new in shared.reader:  # the time ran out: count the rest
         if new:
@@ -245,13 +239,17 @@ class _Customers:
     """The customers read so far, by group, and the slot stream (shared by the plan
     and the simulation)."""
 
-    def __init__(self, campaign: Campaign, source: Iterable[object], first: int) -> None:
+    def __init__(
+        self, campaign: Campaign, source: Iterable[object], first: int, report: bool = True
+    ) -> None:
         self.campaign = campaign
         self.reader = read_customers(source)
         self.groups: dict[tuple[str, ...], Group] = {}
         self.waiting = 0  # first attempts held in the groups
         self.exhausted = False
-        self.reported: list[tuple[int, Customer, str]] = []  # repeats, never callable
+        self.report = report  # keep the repeats and never-callable customers, or count them
+        self.reported: list[tuple[int, Customer, str]] = []
+        self.repeats = self.never = 0
         self.dead: list[tuple[int, Customer]] = []  # waited past the end of their time
         self.notes: dict[int, str] = {}  # customers whose zone is the campaign's stand-in
         self.begin = campaign.calendar.next_callable(first)
@@ -263,7 +261,11 @@ class _Customers:
             self.notes[index] = view.note
         group = self.groups.get(view.zones)
         if group is None:
-            group = self.groups[view.zones] = Group(self.campaign.views.get(view.zones))
+            base = self.campaign.views.get(view.zones)
+            # Decided once, from the start: the group's own window moves on with the
+            # slots, and a customer read late is "out of time", not "never".
+            never = self.begin is None or base.next_second(self.begin) is None
+            group = self.groups[view.zones] = Group(base, never=never)
         return group
 
     def read_until_callable(self, s: int) -> Group | None:
@@ -276,11 +278,15 @@ class _Customers:
                 break
             index, customer, new = found
             if not new:
-                self.reported.append((index, customer, "repeat"))
+                self.repeats += 1
+                if self.report:
+                    self.reported.append((index, customer, "repeat"))
                 continue
             group = self.group_of(index, customer)
-            if self.begin is None or group.next_open(self.begin) is None:
-                self.reported.append((index, customer, "never"))
+            if group.never:
+                self.never += 1
+                if self.report:
+                    self.reported.append((index, customer, "never"))
                 continue
             group.firsts.append((index, customer))
             self.waiting += 1
