@@ -218,3 +218,31 @@ def test_a_streamed_number_with_no_known_zone_is_noted_in_the_plan() -> None:
         "no time zone is known for +8823456789; the campaign's (America/New_York) "
         "is used for its recipient hours"
     )
+
+
+def test_without_phonenumbers_the_customers_needing_it_are_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from callslots import recipients
+
+    def missing(phone: str) -> tuple[str, ...]:
+        raise ImportError("No module named 'phonenumbers'")
+
+    monkeypatch.setattr(recipients, "zones_by_number", missing)
+    payload = {
+        **NEW_YORK,
+        "customers": [
+            {"phoneNumber": "+14155550100"},
+            {"phoneNumber": "+14155550101", "properties": {"timezone": "America/Chicago"}},
+            {"phoneNumber": "+14155550102"},
+        ],
+    }
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict(payload)
+    (problem,) = caught.value.errors
+    assert problem.path == "recipientHours"
+    assert "customers.0 and 1 more have no properties.timezone" in problem.message
+    assert "pip install 'callslots[phone]'" in problem.message
+    campaign = Campaign.from_dict({**payload, "customers": payload["customers"][1:2]})
+    with pytest.raises(ConfigError, match="phonenumbers"):
+        campaign.for_customer("+14155550100")

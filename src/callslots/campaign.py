@@ -200,10 +200,10 @@ class Campaign(config.Settings):
         person = customer_from(customer, "customer")
         if self.recipient_hours is None:
             return self.views.get(())
-        zones, how = zones_of(person, self.timezone, "customer")
+        zones, note = zones_of(person, self.timezone, "customer")
         view = self.views.get(zones)
-        if how not in ("properties.timezone", "phone number"):
-            view = replace(view, note=how, empty_offsets=view.empty_offsets)
+        if note is not None:  # the campaign's zone stands in: say so on this view
+            view = replace(view, note=note, empty_offsets=view.empty_offsets)
         return view
 
     # -- slots and pacing -------------------------------------------------------

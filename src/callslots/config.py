@@ -624,22 +624,22 @@ def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     is a warning: the campaign's zone stands in)."""
     if s.recipient_hours is None:
         return
-    from .recipients import zones_of  # the step after this one; imported late
+    from .recipients import MissingPhoneNumbers, zones_of  # the next step; imported late
 
     name = "customers" if "customers" in fields else "phoneList"
     needs_package: list[str] = []
     for i, customer in enumerate(s.customers):
         path = f"{name}.{i}"
         try:
-            _, how = zones_of(customer, s.timezone, path)
-        except ConfigError as e:
-            if "phonenumbers" in e.errors[0].message:
-                needs_package.append(path)
-            else:
-                r.errors.extend(e.errors)
+            _, note = zones_of(customer, s.timezone, path)
+        except MissingPhoneNumbers:
+            needs_package.append(path)
             continue
-        if how not in ("properties.timezone", "phone number"):
-            r.warn(f"{path}.phoneNumber" if name == "customers" else path, how)
+        except ConfigError as e:
+            r.errors.extend(e.errors)
+            continue
+        if note is not None:
+            r.warn(f"{path}.phoneNumber" if name == "customers" else path, note)
     if needs_package:
         more = f" and {len(needs_package) - 1} more" if len(needs_package) > 1 else ""
         r.error(

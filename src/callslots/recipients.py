@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .explain import Explanation
     from .retry import RetryDecision
 
-__all__ = ["PHONE_INSTALL", "RecipientView", "zones_of"]
+__all__ = ["PHONE_INSTALL", "MissingPhoneNumbers", "RecipientView", "zones_of"]
 
 PHONE_INSTALL = "pip install 'callslots[phone]'"
 #: A week and a day: long enough that a weekly pattern has shown all of itself,
@@ -69,13 +69,19 @@ def zones_by_number(phone: str) -> tuple[str, ...]:
     return tuple(sorted({z for z in found if z in known}))
 
 
-def zones_of(customer: Customer, campaign_zone: str, path: str) -> tuple[tuple[str, ...], str]:
-    """The customer's zones and how they were found.
+class MissingPhoneNumbers(ConfigError):
+    """A customer's zone must come from its number, and ``phonenumbers`` is missing."""
+
+
+def zones_of(
+    customer: Customer, campaign_zone: str, path: str
+) -> tuple[tuple[str, ...], str | None]:
+    """The customer's zones, and a note when the campaign's zone stands in.
 
     ``properties.timezone`` (an IANA name) when given; else the zones of the phone
-    number (``phonenumbers``); else the campaign's zone, and the second value says
-    so (a warning).  A ConfigError names ``path`` for a bad ``timezone`` property or
-    a missing ``phonenumbers`` package.
+    number (``phonenumbers``); else the campaign's zone, and the note says so (a
+    warning).  A ConfigError names ``path`` for a bad ``timezone`` property, and
+    :class:`MissingPhoneNumbers` for a missing ``phonenumbers`` package.
     """
     given = customer.properties.get("timezone")
     if given is not None:
@@ -84,11 +90,11 @@ def zones_of(customer: Customer, campaign_zone: str, path: str) -> tuple[tuple[s
             raise ConfigError(
                 [Problem(f"{path}.properties.timezone", f"{shown} is not an IANA time zone name")]
             )
-        return (given,), "properties.timezone"
+        return (given,), None
     try:
         found = zones_by_number(customer.phone)
     except ImportError:
-        raise ConfigError(
+        raise MissingPhoneNumbers(
             [
                 Problem(
                     path,
@@ -103,7 +109,7 @@ def zones_of(customer: Customer, campaign_zone: str, path: str) -> tuple[tuple[s
             f"no time zone is known for {customer.phone}; the campaign's ({campaign_zone}) "
             "is used for its recipient hours"
         )
-    return found, "phone number"
+    return found, None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
