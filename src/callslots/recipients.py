@@ -112,6 +112,20 @@ def zones_of(
     return found, None
 
 
+def _periodic_from(campaign: Calendar, calendars: tuple[Calendar, ...]) -> int:
+    """An instant after which the callable set repeats every 400 years: every zone
+    is past its listed transitions (its offsets repeat by 400-year cycles or stay
+    constant), the campaign is past its start and its dated rules, and the weekly
+    pattern repeats too (146,097 days are 20,871 weeks)."""
+    last = max(campaign.start_at, campaign.first_day * DAY)
+    for calendar in (campaign, *calendars):
+        zone = calendar.zone
+        last = max(last, zone.table_end if zone.cycle_from is not None else zone.starts[-1])
+        if calendar.rules is not None:
+            last = max(last, (calendar.rules.lasts[-1] + 2) * DAY)
+    return min(last, MAX_UTC)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RecipientView:
     """The callable set of the customers whose zones are ``zones``: the campaign's,
@@ -122,6 +136,8 @@ class RecipientView:
     campaign: Campaign = field(repr=False)
     zones: tuple[str, ...]
     calendars: tuple[Calendar, ...] = field(repr=False)
+    #: After this instant the set repeats every 400 years (:func:`_periodic_from`).
+    periodic_from: int = field(default=MAX_UTC, repr=False)
     #: How the zones were found, when a person should hear of it (a fallback).
     note: str | None = None
     #: Offsets (campaign zone first) under which the sets were seen never to meet.
@@ -132,7 +148,8 @@ class RecipientView:
         hours = campaign.recipient_hours
         if hours is None or not zones:  # no recipient hours: the campaign's own set
             return cls(campaign, (), ())
-        return cls(campaign, zones, tuple(recipient_calendar(z, hours) for z in zones))
+        calendars = tuple(recipient_calendar(z, hours) for z in zones)
+        return cls(campaign, zones, calendars, _periodic_from(campaign.calendar, calendars))
 
     # -- seconds ------------------------------------------------------------
 
@@ -146,7 +163,7 @@ class RecipientView:
         window of a day ``>= first_day``), or None."""
         campaign = self.campaign.calendar
         others = self.calendars
-        limit = max(u, self.periodic_from) + CYCLE  # see periodic_from
+        limit = max(u, self.periodic_from) + CYCLE  # see _periodic_from
         empty = self.empty_offsets
         entered = u  # where the examination of the current stretch began
         stretch: tuple[int, int] | None = None
@@ -186,21 +203,6 @@ class RecipientView:
                         u = entered = target
                         stretch = None
         return None
-
-    @property
-    def periodic_from(self) -> int:
-        """An instant after which the callable set repeats every 400 years: every
-        zone is past its listed transitions (its offsets repeat by 400-year cycles
-        or stay constant), the campaign is past its start and its dated rules, and
-        the weekly pattern repeats too (146,097 days are 20,871 weeks)."""
-        campaign = self.campaign.calendar
-        last = max(campaign.start_at, campaign.first_day * DAY)
-        for calendar in (campaign, *self.calendars):
-            zone = calendar.zone
-            last = max(last, zone.table_end if zone.cycle_from is not None else zone.starts[-1])
-            if calendar.rules is not None:
-                last = max(last, (calendar.rules.lasts[-1] + 2) * DAY)
-        return min(last, MAX_UTC)
 
     def _stretch(self, u: int) -> tuple[int, int, tuple[int, ...]]:
         """The stretch around ``u`` where no zone involved changes its offset, and
