@@ -265,8 +265,9 @@ def test_the_readme_quickstart_runs_as_written() -> None:
     ]
 
 
-def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
-    section = README.split("## Plan and simulate", 1)[1]
+def _readme_example_runs_as_shown(heading: str) -> None:
+    """The first python block after ``heading`` prints the text block after it."""
+    section = README.split(heading, 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S)
     shown = re.search(r"```text\n(.*?)```", section, re.S)
     assert code is not None and shown is not None
@@ -275,6 +276,10 @@ def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown.group(1)
+
+
+def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
+    _readme_example_runs_as_shown("## Plan and simulate")
 
 
 def test_simulate_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
@@ -421,12 +426,4 @@ def test_explain_for_a_phone_adds_its_own_hours(tmp_path: Path) -> None:
 
 
 def test_the_readme_compliance_example_prints_what_it_shows() -> None:
-    section = README.split("## Holidays, recipient hours, and why", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    shown = re.search(r"```text\n(.*?)```", section, re.S)
-    assert code is not None and shown is not None
-    result = subprocess.run(
-        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == shown.group(1)
+    _readme_example_runs_as_shown("## Holidays, recipient hours, and why")

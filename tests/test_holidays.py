@@ -8,25 +8,12 @@ python-dateutil below 3, which the main suite's dateutil cross-check cannot use.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import date
 
 import pytest
 
 from callslots import Campaign, ConfigError
-
-UTC = timezone.utc
-NEW_YORK_WEEKDAYS: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "activeDays": [0, 1, 2, 3, 4],
-}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
+from test_dates import NEW_YORK_WEEKDAYS, at
 
 if os.environ.get("CALLSLOTS_EXTRAS"):
     import holidays as holidays_package  # the import is the check
