@@ -88,9 +88,6 @@ class DateRules:
             tuple(m[0] for m in merged), tuple(m[1] for m in merged), tuple(m[2] for m in merged)
         )
 
-    def __bool__(self) -> bool:
-        return bool(self.firsts)
-
     def find(self, d: int) -> int:
         """The index of the range holding day ``d``, or -1."""
         i = bisect_right(self.firsts, d) - 1
