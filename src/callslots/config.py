@@ -53,6 +53,7 @@ SCHEDULING_FIELDS = (
     "retryConditions",
     "callIntervalSeconds",
     "maxConcurrency",
+    "maxCallSeconds",
     "schedulingMode",
     "customers",
     "phoneList",
@@ -108,6 +109,9 @@ class Settings:
     holidays: Holidays | None = None
     #: The daily window on each customer's own wall clock (docs/compliance.md).
     recipient_hours: Hours | None = None
+    #: A call with no reported end this long after it started is closed as
+    #: ``Unspecified`` by the dispatcher (docs/dispatch.md).
+    max_call_seconds: int = 3600
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -292,13 +296,14 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     conditions = _retry_conditions(r, fields)
     interval, concurrency, scheduling = _pacing(r, fields, end_date)
     customers = _customers(r, fields)
+    max_call = r.integer(fields.get("maxCallSeconds", 3600), "maxCallSeconds", 1, 86400)
 
     if r.errors:
         raise ConfigError(r.errors)
     assert hours is not None and active is not None and day_hours is not None
     assert retries is not None and delay is not None and conditions is not None
     assert interval is not None and concurrency is not None and customers is not None
-    assert date_hours is not None and blackouts is not None
+    assert date_hours is not None and blackouts is not None and max_call is not None
     settings = Settings(
         timezone=tz_name or "UTC",
         start_date=start_date,
@@ -319,6 +324,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         blackouts=blackouts,
         holidays=holidays,
         recipient_hours=recipient_hours,
+        max_call_seconds=max_call,
     )
     _advise(r, settings, fields)
     _recipient_zones(r, settings, fields)
@@ -876,6 +882,7 @@ def to_payload(s: Settings) -> dict[str, Any]:
             "retryConditions": [o.value for o in s.retry_conditions],
             "callIntervalSeconds": s.call_interval_seconds,
             "maxConcurrency": s.max_concurrency,
+            "maxCallSeconds": s.max_call_seconds,
             "schedulingMode": s.scheduling_mode,
             "customers": [
                 {"phoneNumber": c.phone, "properties": dict(c.properties)} for c in s.customers

@@ -9,6 +9,7 @@ reported, never dropped silently.
 from __future__ import annotations
 
 import re
+import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .errors import ConfigError, Problem
 
 __all__ = ["Customer", "read_customers"]
 
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}", re.ASCII)
+E164 = re.compile(r"\+[1-9][0-9]{1,14}", re.ASCII)
 
 
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
@@ -39,11 +40,11 @@ def phone_problem(value: object) -> str | None:
         return (
             f"must be a phone number in E.164 form, a string such as '+14155550100', not {value!r}"
         )
-    if _E164.fullmatch(value):
+    if E164.fullmatch(value):
         return None
     hint = ""
     digits = re.sub(r"[\s().-]", "", value)
-    if digits != value and _E164.fullmatch(digits):
+    if digits != value and E164.fullmatch(digits):
         hint = f"; without spaces and punctuation: {digits!r}"
     elif value[:1].isdigit():
         hint = "; E.164 starts with + and the country code"
@@ -53,7 +54,7 @@ def phone_problem(value: object) -> str | None:
 def customer_from(item: object, path: str) -> Customer:
     """A customer from a phone string, a ``{phoneNumber, properties}`` object or a
     :class:`Customer`; a ConfigError naming ``path`` otherwise."""
-    if type(item) is str and _E164.fullmatch(item):  # the common case, kept short
+    if type(item) is str and E164.fullmatch(item):  # the common case, kept short
         return Customer(item)
     if isinstance(item, Customer):
         phone: object = item.phone
@@ -127,6 +128,30 @@ class SeenNumbers:
     def __len__(self) -> int:
         return self._count
 
+    def to_bytes(self) -> bytes:
+        """The table as bytes (little-endian int64s), for a snapshot."""
+        table = array("q", self._table)
+        if sys.byteorder != "little":
+            table.byteswap()
+        return table.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SeenNumbers:
+        """The set :meth:`to_bytes` wrote."""
+        table = array("q")
+        table.frombytes(data)
+        if sys.byteorder != "little":
+            table.byteswap()
+        size = len(table)
+        if size < 1024 or size & (size - 1):
+            raise ValueError("a seen-numbers table has a power-of-two size from 1024")
+        seen = cls()
+        seen._table = table
+        seen._shift = 64 - (size.bit_length() - 1)
+        seen._count = sum(1 for n in table if n)
+        seen._limit = size // 2
+        return seen
+
 
 def read_phones(
     source: Iterable[object], path: str = "customers"
@@ -134,7 +159,7 @@ def read_phones(
     """:func:`read_customers` without building the Customer values: ``(index,
     phone, first)``, for callers that need only the numbers."""
     seen = SeenNumbers().add
-    match = _E164.fullmatch
+    match = E164.fullmatch
     for index, item in enumerate(source):
         if type(item) is str and match(item):
             phone = item

@@ -1,0 +1,1154 @@
+"""The live engine: a sans-I/O campaign dispatcher (docs/dispatch.md).
+
+A :class:`Dispatcher` never reads a clock and never does I/O.  A service tells it
+the time (``poll(now)``) and what happened to the calls it placed (``started``,
+``not_started``, ``ended``); it answers with the calls to place now (:class:`Dial`)
+and when to ask again (``next_wakeup``).  Its whole state is a JSON-ready
+``snapshot()`` that ``restore`` turns back into an engine that behaves exactly
+like the original.  ``simulate()`` drives the same engine with a virtual clock.
+
+The rules (docs/pacing.md, docs/compliance.md, docs/dispatch.md):
+
+* a call starts only on a slot of the campaign's grid, inside its customer's
+  callable set, at most one per slot, and never closer than
+  ``callIntervalSeconds`` to the one before;
+* a poll uses only the slot whose interval ``[slot, slot + interval)`` holds
+  ``now``; slots that passed unpolled are not made up;
+* at most ``maxConcurrency`` calls are in progress; a handed-out Dial holds a
+  line until it ends (a call ended at ``t`` holds it until ``t``), and a call
+  ending exactly at a slot frees its line for that slot;
+* the pending attempt due earliest goes first, ties by customer order, except
+  that a callback the person asked for goes ahead of every ordinary attempt once
+  it is due; every first attempt is due at the start;
+* a retry exists exactly when the retry rule (:mod:`callslots.retry`) says so.
+
+All instants inside are integer UTC seconds; datetimes are made at the edges.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import json
+import zlib
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Any
+
+from .customers import E164, Customer, SeenNumbers, customer_from
+from .outcomes import Outcome
+from .retry import due as retry_due
+from .retry import refusal
+from .tz import MAX_UTC, MIN_UTC, tz_database
+from .windows import day_date, from_seconds, to_seconds
+
+if TYPE_CHECKING:
+    from .campaign import Campaign
+    from .recipients import RecipientView
+
+__all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summary"]
+
+#: The most first attempts held in memory waiting for their customers' own hours.
+LOOKAHEAD = 100_000
+SNAPSHOT_FORMAT = "callslots.dispatcher"
+SNAPSHOT_VERSION = 1
+#: Why customers are set aside without a call (the plan's notes say the same).
+NEVER = "never callable: its recipient hours never meet the campaign's windows"
+
+_OUTCOMES = tuple(Outcome)
+_CODE = {o: i + 1 for i, o in enumerate(_OUTCOMES)}  # 0: not ended
+_NOT_STARTED = 254
+_EXPIRED = 253
+_CALLBACK, _ORDINARY = 0, 1
+
+
+class DispatchError(ValueError):
+    """A caller's mistake (an unknown call, a conflicting event, time running
+    backwards, a snapshot that does not fit).  The engine's state is unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """A call to place now: ``call_id`` names it in later events; customer
+    ``customer_index`` (position in the customer list) at ``phone``, its
+    ``attempt`` number (1 = first), on the slot ``at`` (aware UTC)."""
+
+    call_id: str
+    customer_index: int
+    phone: str
+    attempt: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One finished call: customer ``customer_index``, its ``attempt`` number,
+    start ``at`` (the Dial's slot), ``ended_at``, ``outcome``, and ``retry_at``,
+    the due time of the customer's next attempt (None when there is none)."""
+
+    customer_index: int
+    phone: str
+    attempt: int
+    at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The totals of a run, so far or at its end.
+
+    Every distinct customer read is in exactly one of ``reached`` (a completed
+    call), ``not_reached`` (dialed, never completed, nothing left to try: attempts
+    used up, an outcome that is not retried, or a retry the campaign's end cut
+    off, counted again in ``cut_off``), ``unscheduled`` (never dialed: the
+    campaign's time ran out, or its hours never meet the customer's),
+    ``cancelled`` and ``pending`` (still waiting or in a call).  ``repeats``:
+    list entries whose number came earlier (dialed once).  ``attempts`` counts
+    finished calls (``expired`` of them closed by ``maxCallSeconds``);
+    ``calls_per_day`` by the local date (campaign zone) they started on.
+    """
+
+    finished_at: datetime | None
+    attempts: int
+    attempts_by_outcome: dict[Outcome, int]
+    reached: int
+    not_reached: int
+    cut_off: int
+    unscheduled: int
+    repeats: int
+    calls_per_day: dict[Any, int]
+    cancelled: int = 0
+    expired: int = 0
+    pending: int = 0
+    in_progress: int = 0
+
+
+class _Call:
+    """A handed-out Dial and what is known of it."""
+
+    __slots__ = (
+        "attempt",
+        "deadline",
+        "due",
+        "group",
+        "in_doubt",
+        "index",
+        "kind",
+        "phone",
+        "seq",
+        "slot",
+        "started",
+    )
+
+    def __init__(
+        self, seq: int, index: int, phone: str, attempt: int, slot: int, due: int, kind: int
+    ) -> None:
+        self.seq, self.index, self.phone, self.attempt = seq, index, phone, attempt
+        self.slot, self.due, self.kind = slot, due, kind
+        self.group: _Group | None = None
+        self.started: int | None = None
+        self.deadline = 0
+        self.in_doubt = False
+
+
+class _Group:
+    """The pending attempts of the customers who share one callable set (one zone
+    set under ``recipientHours``; everyone otherwise), and where that set stands.
+
+    ``firsts``: first attempts read and waiting, in customer order.  ``retries``
+    and ``callbacks``: heaps of ``(due, index, attempt, phone)``; a first attempt
+    that was not started goes back into ``retries`` due at the start.
+    """
+
+    __slots__ = (
+        "callbacks",
+        "closes",
+        "firsts",
+        "gap",
+        "never",
+        "opens",
+        "retries",
+        "view",
+        "zones",
+    )
+
+    def __init__(self, zones: tuple[str, ...], view: RecipientView | None) -> None:
+        self.zones = zones
+        self.view = view  # None: the campaign's own set (no recipient hours)
+        self.firsts: deque[tuple[int, str]] = deque()
+        self.retries: list[tuple[int, int, int, str]] = []
+        self.callbacks: list[tuple[int, int, int, str]] = []
+        self.never = False
+        # The set holds nothing in [gap, opens) and everything in [opens, closes).
+        self.gap = self.opens = self.closes = MIN_UTC
+
+    def __len__(self) -> int:
+        return len(self.firsts) + len(self.retries) + len(self.callbacks)
+
+    def earliest_due(self) -> int | None:
+        dues = [MIN_UTC] if self.firsts else []
+        if self.retries:
+            dues.append(self.retries[0][0])
+        if self.callbacks:
+            dues.append(self.callbacks[0][0])
+        return min(dues, default=None)
+
+    def _look(self, u: int) -> None:
+        assert self.view is not None
+        self.gap = u
+        for a, b in self.view.spans(u, MAX_UTC):
+            self.opens, self.closes = a, b
+            return
+        self.opens = self.closes = MAX_UTC
+
+    def open_through(self, s: int, now: int) -> bool:
+        """Whether the set holds every second of ``[s, now]``."""
+        if self.view is None:
+            return True
+        if not self.gap <= s < self.closes:
+            self._look(s)
+        return self.opens <= s and now < self.closes
+
+    def next_open(self, u: int) -> int | None:
+        """The first second ``>= u`` in the set, or None."""
+        if self.view is None:
+            return u
+        if not self.gap <= u < self.closes:
+            self._look(u)
+        return None if self.opens >= MAX_UTC else max(u, self.opens)
+
+
+class Dispatcher:
+    """The live engine of one campaign run (module docstring; docs/dispatch.md).
+
+    ``customers``: the payload's when None, else any iterable of E.164 strings,
+    ``Customer`` objects or ``{phoneNumber, properties}`` mappings, read lazily;
+    an invalid one raises ``ConfigError`` with its index when it is reached.
+    """
+
+    def __init__(self, campaign: Campaign, customers: Iterable[object] | None = None) -> None:
+        self._campaign = campaign
+        self._interval = campaign.call_interval_seconds
+        self._lines = campaign.max_concurrency
+        self._max_call = campaign.max_call_seconds
+        self._shared = campaign.recipient_hours is not None
+        self._zone = campaign.calendar.zone
+        self._groups: dict[tuple[str, ...], _Group] = {}
+        if not self._shared:
+            self._groups[()] = _Group((), None)
+        self._retried = {  # outcome -> the attempt numbers after which it is retried
+            o: frozenset(
+                n for n in range(1, campaign.call_retries + 2) if refusal(campaign, o, n) is None
+            )
+            for o in Outcome
+        }
+        source: Iterable[object] = campaign.customers if customers is None else customers
+        self._source: Iterator[tuple[int, object]] = enumerate(source)
+        self._sources: list[Iterable[object]] = []  # added with add(), not yet chained
+        self._cursor = 0  # list entries read
+        self._last_phone: str | None = None
+        self._exhausted = False
+        self._seen = SeenNumbers()
+        self._held = 0  # first attempts read and waiting in the groups
+        self._cancel_ahead: dict[int, str] = {}  # customers cancelled before they were read
+        # -- time
+        self._now: int | None = None  # the last poll's now
+        self._last_at: int | None = None  # the slot of the last Dial
+        self._paused = False
+        self._window = (MIN_UTC, MIN_UTC)  # the last campaign window looked up
+        # -- calls
+        self._seq = 0
+        self._calls: dict[int, _Call] = {}  # handed out and not ended
+        self._final = bytearray(1)  # the final state of every call by seq (index 0 unused)
+        self._ends: list[int] = []  # ends of ended calls that may still be in the future
+        self._callback_after: dict[int, tuple[int, int]] = {}  # index -> (due, attempt)
+        self._reached_open: set[int] = set()  # had a completed call, still pending
+        self._cancelled_open: dict[int, str] = {}  # cancelled with a call in progress
+        self._expired: list[Attempt] = []
+        # -- counters
+        self._attempts = self._reached = self._not_reached = self._cut_off = 0
+        self._unscheduled = self._repeats = self._cancelled = self._expired_count = 0
+        self._pending = 0  # distinct customers read and not yet accounted
+        self._by_outcome: Counter[Outcome] = Counter()
+        self._per_day: Counter[int] = Counter()
+        self._finished_at: int | None = None
+
+    # -- reading customers ----------------------------------------------------
+
+    def add(self, customers: Iterable[object]) -> None:
+        """Append ``customers`` to the run's list (read lazily after the rest)."""
+        self._sources.append(customers)
+        self._exhausted = False
+
+    def _next_customer(self) -> tuple[int, str, Customer | None] | None:
+        """The next distinct customer not cancelled: ``(index, phone, customer)``
+        (the Customer only under recipient hours); None when the list ends."""
+        while True:
+            found = next(self._source, None)
+            if found is None:
+                if not self._sources:
+                    self._exhausted = True
+                    return None
+                self._source = enumerate(self._sources.pop(0), self._cursor)
+                continue
+            index, item = found
+            self._cursor = index + 1
+            customer: Customer | None = None
+            if type(item) is str and not self._shared and E164.fullmatch(item):
+                phone = item  # the common case: no Customer value needed
+            else:
+                customer = customer_from(item, f"customers.{index}")
+                phone = customer.phone
+            self._last_phone = phone
+            if not self._seen.add(phone):
+                self._repeats += 1
+                continue
+            if index in self._cancel_ahead:
+                del self._cancel_ahead[index]
+                self._cancelled += 1
+                continue
+            if self._shared and customer is None:
+                customer = Customer(phone)
+            return index, phone, customer
+
+    def _read_until_open(self, s: int, now: int) -> _Group | None:
+        """Read customers until one may be called over ``[s, now]`` (its group), the
+        list ends, or :data:`LOOKAHEAD` first attempts wait."""
+        while not self._exhausted and self._held < LOOKAHEAD:
+            found = self._next_customer()
+            if found is None:
+                return None
+            index, phone, customer = found
+            group = self._group_of(customer)
+            if group.never:
+                self._unscheduled += 1
+                continue
+            group.firsts.append((index, phone))
+            self._held += 1
+            self._pending += 1
+            if group.open_through(s, now):
+                return group
+        return None
+
+    def _group_of(self, customer: Customer | None) -> _Group:
+        if not self._shared:
+            return self._groups[()]
+        view = self._campaign.for_customer(customer)
+        group = self._groups.get(view.zones)
+        if group is None:
+            group = self._make_group(view.zones)
+        return group
+
+    def _make_group(self, zones: tuple[str, ...]) -> _Group:
+        view = self._campaign.views.get(zones)
+        group = self._groups[zones] = _Group(zones, view)
+        # "Never" is decided from the campaign's start, not from where the slots
+        # are: a customer read late is out of time, not never callable.
+        begin = self._campaign.calendar.next_callable(MIN_UTC)
+        group.never = begin is None or view.next_second(begin) is None
+        return group
+
+    # -- the slot grid ----------------------------------------------------------
+
+    def _window_at(self, u: int) -> tuple[int, int] | None:
+        """The campaign window ``(a, b)`` holding ``u``, else the first after it;
+        None when none remains."""
+        a, b = self._window
+        if a <= u < b:
+            return a, b
+        table = self._campaign.slot_table
+        before = table.slot_index(u + 1)  # the slots at or before u
+        found = table.slot_at(before - 1) if before else None
+        if found is not None:
+            a, b = table.window(found[1])
+            if a <= u < b:
+                self._window = (a, b)
+                return self._window
+        found = table.slot_at(table.slot_index(u))
+        if found is None:
+            return None
+        self._window = table.window(found[1])
+        return self._window
+
+    def _slot_from(self, u: int) -> int | None:
+        """The first slot ``>= u``, or None."""
+        window = self._window_at(u)
+        if window is None:
+            return None
+        a, b = window
+        if u <= a:
+            return a
+        s = a + -(-(u - a) // self._interval) * self._interval
+        if s < b:
+            return s
+        window = self._window_at(b)
+        return None if window is None else window[0]
+
+    def _slot_of(self, now: int) -> int | None:
+        """The slot whose interval holds ``now``, when ``now`` is callable."""
+        a, b = self._window_at(now) or (MAX_UTC, MAX_UTC)
+        if not a <= now < b:
+            return None
+        return a + (now - a) // self._interval * self._interval
+
+    # -- lines --------------------------------------------------------------------
+
+    def _busy_at(self, s: int) -> int:
+        ends = self._ends
+        while ends and ends[0] <= s:
+            heapq.heappop(ends)
+        return len(self._calls) + len(ends)
+
+    def _line_free_from(self) -> int | None:
+        """The first instant a line is free, counting ended calls that last longer;
+        None while calls that have not ended hold every line."""
+        free = self._lines - len(self._calls)
+        if free <= 0:
+            return None
+        ends = self._ends
+        if len(ends) < free:
+            return MIN_UTC
+        return heapq.nlargest(free, ends)[-1]
+
+    # -- polling ------------------------------------------------------------------
+
+    def poll(self, now: datetime) -> list[Dial]:
+        """The calls to place at ``now``: at most one, on the slot whose interval
+        holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
+        u = to_seconds(now, "now")
+        if self._now is not None and u < self._now:
+            raise DispatchError(
+                f"poll at {now.isoformat()} is earlier than the previous poll at "
+                f"{from_seconds(self._now).isoformat()}; time only moves forward"
+            )
+        dial = self._poll(u)
+        return [] if dial is None else [dial]
+
+    def _poll(self, now: int) -> Dial | None:
+        self._now = now
+        self._expire(now)
+        if self._paused:
+            return None
+        s = self._slot_of(now)
+        if s is None:
+            return None
+        if self._last_at is not None and s < self._last_at + self._interval:
+            return None  # this slot is used, or too close to the last call
+        if self._busy_at(s) >= self._lines:
+            return None
+        chosen = self._choose(s, now)
+        if chosen is None:
+            return None
+        group, kind, (due, index, attempt, phone) = chosen
+        self._seq += 1
+        seq = self._seq
+        call = _Call(seq, index, phone, attempt, s, due, kind)
+        call.group = group
+        call.deadline = s + self._max_call
+        self._calls[seq] = call
+        self._final.append(0)
+        self._last_at = s
+        return Dial(str(seq), index, phone, attempt, from_seconds(s))
+
+    def _choose(self, s: int, now: int) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
+        """Take the attempt to call at slot ``s`` (polled at ``now``), by the rule."""
+        best: _Group | None = None
+        key: tuple[int, int, int] | None = None
+        for group in self._groups.values():
+            if group.callbacks and group.callbacks[0][0] <= s:
+                due, index = group.callbacks[0][0], group.callbacks[0][1]
+                candidate = (_CALLBACK, due, index)
+            elif group.firsts or (group.retries and group.retries[0][0] <= s):
+                candidate = (_ORDINARY, MAX_UTC, 0)
+                if group.firsts:
+                    candidate = (_ORDINARY, MIN_UTC, group.firsts[0][0])
+                if group.retries and group.retries[0][0] <= s:
+                    candidate = min(
+                        candidate, (_ORDINARY, group.retries[0][0], group.retries[0][1])
+                    )
+            else:
+                continue
+            if (key is None or candidate < key) and group.open_through(s, now):
+                best, key = group, candidate
+        if key is None or (key[0] == _ORDINARY and key[1] != MIN_UTC):
+            # A first attempt not read yet is due before any ordinary retry.
+            found = self._read_until_open(s, now)
+            if found is not None:
+                best, key = found, (_ORDINARY, MIN_UTC, found.firsts[0][0])
+        if best is None or key is None:
+            return None
+        if key[0] == _CALLBACK:
+            return best, _CALLBACK, heapq.heappop(best.callbacks)
+        if best.firsts and key == (_ORDINARY, MIN_UTC, best.firsts[0][0]):
+            index, phone = best.firsts.popleft()
+            self._held -= 1
+            return best, _ORDINARY, (MIN_UTC, index, 1, phone)
+        return best, _ORDINARY, heapq.heappop(best.retries)
+
+    # -- when to poll next ------------------------------------------------------------
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest instant at which a poll could place a call or close an
+        expired one, if nothing else happens; None when only an event can change
+        anything (every line held by calls not ended, or nothing left)."""
+        u = self._wakeup()
+        return None if u is None else from_seconds(u)
+
+    def _floor(self) -> int:
+        floor = MIN_UTC if self._now is None else self._now
+        if self._last_at is not None and self._last_at + self._interval > floor:
+            floor = self._last_at + self._interval
+        return floor
+
+    def _wakeup(self) -> int | None:
+        deadline = min((c.deadline for c in self._calls.values() if not c.in_doubt), default=None)
+        if self._paused:
+            return deadline
+        free = self._line_free_from()
+        if free is None:
+            return deadline
+        floor = self._floor()
+        dial = self._next_dial(floor)
+        if dial is not None and dial < free:
+            dial = self._next_dial(free, settle=False)
+        now = self._now
+        if now is not None and floor > now and (dial is None or dial > now):
+            # The slot holding the last poll's now may still be used by a later
+            # poll inside its interval, if nothing was dialed on it.
+            s = self._slot_of(now)
+            if (
+                s is not None
+                and (self._last_at is None or s >= self._last_at + self._interval)
+                and free <= s
+                and self._choose_dry(s, now)
+            ):
+                dial = now
+        if deadline is not None and (dial is None or deadline < dial):
+            return deadline
+        return dial
+
+    def _choose_dry(self, s: int, now: int) -> bool:
+        """Whether a poll at ``now`` could dial someone already read on slot ``s``."""
+        for group in self._groups.values():
+            if (
+                group.firsts
+                or (group.retries and group.retries[0][0] <= s)
+                or (group.callbacks and group.callbacks[0][0] <= s)
+            ) and group.open_through(s, now):
+                return True
+        return False
+
+    def _next_dial(self, floor: int, settle: bool = True) -> int | None:
+        """The first slot ``>= floor`` at which some pending attempt is due and
+        callable for its customer, reading customers ahead to know; None when
+        there is none.  With ``settle`` (``floor`` is where time stands), the
+        groups that have no callable time left are accounted for."""
+        while True:
+            best = self._next_dial_held(floor, settle)
+            if self._exhausted and not self._sources:
+                return best
+            s = self._slot_from(floor)
+            if s is None or (best is not None and best <= s):
+                return best
+            if self._held >= LOOKAHEAD:
+                return best
+            # A customer not read yet may be callable at s: read ahead to know.
+            if self._read_until_open(s, s) is not None:
+                return s
+            # Those just read wait for their own hours: look again.
+
+    def _next_dial_held(self, floor: int, settle: bool) -> int | None:
+        best: int | None = None
+        for group in self._groups.values():
+            due = group.earliest_due()
+            if due is None:
+                continue
+            s = self._slot_for(group, due if due > floor else floor)
+            if s is None:
+                if settle:
+                    self._settle(group)
+            elif best is None or s < best:
+                best = s
+        return best
+
+    def _slot_for(self, group: _Group, u: int) -> int | None:
+        """The first slot ``>= u`` at which ``group``'s set is callable."""
+        while True:
+            s = self._slot_from(u)
+            if s is None:
+                return None
+            if group.view is None:
+                return s
+            opens = group.next_open(s)
+            if opens is None:
+                return None
+            if opens == s:
+                return s
+            u = opens
+
+    def _settle(self, group: _Group) -> None:
+        """No callable time remains for ``group``: account for what waits in it."""
+        for _ in group.firsts:
+            self._unscheduled += 1
+            self._pending -= 1
+        self._held -= len(group.firsts)
+        group.firsts.clear()
+        for _, index, _, _ in chain(group.retries, group.callbacks):
+            self._cut_off += 1
+            if index in self._reached_open:
+                self._reached_open.discard(index)
+                self._reached += 1
+            else:
+                self._not_reached += 1
+            self._pending -= 1
+        group.retries.clear()
+        group.callbacks.clear()
+
+    @property
+    def finished(self) -> bool:
+        """No call in progress and nothing left that can still be dialed."""
+        if self._calls:
+            return False
+        done = self._next_dial(self._floor()) is None
+        if done:
+            self._drain()
+        return done
+
+    def _drain(self) -> None:
+        """The run is over: the customers never read are unscheduled (or repeats)."""
+        while True:
+            found = self._next_customer()
+            if found is None:
+                return
+            self._unscheduled += 1
+
+    # -- events -------------------------------------------------------------------
+
+    def _call(self, call_id: str) -> tuple[int, _Call | None]:
+        seq = int(call_id) if isinstance(call_id, str) and call_id.isdigit() else 0
+        if not 0 < seq <= self._seq:
+            raise DispatchError(f"unknown call_id {call_id!r}: no Dial had that id")
+        return seq, self._calls.get(seq)
+
+    def started(self, call_id: str, at: datetime) -> None:
+        """The call was placed at ``at`` (optional; ``ended`` alone is enough)."""
+        u = to_seconds(at, "at")
+        _, call = self._call(call_id)
+        if call is None:
+            return  # it has ended already: a late confirmation changes nothing
+        if u < call.slot:
+            raise DispatchError(
+                f"call {call_id} started at {at.isoformat()}, before its slot "
+                f"{from_seconds(call.slot).isoformat()}"
+            )
+        if call.started is not None and call.started != u:
+            raise DispatchError(
+                f"call {call_id} was reported started at "
+                f"{from_seconds(call.started).isoformat()} and now at {at.isoformat()}"
+            )
+        call.started = u
+        call.in_doubt = False
+        call.deadline = u + self._max_call
+
+    def not_started(self, call_id: str, reason: str = "") -> None:
+        """The dial never happened: the line is free and the attempt is not used
+        up (it waits again with its own due time)."""
+        seq, call = self._call(call_id)
+        if call is None:
+            state = self._final[seq]
+            if state == _NOT_STARTED:
+                return  # a duplicate
+            raise DispatchError(
+                f"call {call_id} has {'expired' if state == _EXPIRED else 'ended'}; "
+                "it cannot be reported not started"
+            )
+        if call.started is not None:
+            raise DispatchError(f"call {call_id} was reported started; report how it ended instead")
+        del self._calls[seq]
+        self._final[seq] = _NOT_STARTED
+        index = call.index
+        group = call.group
+        assert group is not None
+        if index in self._cancelled_open:
+            self._cancelled += 1
+            self._pending -= 1
+            del self._cancelled_open[index]
+            self._reached_open.discard(index)
+            self._callback_after.pop(index, None)
+            return
+        later = self._callback_after.pop(index, None)
+        entry = (call.due, index, call.attempt, call.phone)
+        if later is not None:  # the callback asked for during the call replaces it
+            heapq.heappush(group.callbacks, (later[0], index, call.attempt, call.phone))
+        elif call.kind == _CALLBACK:
+            heapq.heappush(group.callbacks, entry)
+        else:
+            heapq.heappush(group.retries, entry)
+
+    def ended(self, call_id: str, outcome: Outcome | str, at: datetime) -> Attempt | None:
+        """The call ended at ``at`` with ``outcome`` (an ``Outcome`` or an API name).
+
+        Returns the finished :class:`Attempt` (with its ``retry_at``), or None for
+        a duplicate of an event already applied."""
+        parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
+        u = to_seconds(at, "at") + (1 if at.microsecond else 0)
+        seq, call = self._call(call_id)
+        if call is None:
+            state = self._final[seq]
+            if state == _CODE[parsed] or state == _EXPIRED:
+                return None  # a duplicate, or an end reported after the call expired
+            was = (
+                "not started" if state == _NOT_STARTED else f"ended {_OUTCOMES[state - 1].value!r}"
+            )
+            raise DispatchError(
+                f"call {call_id} was already reported {was}; now ended {parsed.value!r}"
+            )
+        if u < call.slot or (call.started is not None and u < call.started):
+            raise DispatchError(
+                f"call {call_id} ended at {at.isoformat()}, before it started at "
+                f"{from_seconds(max(call.slot, call.started or call.slot)).isoformat()}"
+            )
+        return self._end(call, parsed, u)
+
+    def _end(self, call: _Call, outcome: Outcome, ended: int) -> Attempt:
+        seq, index, attempt, s = call.seq, call.index, call.attempt, call.slot
+        del self._calls[seq]
+        self._final[seq] = _CODE[outcome]
+        if ended > s:
+            heapq.heappush(self._ends, ended)
+        group = call.group
+        assert group is not None
+        retry: int | None = None
+        later = self._callback_after.pop(index, None)
+        if index in self._cancelled_open:
+            del self._cancelled_open[index]
+            self._reached_open.discard(index)
+            self._cancelled += 1
+            self._pending -= 1
+        elif later is not None:  # a callback asked for during the call
+            retry = later[0]
+            if outcome is Outcome.COMPLETED:
+                self._reached_open.add(index)
+            heapq.heappush(group.callbacks, (retry, index, attempt + 1, call.phone))
+        else:
+            if attempt in self._retried[outcome]:
+                search = None if group.view is None else group.view.next_second
+                retry = retry_due(self._campaign, ended, call.started or s, search)
+                if retry is None:
+                    self._cut_off += 1
+            if retry is not None:
+                heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
+            else:
+                self._pending -= 1
+                if outcome is Outcome.COMPLETED or index in self._reached_open:
+                    self._reached_open.discard(index)
+                    self._reached += 1
+                else:
+                    self._not_reached += 1
+        self._attempts += 1
+        self._by_outcome[outcome] += 1
+        self._per_day[(s + self._zone.offset_at(s)) // 86400] += 1
+        if self._finished_at is None or ended > self._finished_at:
+            self._finished_at = ended
+        return Attempt(
+            index,
+            call.phone,
+            attempt,
+            from_seconds(s),
+            from_seconds(ended),
+            outcome,
+            None if retry is None else from_seconds(retry),
+        )
+
+    def _expire(self, now: int) -> None:
+        """Close the calls whose ``maxCallSeconds`` passed by ``now`` (not in doubt)."""
+        if not self._calls:
+            return
+        late = sorted(
+            (c.deadline, seq)
+            for seq, c in self._calls.items()
+            if not c.in_doubt and c.deadline <= now
+        )
+        for deadline, seq in late:
+            call = self._calls[seq]
+            attempt = self._end(call, Outcome.UNSPECIFIED, deadline)
+            self._final[seq] = _EXPIRED
+            self._expired_count += 1
+            self._expired.append(attempt)
+
+    def expired(self) -> list[Attempt]:
+        """The calls closed as ``Unspecified`` because no end was reported within
+        ``maxCallSeconds``, since the last call of this method."""
+        found, self._expired = self._expired, []
+        return found
+
+    # -- control ------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """No Dial until :meth:`resume`; slots passed meanwhile are not made up."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def cancel(self, customer_index: int, reason: str = "") -> bool:
+        """Never dial customer ``customer_index`` again (an opt-out).  Its waiting
+        attempts are dropped; a call in progress still ends normally.  True when
+        something was cancelled; False when the customer had nothing left (already
+        finished, a repeat, or cancelled before)."""
+        index = _index(customer_index)
+        if index >= self._cursor:
+            if index in self._cancel_ahead:
+                return False
+            self._cancel_ahead[index] = reason
+            return True
+        if any(c.index == index for c in self._calls.values()):
+            if index in self._cancelled_open:
+                return False
+            self._cancelled_open[index] = reason
+            return True
+        for group in self._groups.values():
+            for i, (held, _) in enumerate(group.firsts):
+                if held == index:
+                    del group.firsts[i]
+                    self._held -= 1
+                    self._cancelled += 1
+                    self._pending -= 1
+                    return True
+            for heap in (group.retries, group.callbacks):
+                kept = [e for e in heap if e[1] != index]
+                if len(kept) < len(heap):
+                    heap[:] = kept
+                    heapq.heapify(heap)
+                    self._reached_open.discard(index)
+                    self._cancelled += 1
+                    self._pending -= 1
+                    return True
+        return False
+
+    def callback(self, customer_index: int, at: datetime) -> datetime:
+        """Call customer ``customer_index`` back at ``at``, or at the first instant
+        after it that is callable for the customer, ahead of ordinary attempts.
+
+        The callback replaces the customer's next attempt (a waiting retry, or the
+        retry of the call in progress).  The customer must have been dialed and
+        not be finished: ask for the callback before reporting the call's end.
+        Returns the instant the callback is due."""
+        index = _index(customer_index)
+        u = to_seconds(at, "at") + (1 if at.microsecond else 0)
+        if index in self._cancelled_open or index in self._cancel_ahead:
+            raise DispatchError(f"customer {index} is cancelled; it cannot be called back")
+        active = next((c for c in self._calls.values() if c.index == index), None)
+        holder: _Group | None = active.group if active is not None else None
+        waiting: tuple[int, int, int, str] | None = None
+        if holder is None:
+            for group in self._groups.values():
+                for heap in (group.retries, group.callbacks):
+                    for entry in heap:
+                        if entry[1] == index:
+                            holder, waiting = group, entry
+        if holder is None:
+            raise DispatchError(
+                f"customer {index} has no call in progress and no attempt waiting "
+                "(not dialed yet, or finished); a callback must be asked for before "
+                "the end of its call is reported"
+            )
+        search = self._campaign.calendar.next_callable if holder.view is None else None
+        found = search(u) if search is not None else holder.view.next_second(u)  # type: ignore[union-attr]
+        if found is None:
+            raise DispatchError(
+                f"no time callable for customer {index} remains at or after {at.isoformat()}"
+            )
+        if active is not None:
+            self._callback_after[index] = (found, active.attempt + 1)
+            return from_seconds(found)
+        assert waiting is not None
+        for heap in (holder.retries, holder.callbacks):
+            if waiting in heap:
+                heap.remove(waiting)
+                heapq.heapify(heap)
+        heapq.heappush(holder.callbacks, (found, index, waiting[2], waiting[3]))
+        return from_seconds(found)
+
+    def in_doubt(self) -> list[Dial]:
+        """The Dials handed out before the snapshot this engine was restored from
+        and never confirmed since: they may have rung.  They hold their lines and
+        are never dialed again until ``started``, ``ended`` or ``not_started``."""
+        return [self._dial_of(c) for c in sorted(self._calls.values(), key=_seq) if c.in_doubt]
+
+    def in_progress(self) -> list[Dial]:
+        """Every Dial handed out and not ended (in doubt included)."""
+        return [self._dial_of(c) for c in sorted(self._calls.values(), key=_seq)]
+
+    @staticmethod
+    def _dial_of(call: _Call) -> Dial:
+        return Dial(str(call.seq), call.index, call.phone, call.attempt, from_seconds(call.slot))
+
+    # -- totals -------------------------------------------------------------------
+
+    @property
+    def summary(self) -> Summary:
+        """The totals so far (docs/dispatch.md); once :attr:`finished`, the
+        customers never read count as unscheduled."""
+        if not self._calls and self._exhausted is False:
+            _ = self.finished  # drains the list when the run is over
+        pending = self._pending
+        return Summary(
+            finished_at=None if self._finished_at is None else from_seconds(self._finished_at),
+            attempts=self._attempts,
+            attempts_by_outcome={o: n for o in Outcome if (n := self._by_outcome[o])},
+            reached=self._reached,
+            not_reached=self._not_reached,
+            cut_off=self._cut_off,
+            unscheduled=self._unscheduled,
+            repeats=self._repeats,
+            calls_per_day={day_date(d): n for d, n in sorted(self._per_day.items()) if n},
+            cancelled=self._cancelled,
+            expired=self._expired_count,
+            pending=pending,
+            in_progress=len(self._calls),
+        )
+
+    # -- snapshots ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as a JSON-ready dict (docs/dispatch.md, "Snapshots")."""
+        groups = []
+        for group in self._groups.values():
+            groups.append(
+                {
+                    "zones": list(group.zones),
+                    "firsts": [list(e) for e in group.firsts],
+                    "retries": [list(e) for e in group.retries],
+                    "callbacks": [list(e) for e in group.callbacks],
+                }
+            )
+        calls = [
+            {
+                "call_id": str(c.seq),
+                "customer": c.index,
+                "phone": c.phone,
+                "attempt": c.attempt,
+                "slot": c.slot,
+                "due": c.due,
+                "kind": c.kind,
+                "zones": list(c.group.zones) if c.group is not None else [],
+                "started": c.started,
+                "deadline": c.deadline,
+            }
+            for c in sorted(self._calls.values(), key=_seq)
+        ]
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "version": SNAPSHOT_VERSION,
+            "campaign": campaign_digest(self._campaign),
+            "tz_database": tz_database()[0],
+            "now": self._now,
+            "last_at": self._last_at,
+            "paused": self._paused,
+            "seq": self._seq,
+            "cursor": self._cursor,
+            "last_phone": self._last_phone,
+            "seen": _pack(self._seen.to_bytes()),
+            "final": _pack(bytes(self._final)),
+            "groups": groups,
+            "calls": calls,
+            "ends": sorted(self._ends),
+            "callback_after": [[i, d, n] for i, (d, n) in sorted(self._callback_after.items())],
+            "reached_open": sorted(self._reached_open),
+            "cancelled_open": [[i, r] for i, r in sorted(self._cancelled_open.items())],
+            "cancel_ahead": [[i, r] for i, r in sorted(self._cancel_ahead.items())],
+            "expired": [_attempt_json(a) for a in self._expired],
+            "counters": {
+                "attempts": self._attempts,
+                "reached": self._reached,
+                "not_reached": self._not_reached,
+                "cut_off": self._cut_off,
+                "unscheduled": self._unscheduled,
+                "repeats": self._repeats,
+                "cancelled": self._cancelled,
+                "expired": self._expired_count,
+                "pending": self._pending,
+                "finished_at": self._finished_at,
+            },
+            "by_outcome": {o.value: n for o, n in self._by_outcome.items() if n},
+            "per_day": [[d, n] for d, n in sorted(self._per_day.items()) if n],
+        }
+
+    @classmethod
+    def restore(
+        cls,
+        campaign: Campaign,
+        state: dict[str, Any],
+        customers: Iterable[object] | None = None,
+    ) -> Dispatcher:
+        """The engine ``state`` (from :meth:`snapshot`) describes, on ``campaign``
+        and ``customers`` (the same list, in the same order, with every list
+        added by :meth:`add` after it).  Calls handed out and never confirmed
+        come back :meth:`in_doubt`.  A snapshot of another campaign, of another
+        format, or that does not fit the list is a :class:`DispatchError`."""
+        try:
+            return _restore(cls(campaign, customers), campaign, state)
+        except DispatchError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error) as e:
+            raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
+
+
+def _seq(call: _Call) -> int:
+    return call.seq
+
+
+def _index(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DispatchError(f"customer_index must be a whole number from 0, not {value!r}")
+    return value
+
+
+def _pack(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data, 1)).decode("ascii")
+
+
+def _unpack(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+
+
+def _attempt_json(a: Attempt) -> dict[str, Any]:
+    return {
+        "customer": a.customer_index,
+        "phone": a.phone,
+        "attempt": a.attempt,
+        "at": to_seconds(a.at),
+        "ended": to_seconds(a.ended_at),
+        "outcome": a.outcome.value,
+        "retry": None if a.retry_at is None else to_seconds(a.retry_at),
+    }
+
+
+def campaign_digest(campaign: Campaign) -> str:
+    """A hash of the campaign's normalized settings without its customers: a
+    snapshot restores only onto the campaign it was taken from."""
+    payload = campaign.to_dict()
+    payload.pop("customers", None)
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _restore(engine: Dispatcher, campaign: Campaign, state: dict[str, Any]) -> Dispatcher:
+    if not isinstance(state, dict) or state.get("format") != SNAPSHOT_FORMAT:
+        raise DispatchError("not a callslots dispatcher snapshot (no 'format' of ours)")
+    if state.get("version") != SNAPSHOT_VERSION:
+        raise DispatchError(
+            f"snapshot version {state.get('version')!r}; this callslots reads {SNAPSHOT_VERSION}"
+        )
+    if state["campaign"] != campaign_digest(campaign):
+        raise DispatchError(
+            "the snapshot was taken on a different campaign (its settings differ); "
+            "restore it onto the campaign it came from"
+        )
+    if state["tz_database"] != tz_database()[0]:
+        raise DispatchError(
+            f"the snapshot was taken with tz database {state['tz_database']}, this "
+            f"machine has {tz_database()[0]}: instants could differ"
+        )
+    cursor = int(state["cursor"])
+    if cursor:
+        # Skip the customers read before (C speed), checking the last one.
+        skipped = next(islice(engine._source, cursor - 1, cursor - 1), None)
+        del skipped
+        last = next(engine._source, None)
+        if last is None:
+            raise DispatchError(
+                f"the snapshot had read {cursor} customers, the list given has fewer"
+            )
+        phone = customer_from(last[1], f"customers.{cursor - 1}").phone
+        if phone != state["last_phone"]:
+            raise DispatchError(
+                f"customer {cursor - 1} is {phone} in the list given, but was "
+                f"{state['last_phone']} when the snapshot was taken: not the same list"
+            )
+        engine._source = enumerate(_rest(engine._source), cursor)
+    engine._cursor = cursor
+    engine._last_phone = state["last_phone"]
+    engine._seen = SeenNumbers.from_bytes(_unpack(state["seen"]))
+    engine._final = bytearray(_unpack(state["final"]))
+    engine._now, engine._last_at = state["now"], state["last_at"]
+    engine._paused = bool(state["paused"])
+    engine._seq = int(state["seq"])
+    if len(engine._final) != engine._seq + 1:
+        raise DispatchError("the snapshot's call states do not match its call count")
+    engine._groups = {}
+    for g in state["groups"]:
+        zones = tuple(g["zones"])
+        group = engine._make_group(zones) if engine._shared else _Group((), None)
+        engine._groups[zones] = group
+        group.firsts = deque((int(i), str(p)) for i, p in g["firsts"])
+        group.retries = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["retries"]]
+        group.callbacks = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["callbacks"]]
+        heapq.heapify(group.retries)
+        heapq.heapify(group.callbacks)
+        engine._held += len(group.firsts)
+    if not engine._shared and () not in engine._groups:
+        engine._groups[()] = _Group((), None)
+    for c in state["calls"]:
+        call = _Call(
+            int(c["call_id"]),
+            int(c["customer"]),
+            str(c["phone"]),
+            int(c["attempt"]),
+            int(c["slot"]),
+            int(c["due"]),
+            int(c["kind"]),
+        )
+        call.group = engine._groups[tuple(c["zones"])]
+        call.started = c["started"]
+        call.deadline = int(c["deadline"])
+        call.in_doubt = call.started is None
+        engine._calls[call.seq] = call
+    engine._ends = [int(e) for e in state["ends"]]
+    heapq.heapify(engine._ends)
+    engine._callback_after = {int(i): (int(d), int(n)) for i, d, n in state["callback_after"]}
+    engine._reached_open = {int(i) for i in state["reached_open"]}
+    engine._cancelled_open = {int(i): str(r) for i, r in state["cancelled_open"]}
+    engine._cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
+    engine._expired = [
+        Attempt(
+            a["customer"],
+            a["phone"],
+            a["attempt"],
+            from_seconds(a["at"]),
+            from_seconds(a["ended"]),
+            Outcome.parse(a["outcome"]),
+            None if a["retry"] is None else from_seconds(a["retry"]),
+        )
+        for a in state["expired"]
+    ]
+    counters = state["counters"]
+    engine._attempts = int(counters["attempts"])
+    engine._reached = int(counters["reached"])
+    engine._not_reached = int(counters["not_reached"])
+    engine._cut_off = int(counters["cut_off"])
+    engine._unscheduled = int(counters["unscheduled"])
+    engine._repeats = int(counters["repeats"])
+    engine._cancelled = int(counters["cancelled"])
+    engine._expired_count = int(counters["expired"])
+    engine._pending = int(counters["pending"])
+    engine._finished_at = counters["finished_at"]
+    engine._by_outcome = Counter({Outcome.parse(k): int(n) for k, n in state["by_outcome"].items()})
+    engine._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+    return engine
+
+
+def _rest(source: Iterator[tuple[int, object]]) -> Iterator[object]:
+    for _, item in source:
+        yield item
