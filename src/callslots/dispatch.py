@@ -60,7 +60,9 @@ SNAPSHOT_VERSION = 1
 NEVER = "never callable: its recipient hours never meet the campaign's windows"
 
 _OUTCOMES = tuple(Outcome)
-_CODE = {o: i + 1 for i, o in enumerate(_OUTCOMES)}  # 0: not ended
+#: Outcome codes (1-based; 0 is "not ended") by the outcome's value string: a
+#: lookup by string hashes in C, by the Enum member in Python.
+_CODE = {o.value: i + 1 for i, o in enumerate(_OUTCOMES)}
 _NOT_STARTED = 254
 _EXPIRED = 253
 _CALLBACK, _ORDINARY = 0, 1
@@ -133,6 +135,7 @@ class _Call:
     """A handed-out Dial and what is known of it."""
 
     __slots__ = (
+        "at",
         "attempt",
         "deadline",
         "due",
@@ -147,14 +150,23 @@ class _Call:
     )
 
     def __init__(
-        self, seq: int, index: int, phone: str, attempt: int, slot: int, due: int, kind: int
+        self,
+        seq: int,
+        customer: tuple[int, int, int, str],
+        slot: int,
+        kind: int,
+        group: _Group,
+        deadline: int,
     ) -> None:
-        self.seq, self.index, self.phone, self.attempt = seq, index, phone, attempt
-        self.slot, self.due, self.kind = slot, due, kind
-        self.group: _Group | None = None
+        self.due, self.index, self.attempt, self.phone = customer
+        self.seq, self.slot, self.kind, self.group = seq, slot, kind, group
+        self.at = from_seconds(slot)
         self.started: int | None = None
-        self.deadline = 0
+        self.deadline = deadline
         self.in_doubt = False
+
+    def dial(self) -> Dial:
+        return Dial(str(self.seq), self.index, self.phone, self.attempt, self.at)
 
 
 class _Group:
@@ -240,14 +252,20 @@ class Dispatcher:
         self._shared = campaign.recipient_hours is not None
         self._zone = campaign.calendar.zone
         self._groups: dict[tuple[str, ...], _Group] = {}
+        #: The one group when there are no recipient hours (a faster path).
+        self._plain: _Group | None = None
         if not self._shared:
-            self._groups[()] = _Group((), None)
-        self._retried = {  # outcome -> the attempt numbers after which it is retried
-            o: frozenset(
+            self._plain = self._groups[()] = _Group((), None)
+        # By outcome code: the attempt numbers after which the outcome is retried.
+        self._retried = [frozenset[int]()] + [
+            frozenset(
                 n for n in range(1, campaign.call_retries + 2) if refusal(campaign, o, n) is None
             )
-            for o in Outcome
-        }
+            for o in _OUTCOMES
+        ]
+        self._fixed_delay = (
+            campaign.retry_delay_seconds if campaign.retry_delay_mode == "fixed" else None
+        )
         source: Iterable[object] = campaign.customers if customers is None else customers
         self._source: Iterator[tuple[int, object]] = enumerate(source)
         self._sources: list[Iterable[object]] = []  # added with add(), not yet chained
@@ -275,8 +293,9 @@ class Dispatcher:
         self._attempts = self._reached = self._not_reached = self._cut_off = 0
         self._unscheduled = self._repeats = self._cancelled = self._expired_count = 0
         self._pending = 0  # distinct customers read and not yet accounted
-        self._by_outcome: Counter[Outcome] = Counter()
+        self._by_code = [0] * (len(_OUTCOMES) + 1)  # attempts by outcome code
         self._per_day: Counter[int] = Counter()
+        self._segment = (0, 0, 0)  # the zone's segment of the last call: (first, end, offset)
         self._finished_at: int | None = None
 
     # -- reading customers ----------------------------------------------------
@@ -427,17 +446,23 @@ class Dispatcher:
                 f"poll at {now.isoformat()} is earlier than the previous poll at "
                 f"{from_seconds(self._now).isoformat()}; time only moves forward"
             )
-        dial = self._poll(u)
-        return [] if dial is None else [dial]
+        call = self._poll(u)
+        return [] if call is None else [call.dial()]
 
-    def _poll(self, now: int) -> Dial | None:
+    def _poll(self, now: int) -> _Call | None:
         self._now = now
-        self._expire(now)
+        if self._calls:
+            self._expire(now)
         if self._paused:
             return None
-        s = self._slot_of(now)
-        if s is None:
-            return None
+        a, b = self._window
+        if a <= now < b:  # the window of the last slot: most polls
+            s = a + (now - a) // self._interval * self._interval
+        else:
+            found = self._slot_of(now)
+            if found is None:
+                return None
+            s = found
         if self._last_at is not None and s < self._last_at + self._interval:
             return None  # this slot is used, or too close to the last call
         if self._busy_at(s) >= self._lines:
@@ -445,19 +470,34 @@ class Dispatcher:
         chosen = self._choose(s, now)
         if chosen is None:
             return None
-        group, kind, (due, index, attempt, phone) = chosen
+        group, kind, entry = chosen
         self._seq += 1
         seq = self._seq
-        call = _Call(seq, index, phone, attempt, s, due, kind)
-        call.group = group
-        call.deadline = s + self._max_call
-        self._calls[seq] = call
+        call = self._calls[seq] = _Call(seq, entry, s, kind, group, s + self._max_call)
         self._final.append(0)
         self._last_at = s
-        return Dial(str(seq), index, phone, attempt, from_seconds(s))
+        return call
 
     def _choose(self, s: int, now: int) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
         """Take the attempt to call at slot ``s`` (polled at ``now``), by the rule."""
+        plain = self._plain
+        if plain is not None:  # no recipient hours: one group, callable on every slot
+            if plain.callbacks and plain.callbacks[0][0] <= s:
+                return plain, _CALLBACK, heapq.heappop(plain.callbacks)
+            retries = plain.retries
+            if retries and retries[0][0] == MIN_UTC:  # a first attempt not started
+                return plain, _ORDINARY, heapq.heappop(retries)
+            if plain.firsts:
+                index, phone = plain.firsts.popleft()
+                self._held -= 1
+                return plain, _ORDINARY, (MIN_UTC, index, 1, phone)
+            found = None if self._exhausted else self._next_customer()
+            if found is not None:
+                self._pending += 1
+                return plain, _ORDINARY, (MIN_UTC, found[0], 1, found[1])
+            if retries and retries[0][0] <= s:
+                return plain, _ORDINARY, heapq.heappop(retries)
+            return None
         best: _Group | None = None
         key: tuple[int, int, int] | None = None
         for group in self._groups.values():
@@ -478,9 +518,9 @@ class Dispatcher:
                 best, key = group, candidate
         if key is None or (key[0] == _ORDINARY and key[1] != MIN_UTC):
             # A first attempt not read yet is due before any ordinary retry.
-            found = self._read_until_open(s, now)
-            if found is not None:
-                best, key = found, (_ORDINARY, MIN_UTC, found.firsts[0][0])
+            reader = self._read_until_open(s, now)
+            if reader is not None:
+                best, key = reader, (_ORDINARY, MIN_UTC, reader.firsts[0][0])
         if best is None or key is None:
             return None
         if key[0] == _CALLBACK:
@@ -507,6 +547,33 @@ class Dispatcher:
         return floor
 
     def _wakeup(self) -> int | None:
+        plain = self._plain
+        last = self._last_at
+        if plain is not None and last is not None and not self._calls and last == self._now:
+            # The common case, and simulate()'s: no recipient hours, every call
+            # handed out has ended, and the last poll placed a call (so its slot
+            # is used).  The rule of _next_dial, written out.
+            floor = last + self._interval
+            ends = self._ends
+            if len(ends) >= self._lines:
+                free = ends[0] if len(ends) == self._lines else self._line_free_from()
+                if free is not None and free > floor:
+                    floor = free
+            if plain.firsts or not self._exhausted:
+                due = MIN_UTC
+            elif plain.retries or plain.callbacks:
+                due = min(
+                    plain.retries[0][0] if plain.retries else MAX_UTC,
+                    plain.callbacks[0][0] if plain.callbacks else MAX_UTC,
+                )
+            else:
+                return self._wakeup_general()
+            s = self._slot_from(due if due > floor else floor)
+            if s is not None and not self._paused:
+                return s
+        return self._wakeup_general()
+
+    def _wakeup_general(self) -> int | None:
         deadline = min((c.deadline for c in self._calls.values() if not c.in_doubt), default=None)
         if self._paused:
             return deadline
@@ -701,7 +768,7 @@ class Dispatcher:
         seq, call = self._call(call_id)
         if call is None:
             state = self._final[seq]
-            if state == _CODE[parsed] or state == _EXPIRED:
+            if state == _CODE[parsed.value] or state == _EXPIRED:
                 return None  # a duplicate, or an end reported after the call expired
             was = (
                 "not started" if state == _NOT_STARTED else f"ended {_OUTCOMES[state - 1].value!r}"
@@ -717,54 +784,87 @@ class Dispatcher:
         return self._end(call, parsed, u)
 
     def _end(self, call: _Call, outcome: Outcome, ended: int) -> Attempt:
+        """Apply the end of ``call`` (checked by the caller)."""
         seq, index, attempt, s = call.seq, call.index, call.attempt, call.slot
+        code = _CODE[outcome._value_]
         del self._calls[seq]
-        self._final[seq] = _CODE[outcome]
+        self._final[seq] = code
         if ended > s:
             heapq.heappush(self._ends, ended)
         group = call.group
-        assert group is not None
         retry: int | None = None
-        later = self._callback_after.pop(index, None)
-        if index in self._cancelled_open:
-            del self._cancelled_open[index]
-            self._reached_open.discard(index)
-            self._cancelled += 1
-            self._pending -= 1
-        elif later is not None:  # a callback asked for during the call
-            retry = later[0]
-            if outcome is Outcome.COMPLETED:
-                self._reached_open.add(index)
-            heapq.heappush(group.callbacks, (retry, index, attempt + 1, call.phone))
-        else:
-            if attempt in self._retried[outcome]:
+        if self._callback_after or self._cancelled_open or self._reached_open:
+            retry = self._end_special(call, outcome, ended)
+        elif attempt in self._retried[code]:
+            window = self._window
+            fixed = self._fixed_delay
+            if fixed is not None and group.view is None and window[0] <= ended + fixed < window[1]:
+                retry = ended + fixed  # inside a campaign window: callable itself
+            else:
                 search = None if group.view is None else group.view.next_second
                 retry = retry_due(self._campaign, ended, call.started or s, search)
-                if retry is None:
-                    self._cut_off += 1
             if retry is not None:
                 heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
             else:
+                self._cut_off += 1
+                self._not_reached += 1
                 self._pending -= 1
-                if outcome is Outcome.COMPLETED or index in self._reached_open:
-                    self._reached_open.discard(index)
-                    self._reached += 1
-                else:
-                    self._not_reached += 1
+        else:
+            self._pending -= 1
+            if outcome is Outcome.COMPLETED:
+                self._reached += 1
+            else:
+                self._not_reached += 1
         self._attempts += 1
-        self._by_outcome[outcome] += 1
-        self._per_day[(s + self._zone.offset_at(s)) // 86400] += 1
+        self._by_code[code] += 1
+        first, end, offset = self._segment
+        if not first <= s < end:
+            first, end, offset = self._segment = self._zone.segment_at(s)
+        self._per_day[(s + offset) // 86400] += 1
         if self._finished_at is None or ended > self._finished_at:
             self._finished_at = ended
         return Attempt(
             index,
             call.phone,
             attempt,
-            from_seconds(s),
+            call.at,
             from_seconds(ended),
             outcome,
             None if retry is None else from_seconds(retry),
         )
+
+    def _end_special(self, call: _Call, outcome: Outcome, ended: int) -> int | None:
+        """:meth:`_end` for a customer with a callback asked for, a cancellation, or
+        a completed call behind it: the next attempt's due time, or None."""
+        index, attempt, group = call.index, call.attempt, call.group
+        later = self._callback_after.pop(index, None)
+        if index in self._cancelled_open:
+            del self._cancelled_open[index]
+            self._reached_open.discard(index)
+            self._cancelled += 1
+            self._pending -= 1
+            return None
+        if later is not None:  # the callback asked for during the call replaces its retry
+            if outcome is Outcome.COMPLETED:
+                self._reached_open.add(index)
+            heapq.heappush(group.callbacks, (later[0], index, attempt + 1, call.phone))
+            return later[0]
+        retry = None
+        if attempt in self._retried[_CODE[outcome._value_]]:
+            search = None if group.view is None else group.view.next_second
+            retry = retry_due(self._campaign, ended, call.started or call.slot, search)
+            if retry is None:
+                self._cut_off += 1
+        if retry is not None:
+            heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
+            return retry
+        self._pending -= 1
+        if outcome is Outcome.COMPLETED or index in self._reached_open:
+            self._reached_open.discard(index)
+            self._reached += 1
+        else:
+            self._not_reached += 1
+        return None
 
     def _expire(self, now: int) -> None:
         """Close the calls whose ``maxCallSeconds`` passed by ``now`` (not in doubt)."""
@@ -892,7 +992,7 @@ class Dispatcher:
 
     @staticmethod
     def _dial_of(call: _Call) -> Dial:
-        return Dial(str(call.seq), call.index, call.phone, call.attempt, from_seconds(call.slot))
+        return call.dial()
 
     # -- totals -------------------------------------------------------------------
 
@@ -906,7 +1006,9 @@ class Dispatcher:
         return Summary(
             finished_at=None if self._finished_at is None else from_seconds(self._finished_at),
             attempts=self._attempts,
-            attempts_by_outcome={o: n for o in Outcome if (n := self._by_outcome[o])},
+            attempts_by_outcome={
+                o: n for o, n in zip(_OUTCOMES, self._by_code[1:], strict=True) if n
+            },
             reached=self._reached,
             not_reached=self._not_reached,
             cut_off=self._cut_off,
@@ -942,7 +1044,7 @@ class Dispatcher:
                 "slot": c.slot,
                 "due": c.due,
                 "kind": c.kind,
-                "zones": list(c.group.zones) if c.group is not None else [],
+                "zones": list(c.group.zones),
                 "started": c.started,
                 "deadline": c.deadline,
             }
@@ -981,7 +1083,7 @@ class Dispatcher:
                 "pending": self._pending,
                 "finished_at": self._finished_at,
             },
-            "by_outcome": {o.value: n for o, n in self._by_outcome.items() if n},
+            "by_outcome": self._by_code,
             "per_day": [[d, n] for d, n in sorted(self._per_day.items()) if n],
         }
 
@@ -1087,32 +1189,25 @@ def _restore(engine: Dispatcher, campaign: Campaign, state: dict[str, Any]) -> D
     engine._seq = int(state["seq"])
     if len(engine._final) != engine._seq + 1:
         raise DispatchError("the snapshot's call states do not match its call count")
-    engine._groups = {}
     for g in state["groups"]:
         zones = tuple(g["zones"])
-        group = engine._make_group(zones) if engine._shared else _Group((), None)
-        engine._groups[zones] = group
+        group = engine._groups.get(zones) or engine._make_group(zones)
         group.firsts = deque((int(i), str(p)) for i, p in g["firsts"])
         group.retries = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["retries"]]
         group.callbacks = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["callbacks"]]
         heapq.heapify(group.retries)
         heapq.heapify(group.callbacks)
         engine._held += len(group.firsts)
-    if not engine._shared and () not in engine._groups:
-        engine._groups[()] = _Group((), None)
     for c in state["calls"]:
         call = _Call(
             int(c["call_id"]),
-            int(c["customer"]),
-            str(c["phone"]),
-            int(c["attempt"]),
+            (int(c["due"]), int(c["customer"]), int(c["attempt"]), str(c["phone"])),
             int(c["slot"]),
-            int(c["due"]),
             int(c["kind"]),
+            engine._groups[tuple(c["zones"])],
+            int(c["deadline"]),
         )
-        call.group = engine._groups[tuple(c["zones"])]
         call.started = c["started"]
-        call.deadline = int(c["deadline"])
         call.in_doubt = call.started is None
         engine._calls[call.seq] = call
     engine._ends = [int(e) for e in state["ends"]]
@@ -1144,7 +1239,9 @@ def _restore(engine: Dispatcher, campaign: Campaign, state: dict[str, Any]) -> D
     engine._expired_count = int(counters["expired"])
     engine._pending = int(counters["pending"])
     engine._finished_at = counters["finished_at"]
-    engine._by_outcome = Counter({Outcome.parse(k): int(n) for k, n in state["by_outcome"].items()})
+    engine._by_code = [int(n) for n in state["by_outcome"]]
+    if len(engine._by_code) != len(_OUTCOMES) + 1:
+        raise DispatchError("the snapshot counts outcomes this callslots does not know")
     engine._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
     return engine
 

@@ -90,15 +90,15 @@ def _drive(
         engine._now = first  # as if polled there: nothing before it
     u = engine._wakeup()
     while u is not None:
-        dial = engine._poll(u)
-        if dial is not None:
-            outcome, seconds = outcomes(dial.customer_index, dial.attempt, dial.at)
+        call = engine._poll(u)
+        if call is not None:
+            outcome, seconds = outcomes(call.index, call.attempt, call.at)
             if not isinstance(outcome, Outcome):
                 outcome = Outcome.parse(outcome)
             ended = u + math.ceil(seconds) if seconds > 0 else u  # whole seconds, rounded up
-            yield engine._end(engine._calls[engine._seq], outcome, ended)
+            yield engine._end(call, outcome, ended)
         following = engine._wakeup()
-        if dial is None and following is not None and following <= u:
+        if call is None and following is not None and following <= u:
             raise RuntimeError(f"the dispatcher named {u} twice without a call: a bug")
         u = following
     _ = engine.finished  # accounts for what the end of the campaign cut off
