@@ -109,3 +109,18 @@ def test_recipient_hours_worked_example() -> None:
 
 
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_dispatch_service_loop() -> None:
+    import contextlib
+    import io
+
+    text = (DOCS / "dispatch.md").read_text(encoding="utf-8")
+    section = text.split("## A service loop, worked through", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code.group(1), {"__name__": "dispatch_example"})
+    assert out.getvalue() == shown.group(1)

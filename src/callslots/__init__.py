@@ -7,6 +7,7 @@ voice campaigns, read from the scheduling fields of a create-campaign request.
 from .campaign import Campaign
 from .customers import Customer
 from .dates import DayRule, Holidays
+from .dispatch import Dial, DispatchError, Dispatcher
 from .errors import ConfigError, Problem
 from .explain import Explanation, Reason
 from .outcomes import Outcome
@@ -23,6 +24,9 @@ __all__ = [
     "ConfigError",
     "Customer",
     "DayRule",
+    "Dial",
+    "DispatchError",
+    "Dispatcher",
     "Explanation",
     "Holidays",
     "Hours",

@@ -200,9 +200,6 @@ class _Group:
         # The set holds nothing in [gap, opens) and everything in [opens, closes).
         self.gap = self.opens = self.closes = MIN_UTC
 
-    def __len__(self) -> int:
-        return len(self.firsts) + len(self.retries) + len(self.callbacks)
-
     def earliest_due(self) -> int | None:
         dues = [MIN_UTC] if self.firsts else []
         if self.retries:
@@ -440,7 +437,7 @@ class Dispatcher:
     def poll(self, now: datetime) -> list[Dial]:
         """The calls to place at ``now``: at most one, on the slot whose interval
         holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
-        u = to_seconds(now, "now")
+        u = _instant(now, "now")
         if self._now is not None and u < self._now:
             raise DispatchError(
                 f"poll at {now.isoformat()} is earlier than the previous poll at "
@@ -705,7 +702,7 @@ class Dispatcher:
 
     def started(self, call_id: str, at: datetime) -> None:
         """The call was placed at ``at`` (optional; ``ended`` alone is enough)."""
-        u = to_seconds(at, "at")
+        u = _instant(at, "at")
         _, call = self._call(call_id)
         if call is None:
             return  # it has ended already: a late confirmation changes nothing
@@ -763,8 +760,11 @@ class Dispatcher:
 
         Returns the finished :class:`Attempt` (with its ``retry_at``), or None for
         a duplicate of an event already applied."""
-        parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
-        u = to_seconds(at, "at") + (1 if at.microsecond else 0)
+        try:
+            parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
+        except ValueError as error:
+            raise DispatchError(str(error)) from None
+        u = _instant(at, "at", up=True)
         seq, call = self._call(call_id)
         if call is None:
             state = self._final[seq]
@@ -945,7 +945,7 @@ class Dispatcher:
         not be finished: ask for the callback before reporting the call's end.
         Returns the instant the callback is due."""
         index = _index(customer_index)
-        u = to_seconds(at, "at") + (1 if at.microsecond else 0)
+        u = _instant(at, "at", up=True)
         if index in self._cancelled_open or index in self._cancel_ahead:
             raise DispatchError(f"customer {index} is cancelled; it cannot be called back")
         active = next((c for c in self._calls.values() if c.index == index), None)
@@ -1000,8 +1000,8 @@ class Dispatcher:
     def summary(self) -> Summary:
         """The totals so far (docs/dispatch.md); once :attr:`finished`, the
         customers never read count as unscheduled."""
-        if not self._calls and self._exhausted is False:
-            _ = self.finished  # drains the list when the run is over
+        if not self._calls:
+            _ = self.finished  # once the run is over, accounts for what is left
         pending = self._pending
         return Summary(
             finished_at=None if self._finished_at is None else from_seconds(self._finished_at),
@@ -1107,6 +1107,13 @@ class Dispatcher:
             raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
 
 
+def _instant(t: object, name: str, up: bool = False) -> int:
+    """Whole UTC seconds of aware datetime ``t`` (rounded up with ``up``)."""
+    if not isinstance(t, datetime) or t.utcoffset() is None:
+        raise DispatchError(f"{name} must be an aware datetime, not {t!r}")
+    return to_seconds(t, name) + (1 if up and t.microsecond else 0)
+
+
 def _seq(call: _Call) -> int:
     return call.seq
 
@@ -1191,7 +1198,7 @@ def _restore(engine: Dispatcher, campaign: Campaign, state: dict[str, Any]) -> D
         raise DispatchError("the snapshot's call states do not match its call count")
     for g in state["groups"]:
         zones = tuple(g["zones"])
-        group = engine._groups.get(zones) or engine._make_group(zones)
+        group = engine._groups[zones] if zones in engine._groups else engine._make_group(zones)
         group.firsts = deque((int(i), str(p)) for i, p in g["firsts"])
         group.retries = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["retries"]]
         group.callbacks = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["callbacks"]]
