@@ -7,7 +7,7 @@ voice campaigns, read from the scheduling fields of a create-campaign request.
 from .campaign import Campaign
 from .customers import Customer
 from .dates import DayRule, Holidays
-from .dispatch import Dial, DispatchError, Dispatcher
+from .dispatch import Dial, Dispatcher, DispatchError
 from .errors import ConfigError, Problem
 from .explain import Explanation, Reason
 from .outcomes import Outcome
