@@ -21,26 +21,21 @@ wait, a slot none of them may take stays unused.  A customer whose set is empty
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .customers import Customer, read_customers
-from .outcomes import Outcome
 from .recipients import RecipientView
-from .retry import due, refusal
 from .tz import MAX_UTC, MIN_UTC
-from .windows import day_date, from_seconds
+from .windows import from_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
-    from .simulate import Attempt, OutcomeModel, Summary
     from .slots import CallSlot
 
-__all__ = ["LOOKAHEAD", "NEVER", "Group", "plan_shared", "play_shared"]
+__all__ = ["LOOKAHEAD", "NEVER", "Group", "plan_shared"]
 
 #: The most customers held in memory waiting for their own hours.
 LOOKAHEAD = 100_000
@@ -128,111 +123,6 @@ def plan_shared(
         )
     for index, customer, new in shared.reader:
         yield CallSlot(index, customer.phone, None, customer, NO_TIME_LEFT if new else REPEAT)
-
-
-def play_shared(
-    campaign: Campaign,
-    outcomes: OutcomeModel,
-    source: Iterable[object],
-    first: int,
-    result: list[Summary],
-) -> Iterator[Attempt]:
-    """The simulation under recipient hours: the rules of ``simulate``, with the slot
-    going to the earliest-due attempt callable for its customer (module docstring)."""
-    from .simulate import Attempt, Summary
-
-    lines = campaign.max_concurrency
-    shared = _Customers(campaign, source, first, report=False)
-    zone = campaign.calendar.zone
-    by_outcome: Counter[Outcome] = Counter()
-    per_day: Counter[int] = Counter()
-    reached = not_reached = attempts = 0
-    finished = -1
-    busy: list[int] = []  # end seconds of the calls in progress
-    s = next(shared.slots, None)
-    while s is not None:
-        while busy and busy[0] <= s:
-            heapq.heappop(busy)
-        if len(busy) >= lines:  # every line taken: the first slot after one frees
-            shared.slots = _slots_from(campaign, busy[0])
-            s = next(shared.slots, None)
-            continue
-        best: Group | None = None
-        key: tuple[int, int] | None = None
-        for group in shared.groups.values():
-            if group.firsts:
-                candidate = (MIN_UTC, group.firsts[0][0])
-            elif group.retries and group.retries[0][0] <= s:
-                candidate = (group.retries[0][0], group.retries[0][1])
-            else:
-                continue
-            if (key is None or candidate < key) and group.callable_at(s):
-                best, key = group, candidate
-        if best is None or not best.firsts:
-            # A first attempt not read yet is due before any retry: look for one.
-            found = shared.read_until_callable(s)
-            if found is not None:
-                best = found
-        if best is None:
-            s = shared.skip(s, [g.retries[0][0] for g in shared.groups.values() if g.retries])
-            continue
-        if best.firsts:
-            (index, customer), number = best.firsts.popleft(), 1
-            phone = customer.phone
-            shared.waiting -= 1
-            shared.notes.pop(index, None)  # the plan reports these; the simulation does not
-        else:
-            _, index, number, phone = heapq.heappop(best.retries)
-        at = from_seconds(s)
-        outcome, seconds = outcomes(index, number, at)
-        if not isinstance(outcome, Outcome):
-            outcome = Outcome.parse(outcome)
-        ended = s + math.ceil(seconds) if seconds > 0 else s  # whole seconds, rounded up
-        retry = None
-        if refusal(campaign, outcome, number) is None:
-            retry = due(campaign, ended, s, best.view.next_second)
-        if retry is not None:
-            heapq.heappush(best.retries, (retry, index, number + 1, phone))
-        elif outcome is Outcome.COMPLETED:
-            reached += 1
-        else:
-            not_reached += 1
-        heapq.heappush(busy, ended)
-        attempts += 1
-        by_outcome[outcome] += 1
-        per_day[(s + zone.offset_at(s)) // 86400] += 1
-        finished = max(finished, ended)
-        yield Attempt(
-            index,
-            phone,
-            number,
-            at,
-            from_seconds(ended),
-            outcome,
-            None if retry is None else from_seconds(retry),
-        )
-        s = next(shared.slots, None)
-    repeats, unscheduled = shared.repeats, shared.never
-    unscheduled += sum(len(g.firsts) for g in shared.groups.values()) + len(shared.dead)
-    for _, _, new in shared.reader:  # the time ran out: count the rest
-        if new:
-            unscheduled += 1
-        else:
-            repeats += 1
-    cut_off = sum(len(g.retries) for g in shared.groups.values())
-    result.append(
-        Summary(
-            finished_at=None if finished < 0 else from_seconds(finished),
-            attempts=attempts,
-            attempts_by_outcome=dict(by_outcome),
-            reached=reached,
-            not_reached=not_reached + cut_off,
-            cut_off=cut_off,
-            unscheduled=unscheduled,
-            repeats=repeats,
-            calls_per_day={day_date(d): n for d, n in sorted(per_day.items())},
-        )
-    )
 
 
 class _Customers:
