@@ -136,8 +136,8 @@ class SeenNumbers:
         return table.tobytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> SeenNumbers:
-        """The set :meth:`to_bytes` wrote."""
+    def from_bytes(cls, data: bytes, count: int) -> SeenNumbers:
+        """The set of ``count`` numbers that :meth:`to_bytes` wrote."""
         table = array("q")
         table.frombytes(data)
         if sys.byteorder != "little":
@@ -148,7 +148,7 @@ class SeenNumbers:
         seen = cls()
         seen._table = table
         seen._shift = 64 - (size.bit_length() - 1)
-        seen._count = sum(1 for n in table if n)
+        seen._count = count
         seen._limit = size // 2
         return seen
 

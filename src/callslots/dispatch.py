@@ -27,10 +27,7 @@ All instants inside are integer UTC seconds; datetimes are made at the edges.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import heapq
-import json
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
@@ -39,12 +36,14 @@ from datetime import datetime, timezone
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
+from . import snapshots
 from .customers import E164, Customer, SeenNumbers, customer_from
+from .errors import DispatchError
 from .outcomes import Outcome
 from .retry import due as retry_due
 from .retry import refusal
 from .tz import MAX_UTC, MIN_UTC, tz_database
-from .windows import day_date, from_seconds, to_seconds
+from .windows import day_date, from_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -54,8 +53,6 @@ __all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summa
 
 #: The most first attempts held in memory waiting for their customers' own hours.
 LOOKAHEAD = 100_000
-SNAPSHOT_FORMAT = "callslots.dispatcher"
-SNAPSHOT_VERSION = 1
 #: Why customers are set aside without a call (the plan's notes say the same).
 NEVER = "never callable: its recipient hours never meet the campaign's windows"
 
@@ -67,11 +64,6 @@ _NOT_STARTED = 254
 _EXPIRED = 253
 _CALLBACK, _ORDINARY = 0, 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-class DispatchError(ValueError):
-    """A caller's mistake (an unknown call, a conflicting event, time running
-    backwards, a snapshot that does not fit).  The engine's state is unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1026,35 +1018,10 @@ class Dispatcher:
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as a JSON-ready dict (docs/dispatch.md, "Snapshots")."""
-        groups = []
-        for group in self._groups.values():
-            groups.append(
-                {
-                    "zones": list(group.zones),
-                    "firsts": [list(e) for e in group.firsts],
-                    "retries": [list(e) for e in group.retries],
-                    "callbacks": [list(e) for e in group.callbacks],
-                }
-            )
-        calls = [
-            {
-                "call_id": str(c.seq),
-                "customer": c.index,
-                "phone": c.phone,
-                "attempt": c.attempt,
-                "slot": c.slot,
-                "due": c.due,
-                "kind": c.kind,
-                "zones": list(c.group.zones),
-                "started": c.started,
-                "deadline": c.deadline,
-            }
-            for c in sorted(self._calls.values(), key=_seq)
-        ]
         return {
-            "format": SNAPSHOT_FORMAT,
-            "version": SNAPSHOT_VERSION,
-            "campaign": campaign_digest(self._campaign),
+            "format": snapshots.FORMAT,
+            "version": snapshots.VERSION,
+            "campaign": snapshots.digest(self._campaign.to_dict()),
             "tz_database": tz_database()[0],
             "now": self._now,
             "last_at": self._last_at,
@@ -1062,28 +1029,28 @@ class Dispatcher:
             "seq": self._seq,
             "cursor": self._cursor,
             "last_phone": self._last_phone,
-            "seen": _pack(self._seen.to_bytes()),
-            "final": _pack(bytes(self._final)),
-            "groups": groups,
-            "calls": calls,
+            "seen": {
+                "count": len(self._seen),
+                "table": snapshots.pack_bytes(self._seen.to_bytes()),
+            },
+            "final": snapshots.pack_bytes(bytes(self._final)),
+            "groups": [
+                {
+                    "zones": list(group.zones),
+                    "firsts": snapshots.pack_firsts(group.firsts),
+                    "retries": snapshots.pack_entries(group.retries),
+                    "callbacks": snapshots.pack_entries(group.callbacks),
+                }
+                for group in self._groups.values()
+            ],
+            "calls": [_call_row(c) for c in sorted(self._calls.values(), key=_seq)],
             "ends": sorted(self._ends),
             "callback_after": [[i, d, n] for i, (d, n) in sorted(self._callback_after.items())],
             "reached_open": sorted(self._reached_open),
             "cancelled_open": [[i, r] for i, r in sorted(self._cancelled_open.items())],
             "cancel_ahead": [[i, r] for i, r in sorted(self._cancel_ahead.items())],
-            "expired": [_attempt_json(a) for a in self._expired],
-            "counters": {
-                "attempts": self._attempts,
-                "reached": self._reached,
-                "not_reached": self._not_reached,
-                "cut_off": self._cut_off,
-                "unscheduled": self._unscheduled,
-                "repeats": self._repeats,
-                "cancelled": self._cancelled,
-                "expired": self._expired_count,
-                "pending": self._pending,
-                "finished_at": self._finished_at,
-            },
+            "expired": [_expired_row(a) for a in self._expired],
+            "counters": [getattr(self, name) for name in _COUNTERS],
             "by_outcome": self._by_code,
             "per_day": [[d, n] for d, n in sorted(self._per_day.items()) if n],
         }
@@ -1100,12 +1067,107 @@ class Dispatcher:
         added by :meth:`add` after it).  Calls handed out and never confirmed
         come back :meth:`in_doubt`.  A snapshot of another campaign, of another
         format, or that does not fit the list is a :class:`DispatchError`."""
+        snapshots.check_header(state, snapshots.digest(campaign.to_dict()), tz_database()[0])
+        engine = cls(campaign, customers)
         try:
-            return _restore(cls(campaign, customers), campaign, state)
+            engine._load(state)
         except DispatchError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error) as e:
             raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
+        return engine
+
+    def _load(self, state: dict[str, Any]) -> None:
+        cursor = int(state["cursor"])
+        if cursor:
+            self._skip_read(cursor, state["last_phone"])
+        self._cursor, self._last_phone = cursor, state["last_phone"]
+        seen = state["seen"]
+        self._seen = SeenNumbers.from_bytes(snapshots.unpack_bytes(seen["table"]), seen["count"])
+        self._final = bytearray(snapshots.unpack_bytes(state["final"]))
+        self._now, self._last_at = state["now"], state["last_at"]
+        self._paused = bool(state["paused"])
+        self._seq = int(state["seq"])
+        if len(self._final) != self._seq + 1:
+            raise DispatchError("the snapshot's call states do not match its call count")
+        for g in state["groups"]:
+            zones = tuple(g["zones"])
+            group = self._groups[zones] if zones in self._groups else self._make_group(zones)
+            group.firsts = deque(snapshots.unpack_firsts(g["firsts"]))
+            group.retries = snapshots.unpack_entries(g["retries"])  # heaps, in heap order
+            group.callbacks = snapshots.unpack_entries(g["callbacks"])
+            heapq.heapify(group.retries)  # O(n), and a foreign order cannot corrupt the rule
+            heapq.heapify(group.callbacks)
+            self._held += len(group.firsts)
+        for seq, due, index, attempt, phone, slot, kind, zones, started, deadline, doubt in state[
+            "calls"
+        ]:
+            entry = (int(due), int(index), int(attempt), str(phone))
+            group = self._groups[tuple(zones)]
+            call = _Call(int(seq), entry, int(slot), int(kind), group, int(deadline))
+            call.started = None if started is None else int(started)
+            # Handed out and never confirmed before the snapshot: it may have rung.
+            call.in_doubt = bool(doubt) or call.started is None
+            self._calls[call.seq] = call
+        self._ends = [int(e) for e in state["ends"]]
+        heapq.heapify(self._ends)
+        self._callback_after = {int(i): (int(d), int(n)) for i, d, n in state["callback_after"]}
+        self._reached_open = {int(i) for i in state["reached_open"]}
+        self._cancelled_open = {int(i): str(r) for i, r in state["cancelled_open"]}
+        self._cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
+        self._expired = [
+            Attempt(
+                int(index),
+                str(phone),
+                int(attempt),
+                from_seconds(at),
+                from_seconds(ended),
+                Outcome.UNSPECIFIED,
+                None if retry is None else from_seconds(retry),
+            )
+            for index, phone, attempt, at, ended, retry in state["expired"]
+        ]
+        counters = [int(n) if n is not None else None for n in state["counters"]]
+        if len(counters) != len(_COUNTERS):
+            raise DispatchError("the snapshot's totals do not match this callslots")
+        for name, value in zip(_COUNTERS, counters, strict=True):
+            setattr(self, name, value)
+        self._by_code = [int(n) for n in state["by_outcome"]]
+        if len(self._by_code) != len(_OUTCOMES) + 1:
+            raise DispatchError("the snapshot counts outcomes this callslots does not know")
+        self._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+
+    def _skip_read(self, cursor: int, last_phone: object) -> None:
+        """Skip the ``cursor`` entries read before the snapshot (at C speed, not
+        validated again), checking that the last of them has the same number."""
+        source = self._source
+        next(islice(source, cursor - 1, cursor - 1), None)
+        last = next(source, None)
+        if last is None:
+            raise DispatchError(
+                f"the snapshot had read {cursor} customers; the list given has fewer"
+            )
+        phone = customer_from(last[1], f"customers.{cursor - 1}").phone
+        if phone != last_phone:
+            raise DispatchError(
+                f"customer {cursor - 1} is {phone} in the list given, but was {last_phone} "
+                "when the snapshot was taken: not the same list"
+            )
+
+
+#: The totals a snapshot holds, in its order.
+_COUNTERS = (
+    "_attempts",
+    "_reached",
+    "_not_reached",
+    "_cut_off",
+    "_unscheduled",
+    "_repeats",
+    "_cancelled",
+    "_expired_count",
+    "_pending",
+    "_finished_at",
+)
 
 
 def _instant(t: object, name: str, up: bool = False) -> int:
@@ -1116,6 +1178,23 @@ def _instant(t: object, name: str, up: bool = False) -> int:
     return delta.days * 86400 + delta.seconds + (1 if up and delta.microseconds else 0)
 
 
+def _seconds(t: datetime) -> int:
+    return _instant(t, "t")
+
+
+def _call_row(c: _Call) -> list[Any]:
+    """A call in a snapshot (read back by ``Dispatcher._load``)."""
+    zones = list(c.group.zones)
+    return [c.seq, c.due, c.index, c.attempt, c.phone, c.slot, c.kind, zones, c.started,
+            c.deadline, c.in_doubt]  # fmt: skip
+
+
+def _expired_row(a: Attempt) -> list[Any]:
+    """An expired call not yet collected by ``Dispatcher.expired``, in a snapshot."""
+    retry = None if a.retry_at is None else _seconds(a.retry_at)
+    return [a.customer_index, a.phone, a.attempt, _seconds(a.at), _seconds(a.ended_at), retry]
+
+
 def _seq(call: _Call) -> int:
     return call.seq
 
@@ -1124,137 +1203,3 @@ def _index(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise DispatchError(f"customer_index must be a whole number from 0, not {value!r}")
     return value
-
-
-def _pack(data: bytes) -> str:
-    return base64.b64encode(zlib.compress(data, 1)).decode("ascii")
-
-
-def _unpack(text: str) -> bytes:
-    return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
-
-
-def _attempt_json(a: Attempt) -> dict[str, Any]:
-    return {
-        "customer": a.customer_index,
-        "phone": a.phone,
-        "attempt": a.attempt,
-        "at": to_seconds(a.at),
-        "ended": to_seconds(a.ended_at),
-        "outcome": a.outcome.value,
-        "retry": None if a.retry_at is None else to_seconds(a.retry_at),
-    }
-
-
-def campaign_digest(campaign: Campaign) -> str:
-    """A hash of the campaign's normalized settings without its customers: a
-    snapshot restores only onto the campaign it was taken from."""
-    payload = campaign.to_dict()
-    payload.pop("customers", None)
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _restore(engine: Dispatcher, campaign: Campaign, state: dict[str, Any]) -> Dispatcher:
-    if not isinstance(state, dict) or state.get("format") != SNAPSHOT_FORMAT:
-        raise DispatchError("not a callslots dispatcher snapshot (no 'format' of ours)")
-    if state.get("version") != SNAPSHOT_VERSION:
-        raise DispatchError(
-            f"snapshot version {state.get('version')!r}; this callslots reads {SNAPSHOT_VERSION}"
-        )
-    if state["campaign"] != campaign_digest(campaign):
-        raise DispatchError(
-            "the snapshot was taken on a different campaign (its settings differ); "
-            "restore it onto the campaign it came from"
-        )
-    if state["tz_database"] != tz_database()[0]:
-        raise DispatchError(
-            f"the snapshot was taken with tz database {state['tz_database']}, this "
-            f"machine has {tz_database()[0]}: instants could differ"
-        )
-    cursor = int(state["cursor"])
-    if cursor:
-        # Skip the customers read before (C speed), checking the last one.
-        skipped = next(islice(engine._source, cursor - 1, cursor - 1), None)
-        del skipped
-        last = next(engine._source, None)
-        if last is None:
-            raise DispatchError(
-                f"the snapshot had read {cursor} customers, the list given has fewer"
-            )
-        phone = customer_from(last[1], f"customers.{cursor - 1}").phone
-        if phone != state["last_phone"]:
-            raise DispatchError(
-                f"customer {cursor - 1} is {phone} in the list given, but was "
-                f"{state['last_phone']} when the snapshot was taken: not the same list"
-            )
-        engine._source = enumerate(_rest(engine._source), cursor)
-    engine._cursor = cursor
-    engine._last_phone = state["last_phone"]
-    engine._seen = SeenNumbers.from_bytes(_unpack(state["seen"]))
-    engine._final = bytearray(_unpack(state["final"]))
-    engine._now, engine._last_at = state["now"], state["last_at"]
-    engine._paused = bool(state["paused"])
-    engine._seq = int(state["seq"])
-    if len(engine._final) != engine._seq + 1:
-        raise DispatchError("the snapshot's call states do not match its call count")
-    for g in state["groups"]:
-        zones = tuple(g["zones"])
-        group = engine._groups[zones] if zones in engine._groups else engine._make_group(zones)
-        group.firsts = deque((int(i), str(p)) for i, p in g["firsts"])
-        group.retries = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["retries"]]
-        group.callbacks = [(int(a), int(b), int(c), str(d)) for a, b, c, d in g["callbacks"]]
-        heapq.heapify(group.retries)
-        heapq.heapify(group.callbacks)
-        engine._held += len(group.firsts)
-    for c in state["calls"]:
-        call = _Call(
-            int(c["call_id"]),
-            (int(c["due"]), int(c["customer"]), int(c["attempt"]), str(c["phone"])),
-            int(c["slot"]),
-            int(c["kind"]),
-            engine._groups[tuple(c["zones"])],
-            int(c["deadline"]),
-        )
-        call.started = c["started"]
-        call.in_doubt = call.started is None
-        engine._calls[call.seq] = call
-    engine._ends = [int(e) for e in state["ends"]]
-    heapq.heapify(engine._ends)
-    engine._callback_after = {int(i): (int(d), int(n)) for i, d, n in state["callback_after"]}
-    engine._reached_open = {int(i) for i in state["reached_open"]}
-    engine._cancelled_open = {int(i): str(r) for i, r in state["cancelled_open"]}
-    engine._cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
-    engine._expired = [
-        Attempt(
-            a["customer"],
-            a["phone"],
-            a["attempt"],
-            from_seconds(a["at"]),
-            from_seconds(a["ended"]),
-            Outcome.parse(a["outcome"]),
-            None if a["retry"] is None else from_seconds(a["retry"]),
-        )
-        for a in state["expired"]
-    ]
-    counters = state["counters"]
-    engine._attempts = int(counters["attempts"])
-    engine._reached = int(counters["reached"])
-    engine._not_reached = int(counters["not_reached"])
-    engine._cut_off = int(counters["cut_off"])
-    engine._unscheduled = int(counters["unscheduled"])
-    engine._repeats = int(counters["repeats"])
-    engine._cancelled = int(counters["cancelled"])
-    engine._expired_count = int(counters["expired"])
-    engine._pending = int(counters["pending"])
-    engine._finished_at = counters["finished_at"]
-    engine._by_code = [int(n) for n in state["by_outcome"]]
-    if len(engine._by_code) != len(_OUTCOMES) + 1:
-        raise DispatchError("the snapshot counts outcomes this callslots does not know")
-    engine._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
-    return engine
-
-
-def _rest(source: Iterator[tuple[int, object]]) -> Iterator[object]:
-    for _, item in source:
-        yield item

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "Problem"]
+__all__ = ["ConfigError", "DispatchError", "Problem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +32,9 @@ class ConfigError(ValueError):
         count = len(self.errors)
         head = f"invalid campaign ({count} problem{'s' if count != 1 else ''})"
         super().__init__("\n".join([head, *(f"  {e}" for e in self.errors)]))
+
+
+class DispatchError(ValueError):
+    """A dispatcher caller's mistake: an unknown call, a conflicting event, time
+    running backwards, a naive datetime, a snapshot that does not fit.  The
+    engine's state is left exactly as it was (docs/dispatch.md)."""
