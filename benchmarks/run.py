@@ -491,6 +491,65 @@ print(attempts, seconds, peak, sim.summary.finished_at)
 """
 
 
+# -- workload 5: the live engine through its public API, in its own process -----------------
+
+DISPATCH = """
+import json, sys, time
+from datetime import timedelta
+from callslots import Campaign, Dispatcher, RandomOutcomes
+n, stop = int(sys.argv[1]), sys.argv[2] == "middle"
+c = Campaign.from_dict({"timezone": "America/New_York", "startDate": "2024-01-01",
+    "startTime": "09:00", "endTime": "17:00", "activeDays": [0, 1, 2, 3, 4],
+    "callRetries": 3, "maxConcurrency": 5, "callIntervalSeconds": 30})
+model = RandomOutcomes(1)
+customers = [f"+1415{i:07d}" for i in range(n)]
+d = Dispatcher(c, customers)
+trips, limit = 0, n if stop else 1 << 62  # the middle: every first attempt made
+started = time.perf_counter()
+while trips < limit:
+    wake = d.next_wakeup()
+    if wake is None:
+        break
+    for dial in d.poll(wake):
+        outcome, seconds = model(dial.customer_index, dial.attempt, dial.at)
+        d.ended(dial.call_id, outcome, dial.at + timedelta(seconds=max(1, int(seconds))))
+        trips += 1
+live = time.perf_counter() - started
+started = time.perf_counter()
+text = json.dumps(d.snapshot())
+dump = time.perf_counter() - started
+started = time.perf_counter()
+again = Dispatcher.restore(c, json.loads(text), customers)
+load = time.perf_counter() - started
+assert again.next_wakeup() == d.next_wakeup() and again.summary == d.summary
+print(trips, live, dump, load, len(text))
+"""
+
+
+def dispatch_rows(sizes: tuple[int, int]) -> list[str]:
+    import subprocess
+
+    rows = [
+        "| customers | poll+ended round trips | seconds | round trips/s "
+        "| snapshot (+ json.dumps) | restore (json.loads +) | snapshot size |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n, stop in ((sizes[0], "end"), (sizes[1], "middle")):
+        out = subprocess.run(
+            [sys.executable, "-c", DISPATCH, str(n), stop],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        trips, live, dump, load, size = int(out[0]), *map(float, out[1:4]), int(out[4])
+        rows.append(
+            f"| {n:,} ({'the whole run' if stop == 'end' else 'to the middle'}) | {trips:,} "
+            f"| {live:.1f} | {trips / live:,.0f} | {dump:.2f} s | {load:.2f} s "
+            f"| {size / 1e6:.1f} MB |"
+        )
+    return rows
+
+
 def simulation_rows(sizes: list[int]) -> list[str]:
     import subprocess
 
@@ -569,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
     print("\nsimulate(), 3 retries, RandomOutcomes(1), each size in a fresh process:\n")
     print("\n".join(simulation_rows(sizes)))
+    print("\nDispatcher, public API: poll at next_wakeup(), ended() at once; then a")
+    print("snapshot through json and a restore, each in a fresh process:\n")
+    print("\n".join(dispatch_rows((2_000, 2_000) if args.quick else (100_000, 1_000_000))))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump([r.__dict__ for r in results], f, indent=2)

@@ -16,6 +16,7 @@ def test_quick_benchmark_prints_a_table_and_json(
     assert main(["--quick", "--json", str(out)]) == 0
     table = capsys.readouterr().out
     assert "| callslots windows() |" in table and "naive day walk" in table
+    assert "round trips/s" in table and "| 2,000 (to the middle) |" in table
     results = json.loads(out.read_text())
     assert {r["contender"] for r in results} >= {"callslots windows()"}
     assert all(len(r["seconds"]) == 2 for r in results)

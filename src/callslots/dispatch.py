@@ -549,7 +549,13 @@ class Dispatcher:
                 free = ends[0] if len(ends) == self._lines else self._line_free_from()
                 if free is not None and free > floor:
                     floor = free
-            if plain.firsts or not self._exhausted:
+            if not plain.firsts and not self._exhausted:
+                found = self._next_customer()  # is there one?  Hold it for the poll.
+                if found is not None:
+                    plain.firsts.append((found[0], found[1]))
+                    self._held += 1
+                    self._pending += 1
+            if plain.firsts:
                 due = MIN_UTC
             elif plain.retries or plain.callbacks:
                 due = min(
