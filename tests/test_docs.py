@@ -124,3 +124,19 @@ def test_dispatch_service_loop() -> None:
     with contextlib.redirect_stdout(out):
         exec(code.group(1), {"__name__": "dispatch_example"})
     assert out.getvalue() == shown.group(1)
+
+
+def test_readme_running_a_campaign_example() -> None:
+    import subprocess
+    import sys
+
+    root = DOCS.parent
+    section = (root / "README.md").read_text(encoding="utf-8").split("## Running a campaign", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    result = subprocess.run(
+        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=root
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown.group(1)
