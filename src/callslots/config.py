@@ -25,7 +25,7 @@ from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
 from .tz import load_zone, zone_names
 from .windows import Hours, clock, day_date, day_number, to_seconds
 
-__all__ = ["DELAY_MODES", "FIELDS", "WEEKDAYS", "Field", "Settings", "parse", "to_payload"]
+__all__ = ["DELAY_MODES", "FIELDS", "WEEKDAYS", "PayloadField", "Settings", "parse", "to_payload"]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DELAY_MODES = ("fixed", "next_day")
@@ -36,7 +36,7 @@ WHOLE_DAY = Hours(0, 86400)
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
+class PayloadField:
     """One top-level field of a campaign body.
 
     ``where`` says where it appears: in the create-campaign ``request`` body schema,
@@ -57,46 +57,46 @@ _REQ, _RESP, _BOTH, _EXT = "request", "response", "request, response", "extensio
 #: fields of the public API's create-campaign request body and of the campaign object
 #: in its response, and callslots' own extensions.  A top-level key not here is
 #: warned about; did-you-mean hints are drawn from these names only.
-FIELDS: tuple[Field, ...] = (
+FIELDS: tuple[PayloadField, ...] = (
     # read: they decide when calls may be placed, how they are paced, and to whom
-    Field("timezone", _BOTH, True),
-    Field("startDate", _BOTH, True),
-    Field("startAt", _EXT, True),
-    Field("endDate", _RESP, True),
-    Field("startTime", _BOTH, True),
-    Field("endTime", _BOTH, True),
-    Field("activeDays", _BOTH, True),
-    Field("daySchedules", _BOTH, True),
-    Field("dateSchedules", _EXT, True),
-    Field("blackoutDates", _EXT, True),
-    Field("holidays", _EXT, True),
-    Field("recipientHours", _EXT, True),
-    Field("callRetries", _BOTH, True),
-    Field("retryDelaySeconds", _BOTH, True),
-    Field("retryDelayMode", _BOTH, True),
-    Field("retryConditions", _BOTH, True),
-    Field("callIntervalSeconds", _RESP, True),
-    Field("maxConcurrency", _RESP, True),
-    Field("schedulingMode", _RESP, True),
-    Field("customers", _BOTH, True),
-    Field("phoneList", _REQ, True),
+    PayloadField("timezone", _BOTH, True),
+    PayloadField("startDate", _BOTH, True),
+    PayloadField("startAt", _EXT, True),
+    PayloadField("endDate", _RESP, True),
+    PayloadField("startTime", _BOTH, True),
+    PayloadField("endTime", _BOTH, True),
+    PayloadField("activeDays", _BOTH, True),
+    PayloadField("daySchedules", _BOTH, True),
+    PayloadField("dateSchedules", _EXT, True),
+    PayloadField("blackoutDates", _EXT, True),
+    PayloadField("holidays", _EXT, True),
+    PayloadField("recipientHours", _EXT, True),
+    PayloadField("callRetries", _BOTH, True),
+    PayloadField("retryDelaySeconds", _BOTH, True),
+    PayloadField("retryDelayMode", _BOTH, True),
+    PayloadField("retryConditions", _BOTH, True),
+    PayloadField("callIntervalSeconds", _RESP, True),
+    PayloadField("maxConcurrency", _RESP, True),
+    PayloadField("schedulingMode", _RESP, True),
+    PayloadField("customers", _BOTH, True),
+    PayloadField("phoneList", _REQ, True),
     # not read: who runs the campaign, its identity and its record
-    Field("name", _BOTH, False),
-    Field("description", _BOTH, False),
-    Field("assistantId", _BOTH, False),
-    Field("assistantName", _REQ, False),
-    Field("phoneNumber", _BOTH, False),
-    Field("phoneNumberId", _RESP, False),
-    Field("webhookUrl", _BOTH, False),
-    Field("workspaceId", _BOTH, False),
-    Field("id", _RESP, False),
-    Field("status", _RESP, False),
-    Field("createdAt", _RESP, False),
-    Field("updatedAt", _RESP, False),
-    Field("callIds", _RESP, False),
-    Field("roomNames", _RESP, False),
-    Field("events", _RESP, False),
-    Field("version", _RESP, False),
+    PayloadField("name", _BOTH, False),
+    PayloadField("description", _BOTH, False),
+    PayloadField("assistantId", _BOTH, False),
+    PayloadField("assistantName", _REQ, False),
+    PayloadField("phoneNumber", _BOTH, False),
+    PayloadField("phoneNumberId", _RESP, False),
+    PayloadField("webhookUrl", _BOTH, False),
+    PayloadField("workspaceId", _BOTH, False),
+    PayloadField("id", _RESP, False),
+    PayloadField("status", _RESP, False),
+    PayloadField("createdAt", _RESP, False),
+    PayloadField("updatedAt", _RESP, False),
+    PayloadField("callIds", _RESP, False),
+    PayloadField("roomNames", _RESP, False),
+    PayloadField("events", _RESP, False),
+    PayloadField("version", _RESP, False),
 )
 #: The fields the parser reads, in the table's order.
 SCHEDULING_FIELDS = tuple(f.name for f in FIELDS if f.read)
