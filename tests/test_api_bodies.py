@@ -276,3 +276,25 @@ def test_without_the_phone_extra_only_the_syntax_is_checked(
     monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import phonenumbers fails
     assert warnings_of({"startTime": "09:00", "endTime": "17:00", "phoneList": IMPOSSIBLE}) == {}
     assert "E.164" in errors_of({"phoneList": ["4155559001"]})["phoneList.0"]
+
+
+# -- the examples in docs/campaign.md are real output ----------------------------------
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_docs_show_the_real_messages() -> None:
+    text = (DOCS / "campaign.md").read_text(encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        Campaign.from_dict(RESPONSE_EXAMPLE)
+    assert f"```text\n{info.value}\n```" in text
+    with pytest.raises(ConfigError) as info:
+        Campaign.from_dict({"startAt": "9999-12-31T23:59:59.5Z"})
+    (problem,) = info.value.errors
+    assert flat(f"`{problem.path}: {problem.message}`") in flat(text)
+    phonenumbers = pytest.importorskip("phonenumbers")
+    (warning,) = Campaign.from_dict({"phoneList": ["+10000000000"]}, now=NOW).warnings[:1]
+    shown = warning.message.replace(phonenumbers.__version__, "9.0.43")  # as the docs say
+    assert flat(f"`{shown}`") in flat(text)
