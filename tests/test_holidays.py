@@ -2,7 +2,8 @@
 
 CI runs this module in a second venv with ``callslots[holidays]`` installed and
 CALLSLOTS_EXTRAS=1, where a missing package must fail, not skip: the package pins
-python-dateutil below 3, which the main suite's dateutil cross-check cannot use.
+python-dateutil below 3, so it cannot share the main venv (the whole suite runs in
+that venv too: see tests/dateutil_known.py for what dateutil 2.x is trusted with).
 """
 
 from __future__ import annotations

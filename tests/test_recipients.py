@@ -189,16 +189,17 @@ def test_recipient_hours_read_back_and_mistakes_are_named() -> None:
 
 
 def test_a_number_with_no_known_zone_falls_back_to_the_campaigns_with_a_warning() -> None:
-    payload = {**NEW_YORK, "phoneList": ["+8823456789"]}  # an international network
+    # a satellite network's number: it exists (no warning that it cannot), but no zone
+    payload = {**NEW_YORK, "phoneList": ["+881612345678"]}
     campaign = Campaign.from_dict(payload)
     assert [(w.path, w.message) for w in campaign.warnings] == [
         (
             "phoneList.0",
-            "no time zone is known for +8823456789; the campaign's (America/New_York) "
+            "no time zone is known for +881612345678; the campaign's (America/New_York) "
             "is used for its recipient hours",
         )
     ]
-    view = campaign.for_customer("+8823456789")
+    view = campaign.for_customer("+881612345678")
     assert view.zones == ("America/New_York",) and view.note is not None
 
 

@@ -235,7 +235,11 @@ def test_spread_needs_an_end_date() -> None:
         ({"callIntervalSeconds": 86401}, "callIntervalSeconds", "1 to 86400"),
         ({"maxConcurrency": 0}, "maxConcurrency", "from 1 to 1000"),
         ({"schedulingMode": "evenly"}, "schedulingMode", "'even'"),
-        ({"phoneList": ["+1"], "customers": []}, "phoneList", "not both"),
+        (
+            {"phoneList": ["+14155559002"], "customers": [{"phoneNumber": "+14155559001"}]},
+            "phoneList",
+            "not both",
+        ),
         ({"phoneList": ["14155550100"]}, "phoneList.0", "E.164"),
         ({"customers": [{"phoneNumber": "+0123"}]}, "customers.0.phoneNumber", "E.164"),
         (

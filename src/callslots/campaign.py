@@ -115,11 +115,14 @@ class Campaign(config.Settings):
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any], *, now: datetime | None = None) -> Campaign:
-        """Build a campaign from a create-campaign request body (camelCase keys).
+        """Build a campaign from a create-campaign request body (camelCase keys), or
+        from the campaign object of the API's response (``data.result.campaign``; the
+        whole response is refused with a ConfigError naming that path).
 
         Without ``startDate`` the campaign starts at ``now`` (an aware datetime;
         default: the current time), rounded up to a whole second.  Raises
-        :class:`~callslots.ConfigError` listing every problem in the payload.
+        :class:`~callslots.ConfigError` listing every problem in the payload, also
+        for a start that cannot be represented (docs/campaign.md).
         """
         settings, warnings = config.parse(payload, now)
         values = {f.name: getattr(settings, f.name) for f in fields(config.Settings)}

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
-import zoneinfo
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -21,11 +20,12 @@ from typing import Any
 from .customers import Customer, phone_problem
 from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
+from .instants import parse_iso
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
 from .tz import load_zone, zone_names
-from .windows import Hours, clock, day_number
+from .windows import Hours, clock, day_date, day_number, to_seconds
 
-__all__ = ["DELAY_MODES", "WEEKDAYS", "Settings", "parse", "to_payload"]
+__all__ = ["DELAY_MODES", "FIELDS", "WEEKDAYS", "PayloadField", "Settings", "parse", "to_payload"]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DELAY_MODES = ("fixed", "next_day")
@@ -34,41 +34,91 @@ SCHEDULING_MODES = ("even", "spread")
 POLITE_HOURS = Hours(8 * 3600, 21 * 3600)
 WHOLE_DAY = Hours(0, 86400)
 
-SCHEDULING_FIELDS = (
-    "timezone",
-    "startDate",
-    "startAt",
-    "endDate",
-    "startTime",
-    "endTime",
-    "activeDays",
-    "daySchedules",
-    "dateSchedules",
-    "blackoutDates",
-    "holidays",
-    "recipientHours",
-    "callRetries",
-    "retryDelaySeconds",
-    "retryDelayMode",
-    "retryConditions",
-    "callIntervalSeconds",
-    "maxConcurrency",
-    "maxCallSeconds",
-    "schedulingMode",
-    "customers",
-    "phoneList",
+
+@dataclass(frozen=True, slots=True)
+class PayloadField:
+    """One top-level field of a campaign body.
+
+    ``where`` says where it appears: in the create-campaign ``request`` body schema,
+    in the ``response``'s campaign object (``data.result.campaign``), in both, or
+    only in callslots (``extension``).  ``read`` says whether callslots reads it:
+    the other fields are accepted silently and never looked at (they do not
+    affect scheduling), whatever their value.
+    """
+
+    name: str
+    where: str
+    read: bool
+
+
+_REQ, _RESP, _BOTH, _EXT = "request", "response", "request, response", "extension"
+
+#: Every field callslots knows, in one table (docs/campaign.md lists it too): the
+#: fields of the public API's create-campaign request body and of the campaign object
+#: in its response, and callslots' own extensions.  A top-level key not here is
+#: warned about; did-you-mean hints are drawn from these names only.
+FIELDS: tuple[PayloadField, ...] = (
+    # read: they decide when calls may be placed, how they are paced, and to whom
+    PayloadField("timezone", _BOTH, True),
+    PayloadField("startDate", _BOTH, True),
+    PayloadField("startAt", _EXT, True),
+    PayloadField("endDate", _RESP, True),
+    PayloadField("startTime", _BOTH, True),
+    PayloadField("endTime", _BOTH, True),
+    PayloadField("activeDays", _BOTH, True),
+    PayloadField("daySchedules", _BOTH, True),
+    PayloadField("dateSchedules", _EXT, True),
+    PayloadField("blackoutDates", _EXT, True),
+    PayloadField("holidays", _EXT, True),
+    PayloadField("recipientHours", _EXT, True),
+    PayloadField("callRetries", _BOTH, True),
+    PayloadField("retryDelaySeconds", _BOTH, True),
+    PayloadField("retryDelayMode", _BOTH, True),
+    PayloadField("retryConditions", _BOTH, True),
+    PayloadField("callIntervalSeconds", _RESP, True),
+    PayloadField("maxConcurrency", _RESP, True),
+    PayloadField("maxCallSeconds", _EXT, True),
+    PayloadField("schedulingMode", _RESP, True),
+    PayloadField("customers", _BOTH, True),
+    PayloadField("phoneList", _REQ, True),
+    # not read: who runs the campaign, its identity and its record
+    PayloadField("name", _BOTH, False),
+    PayloadField("description", _BOTH, False),
+    PayloadField("assistantId", _BOTH, False),
+    PayloadField("assistantName", _REQ, False),
+    PayloadField("phoneNumber", _BOTH, False),
+    PayloadField("phoneNumberId", _RESP, False),
+    PayloadField("webhookUrl", _BOTH, False),
+    PayloadField("workspaceId", _BOTH, False),
+    PayloadField("id", _RESP, False),
+    PayloadField("status", _RESP, False),
+    PayloadField("createdAt", _RESP, False),
+    PayloadField("updatedAt", _RESP, False),
+    PayloadField("callIds", _RESP, False),
+    PayloadField("roomNames", _RESP, False),
+    PayloadField("events", _RESP, False),
+    PayloadField("version", _RESP, False),
 )
+#: The fields the parser reads, in the table's order.
+SCHEDULING_FIELDS = tuple(f.name for f in FIELDS if f.read)
 #: Fields of the API that do not affect scheduling: accepted and not read.
-OTHER_FIELDS = (
-    "name",
-    "assistantId",
-    "assistantName",
-    "description",
-    "phoneNumber",
-    "webhookUrl",
-    "workspaceId",
-)
-KNOWN_FIELDS = SCHEDULING_FIELDS + OTHER_FIELDS
+OTHER_FIELDS = tuple(f.name for f in FIELDS if not f.read)
+KNOWN_FIELDS = tuple(f.name for f in FIELDS)
+#: The keys of the API's response envelope ``{"success", "data": {"message", "result":
+#: {"status", "isScheduled", "campaign", "message"}}}`` that lead to the campaign,
+#: each with the path of the campaign below it.  A payload with one of these at its
+#: top is (part of) a response, not a campaign: it is refused, never read as an empty
+#: (24/7, UTC) campaign.
+ENVELOPE: dict[str, str] = {
+    "success": "data.result.campaign",
+    "data": "data.result.campaign",
+    "result": "result.campaign",
+    "campaign": "campaign",
+}
+
+_AFTER_LAST = "after 9999-12-31T23:59:59Z, the last"
+_FIRST_DAY = day_number(date.min)
+_LAST_DAY = day_number(date.max)
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _CLOCK = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?", re.ASCII)
@@ -263,6 +313,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     r = _Reader()
     if not isinstance(payload, Mapping):
         raise ConfigError([Problem("", f"must be a JSON object, not {_kind(payload)}")])
+    _refuse_envelope(payload)
     fields: dict[str, Any] = {}
     for key, value in payload.items():
         if not isinstance(key, str):
@@ -276,7 +327,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     tz_name = _timezone(r, fields.get("timezone", "UTC"))
     start_date = r.day(fields["startDate"], "startDate") if "startDate" in fields else None
     end_date = r.day(fields["endDate"], "endDate") if "endDate" in fields else None
-    start_at = _start_at(r, fields, now)
+    start_at = _start_at(r, fields, now, tz_name)
     if start_date and end_date and end_date < start_date:
         r.error("endDate", f"{end_date} is before startDate {start_date}")
 
@@ -285,7 +336,8 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     day_hours = _day_hours(r, fields.get("daySchedules"), fields, hours or WHOLE_DAY, active)
     date_hours = _date_hours(r, fields.get("dateSchedules"), hours or WHOLE_DAY)
     blackouts = _blackouts(r, fields.get("blackoutDates"))
-    first = start_date or (start_at.date() - timedelta(days=1) if start_at else None)
+    # (an unknown zone is already an error: UTC then only bounds the holiday years)
+    first = start_date or (_first_local_date(start_at, tz_name or "UTC") if start_at else None)
     holidays = _holidays(r, fields.get("holidays"), first, end_date)
     _date_conflicts(r, date_hours, blackouts)
     recipient_hours = _recipient_hours(r, fields.get("recipientHours"))
@@ -333,6 +385,24 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     return settings, tuple(r.warnings)
 
 
+def _refuse_envelope(payload: Mapping[Any, Any]) -> None:
+    """A ConfigError naming the campaign's path when ``payload`` is the API's response
+    envelope (or a part of it above the campaign) instead of a campaign."""
+    found = [key for key in ENVELOPE if key in payload]
+    if not found:
+        return
+    path = ENVELOPE[found[0]]
+    value: object = payload
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    what = f"this is a create-campaign response (it has {found[0]!r}), not a campaign"
+    if isinstance(value, Mapping):
+        message = f"{what}: pass the campaign object found at {path}"
+    else:
+        message = f"{what}, and it holds no campaign object at {path}"
+    raise ConfigError([Problem(path, message)])
+
+
 def _timezone(r: _Reader, value: object) -> str | None:
     if not isinstance(value, str):
         r.error(
@@ -349,25 +419,34 @@ def _timezone(r: _Reader, value: object) -> str | None:
     return None
 
 
-def _start_at(r: _Reader, fields: dict[str, Any], now: datetime | None) -> datetime | None:
-    """The start instant of an immediate start, rounded up to a whole second."""
+def _start_at(
+    r: _Reader, fields: dict[str, Any], now: datetime | None, tz_name: str | None
+) -> datetime | None:
+    """The start instant of an immediate start, rounded up to a whole second.
+
+    It must be an instant of the time line (0001-01-01T00:00:00Z to
+    9999-12-31T23:59:59Z) whose local date in the campaign's zone is not after
+    9999-12-31: a start after the calendar's last day could never call anyone.
+    """
     if "startAt" in fields:
         if "startDate" in fields:
             r.error("startAt", "give startDate or startAt, not both")
             return None
         value = fields["startAt"]
-        text = value[:-1] + "+00:00" if isinstance(value, str) and value.endswith("Z") else value
+        path = "startAt"
+        bad = "must be an ISO 8601 instant with an offset, such as 2026-11-22T22:30:01Z"
+        if not isinstance(value, str):
+            r.error(path, f"{bad}, not {_kind(value)}")
+            return None
         try:
-            if not isinstance(text, str):
-                raise TypeError
-            instant = datetime.fromisoformat(text)
-        except (TypeError, ValueError):
-            shown = repr(value) if isinstance(value, str) else _kind(value)
-            r.error("startAt", f"must be an ISO 8601 instant with an offset, not {shown}")
+            instant = parse_iso(value)  # the same strings on every Python
+        except ValueError:
+            r.error(path, f"{bad}, not {value!r}")
             return None
         if instant.utcoffset() is None:
-            r.error("startAt", f"{value!r} has no UTC offset; add one, such as Z or +01:00")
+            r.error(path, f"{value!r} has no UTC offset; add one, such as Z or +01:00")
             return None
+        shown = repr(value)
     elif "startDate" in fields:
         return None
     else:
@@ -377,10 +456,42 @@ def _start_at(r: _Reader, fields: dict[str, Any], now: datetime | None) -> datet
             raise TypeError("now must be an aware datetime (with a tzinfo)")
         else:
             instant = now
-    instant = instant.astimezone(timezone.utc)
-    if instant.microsecond:
-        instant = instant.replace(microsecond=0) + timedelta(seconds=1)
-    return instant
+        path = "startDate"
+        shown = f"is not given, so the campaign starts now ({instant.isoformat()}), which"
+    try:
+        utc = instant.astimezone(timezone.utc)
+    except OverflowError:
+        edge = "before 0001-01-01T00:00:00Z, the first" if instant.year == 1 else _AFTER_LAST
+        r.error(path, f"{shown} is {edge} instant callslots can represent")
+        return None
+    if utc.microsecond:
+        try:
+            utc = utc.replace(microsecond=0) + timedelta(seconds=1)
+        except OverflowError:
+            r.error(
+                path,
+                f"{shown}, rounded up to a whole second, is {_AFTER_LAST} instant callslots "
+                "can represent",
+            )
+            return None
+    if tz_name is not None:
+        u = to_seconds(utc)
+        if (u + load_zone(tz_name).offset_at(u)) // 86400 > _LAST_DAY:
+            r.error(
+                path,
+                f"{shown} is after 9999-12-31 on the clocks of {tz_name}, the calendar's "
+                "last day, so nothing could ever be called",
+            )
+            return None
+    return utc
+
+
+def _first_local_date(start_at: datetime, tz_name: str) -> date:
+    """The local date of ``start_at`` in zone ``tz_name``; 0001-01-01 when the instant
+    falls before the calendar's first day there (its start then loses nothing)."""
+    u = to_seconds(start_at)
+    day = (u + load_zone(tz_name).offset_at(u)) // 86400
+    return day_date(max(day, _FIRST_DAY))
 
 
 def _global_hours(r: _Reader, fields: dict[str, Any]) -> Hours | None:
@@ -632,7 +743,7 @@ def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
         return
     from .recipients import MissingPhoneNumbers, zones_of  # the next step; imported late
 
-    name = "customers" if "customers" in fields else "phoneList"
+    name = (_customer_fields(fields) or ["customers"])[0]
     needs_package: list[str] = []
     for i, customer in enumerate(s.customers):
         path = f"{name}.{i}"
@@ -734,18 +845,30 @@ def _pacing(
     return interval, concurrency, mode
 
 
+def _customer_fields(fields: dict[str, Any]) -> list[str]:
+    """Which of ``customers`` and ``phoneList`` are given; an empty list is the API's
+    default (a response echoes ``"customers": []``), so it stands aside for the other."""
+    return [
+        name
+        for name in ("customers", "phoneList")
+        if name in fields and not (isinstance(fields[name], (list, tuple)) and not fields[name])
+    ]
+
+
 def _customers(r: _Reader, fields: dict[str, Any]) -> tuple[Customer, ...] | None:
     """The payload's ``customers`` (objects) or ``phoneList`` (strings), validated."""
-    if "customers" in fields and "phoneList" in fields:
+    given = _customer_fields(fields)
+    if len(given) == 2:
         r.error("phoneList", "give customers or phoneList, not both")
         return None
-    name = "customers" if "customers" in fields else "phoneList"
+    name = given[0] if given else "customers"
     items = fields.get(name, [])
     if not isinstance(items, (list, tuple)):
         r.error(name, f"must be a list, not {_kind(items)}")
         return None
     found: list[Customer] = []
     first_seen: dict[str, int] = {}
+    number_check = _impossible_number_check() if items else None
     ok = True
     for i, item in enumerate(items):
         path = f"{name}.{i}"
@@ -774,11 +897,53 @@ def _customers(r: _Reader, fields: dict[str, Any]) -> tuple[Customer, ...] | Non
             r.warn(phone_path, f"{phone} is also {name}.{first_seen[phone]}; it is dialed once")
         else:
             first_seen[phone] = i
+            note = number_check(phone) if number_check is not None else None
+            if note is not None:
+                r.warn(phone_path, note)
         if ok:
             found.append(
                 Customer(phone, dict(properties) if isinstance(properties, Mapping) else {})
             )
     return tuple(found) if ok else None
+
+
+def _impossible_number_check() -> Callable[[str], str | None] | None:
+    """With the optional phonenumbers package, a function that says why an E.164
+    number cannot exist in its country's numbering plan (None when it can); None
+    without the package, which leaves the syntax check alone."""
+    try:
+        import phonenumbers
+    except ImportError:
+        return None
+    from phonenumbers import ValidationResult as Length
+
+    plans = f"numbering plans of phonenumbers {phonenumbers.__version__}"
+    lengths = {
+        Length.TOO_SHORT: "it is too short for a +{code} number",
+        Length.IS_POSSIBLE_LOCAL_ONLY: "it is too short for a +{code} number",
+        Length.TOO_LONG: "it is too long for a +{code} number",
+        Length.INVALID_LENGTH: "no +{code} number has that many digits",
+    }
+
+    def why(phone: str) -> str | None:
+        try:
+            number = phonenumbers.parse(phone)
+        except phonenumbers.NumberParseException as error:
+            reason = (
+                "no country uses the calling code it starts with"
+                if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+                else "it is too short or too long for a phone number"
+            )
+        else:
+            if phonenumbers.is_valid_number(number):
+                return None
+            code = number.country_code
+            length = phonenumbers.is_possible_number_with_reason(number)
+            reason = lengths.get(length, "it is in no range of numbers that +{code} uses")
+            reason = reason.format(code=code)
+        return f"{phone} cannot exist: {reason} ({plans}); it stays in the campaign"
+
+    return why
 
 
 def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
@@ -791,7 +956,12 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
             "'spread' is not combined with recipientHours: the first attempts take the "
             "'even' grid, each slot going to the first customer whose own hours allow it",
         )
-    if s.call_retries == 0 and "retryConditions" in fields:
+    # The API's own default list is what a response echoes back: not worth a warning.
+    if (
+        s.call_retries == 0
+        and "retryConditions" in fields
+        and set(s.retry_conditions) != set(DEFAULT_RETRY_CONDITIONS)
+    ):
         r.warn("retryConditions", "has no effect while callRetries is 0")
     windows = [("startTime", s.hours)] if set(s.active_days) - {d for d, _ in s.day_hours} else []
     windows += [(f"daySchedules.{d}", h) for d, h in s.day_hours]
@@ -814,7 +984,7 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
             )
     first = s.start_date
     if s.start_at is not None:
-        first = s.start_at.astimezone(zoneinfo.ZoneInfo(s.timezone)).date()
+        first = _first_local_date(s.start_at, s.timezone)
         if s.end_date and s.end_date < first:
             r.warn("endDate", f"{s.end_date} is before the start ({first}), so nothing is callable")
     for day, _ in s.date_hours:
@@ -843,7 +1013,8 @@ def to_payload(s: Settings) -> dict[str, Any]:
         "startDate": s.start_date.isoformat() if s.start_date else None,
     }
     if s.start_at is not None:
-        payload["startAt"] = s.start_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # isoformat writes the year with four digits (strftime's %Y does not, before 1000)
+        payload["startAt"] = s.start_at.replace(tzinfo=None).isoformat() + "Z"
     payload.update(
         {
             "endDate": s.end_date.isoformat() if s.end_date else None,
