@@ -251,3 +251,34 @@ def test_the_same_inputs_give_the_same_stream_in_another_process() -> None:
         for a in simulate(campaign, RandomOutcomes(9), customers=phones)
     )
     assert runs[0] == runs[1] == here and here.count("\n") > 300
+
+
+@pytest.mark.parametrize(
+    ("day", "zone"), [("1969-12-31", "UTC"), ("0001-01-01", "UTC"), ("0001-01-02", "Asia/Tokyo")]
+)
+def test_campaigns_before_1970_report_when_they_finished(day: str, zone: str) -> None:
+    """No in-band sentinel: calls that end before 1970 (or in year 1) are real ends."""
+    c = Campaign.from_dict(
+        {
+            "timezone": zone,
+            "startDate": day,
+            "endDate": day,
+            "startTime": "22:00",
+            "endTime": "23:00",
+            "callIntervalSeconds": 600,
+            "callRetries": 1,
+            "retryDelaySeconds": 60,
+            "phoneList": ["+14155550100", "+14155550101"],
+        }
+    )
+    replay = ReplayOutcomes({(0, 1): ("Busy", 30), (1, 1): ("Completed", 90), (0, 2): ("Busy", 5)})
+    simulation = simulate(c, replay)
+    attempts = list(simulation)
+    local = ZoneInfo(zone)
+    starts = [a.at.astimezone(local).strftime("%H:%M") for a in attempts]
+    assert starts == ["22:00", "22:10", "22:20"]  # the retry is due at 22:01:30
+    assert all(a.at.astimezone(local).date().isoformat() == day for a in attempts)
+    summary = simulation.summary
+    assert summary.finished_at == attempts[-1].ended_at
+    assert summary.finished_at is not None and summary.finished_at.year < 1970
+    assert (summary.reached, summary.not_reached, summary.attempts) == (1, 1, 3)
