@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal, NoReturn, TextIO
+from typing import Any, BinaryIO, Literal, NoReturn
 from zoneinfo import ZoneInfo
 
 from . import (
@@ -313,23 +313,31 @@ def _customers(path: str, campaign_path: str) -> Iterable[object]:
         return data
     try:
         if path == "-":
-            stream = getattr(sys.stdin, "buffer", None)
-            handle: TextIO = (
-                io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-                if stream is not None
-                else sys.stdin
+            handle: BinaryIO = getattr(sys.stdin, "buffer", None) or io.BytesIO(
+                sys.stdin.read().encode()
             )
         else:
-            handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
+            handle = open(path, "rb")  # noqa: SIM115 (closed by _csv_customers)
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
     return _csv_customers(handle, _display(path))
 
 
-def _csv_customers(handle: TextIO, shown: str) -> Iterator[object]:
+def _text_lines(handle: BinaryIO, shown: str) -> Iterator[str]:
+    """The lines of ``handle`` as UTF-8 text (a byte-order mark dropped), decoded one by
+    one so that a line that is not UTF-8 is named by its number."""
+    for number, line in enumerate(handle, 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{shown}: line {number}: not UTF-8 text") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _csv_customers(handle: BinaryIO, shown: str) -> Iterator[object]:
     """The customers of a CSV file, one row at a time; a row that cannot be read (not
     UTF-8, a field over the csv module's limit) ends the stream with a UsageError."""
-    rows = csv.reader(handle)
+    rows = csv.reader(_text_lines(handle, shown))
     with handle:
         try:
             header = next(rows, None)
@@ -350,8 +358,6 @@ def _csv_customers(handle: TextIO, shown: str) -> Iterator[object]:
                         if i != column
                     }
                     yield {"phoneNumber": phone, "properties": properties}
-        except UnicodeDecodeError:
-            raise UsageError(f"{shown}: line {rows.line_num + 1}: not UTF-8 text") from None
         except csv.Error as e:
             raise UsageError(f"{shown}: line {rows.line_num}: {e}") from None
 
@@ -599,7 +605,7 @@ def _range(args: argparse.Namespace, campaign: Campaign) -> tuple[datetime, date
     if args.until is not None:
         end = _ceil_second(_range_bound(args.until, zone))
         if end <= start:
-            raise UsageError("--until must be after --from")
+            raise UsageError(f"--until {args.until.text}: not after the start, {_utc_text(start)}")
     else:
         last_day = _local_date(start, zone).toordinal() + args.days
         midnight = (
