@@ -17,6 +17,7 @@ import io
 import json
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -963,7 +964,7 @@ CUSTOMERS_HELP = """\
 --customers PATH:
   *.json    a JSON list of E.164 numbers or {"phoneNumber": ..., "properties": {...}}
             objects, or an object holding that list under "customers" or "phoneList"
-  any other (or - for standard input) UTF-8 CSV, comma-separated, read row by row: a
+  other, - UTF-8 CSV (- is standard input), comma-separated, read row by row: a
             header row with a phoneNumber (or phone) column holding the number, every
             other column a property named by its header; with neither column there
             is no header and each row's first column is the number"""
@@ -975,20 +976,31 @@ of stdout goes away (| head), callslots stops quietly with status 0."""
 
 
 def _formats_help(formats: Sequence[str], columns: Sequence[Column], rows: str) -> str:
+    def item(name: str, text: str) -> str:
+        return textwrap.fill(text, 86, initial_indent=f"  {name:<7}", subsequent_indent=" " * 9)
+
     lines = ["--format:"]
     if "table" in formats:
-        lines.append("  table  aligned columns for people (the default on a terminal)")
+        lines.append(item("table", "aligned columns for people (the default on a terminal)"))
     lines += [
-        f"  csv    a header row, then {rows} (the header also when there are none)",
-        f"  jsonl  one JSON object per line, {rows} (the default when stdout is not a terminal)",
+        item("csv", f"a header row, then {rows} (the header also when there are none)"),
+        item(
+            "jsonl",
+            f"one JSON object per line, {rows} (the default when stdout is not a terminal)",
+        ),
     ]
     if "ics" in formats:
-        lines.append("  ics    an RFC 5545 calendar, one VEVENT per window, in UTC")
+        lines.append(item("ics", "an RFC 5545 calendar, one VEVENT per window, in UTC"))
     names = ", ".join(c.name for c in columns)
     lines.append(
-        f"  csv and jsonl columns: {names}; instants in ISO 8601 (UTC with Z, local with its "
-        "offset), days YYYY-MM-DD, durations in seconds, empty or null when absent "
-        "(docs/cli.md lists each column's type)"
+        textwrap.fill(
+            f"csv and jsonl columns: {names}. Instants are ISO 8601 (UTC with Z, local with "
+            "its offset), days YYYY-MM-DD, durations whole seconds; empty (csv) or null "
+            "(jsonl) when absent. docs/cli.md gives each column's type.",
+            86,
+            initial_indent="  ",
+            subsequent_indent="  ",
+        )
     )
     return "\n".join(lines)
 
@@ -1004,7 +1016,7 @@ def _parser() -> argparse.ArgumentParser:
     version, source = tz_database()
     parser = _Parser(
         prog="callslots",
-        description="When may this campaign place a call? FILE is a create-campaign JSON "
+        description="When may this campaign place a call? FILE is a create-campaign JSON\n"
         "body, or - for standard input. COMMAND --help explains each command.",
         epilog=f"{WHEN_HELP}\n\n{EXIT_HELP}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1155,9 +1167,15 @@ def _parser() -> argparse.ArgumentParser:
             WHEN_HELP,
             CUSTOMERS_HELP,
             _formats_help(("table",), SIMULATE_COLUMNS, "a row per attempt")
-            + "\n  The summary follows the table in table form, and goes to stderr as text "
-            "with csv\n  and jsonl; with --summary-only, csv and jsonl write it as one row "
-            "on stdout:\n  " + ", ".join(c.name for c in SUMMARY_COLUMNS),
+            + "\n"
+            + textwrap.fill(
+                "The summary follows the table in table form, and goes to stderr as text "
+                "with csv and jsonl; with --summary-only, csv and jsonl write it on stdout "
+                "as one row: " + ", ".join(c.name for c in SUMMARY_COLUMNS) + ".",
+                86,
+                initial_indent="  ",
+                subsequent_indent="  ",
+            ),
         ],
     )
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
