@@ -809,9 +809,9 @@ def answered(result: subprocess.CompletedProcess[str]) -> bool:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="simulate.py: a call whose duration ends past 9999-12-31 raises OverflowError or "
-    "'year is out of range' inside the simulation engine (issue 10, point 1; the lead's "
-    "dispatcher rewrite); the CLI catches nothing there",
+    reason="the simulation engine (simulate.py; dispatch.py after the lead's rewrite): a "
+    "call whose duration ends past 9999-12-31 raises OverflowError in windows.from_seconds "
+    "(issue 10, point 1); the CLI catches nothing there",
 )
 @pytest.mark.parametrize("mean", ["1e11", "1e300"])
 def test_simulate_with_durations_that_end_past_9999(mean: str) -> None:
@@ -820,8 +820,9 @@ def test_simulate_with_durations_that_end_past_9999(mean: str) -> None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="simulate.py: calls on the last local day east of UTC count a local date in "
-    "year 10000 for calls_per_day (ValueError inside the engine; issue 10, point 1)",
+    reason="the simulation engine (simulate.py; dispatch.py's summary after the lead's "
+    "rewrite): calls on the last local day east of UTC count a local date in year 10000 for "
+    "calls_per_day, a ValueError in windows.day_date (issue 10, point 1)",
 )
 def test_simulate_at_the_end_of_the_time_line_east_of_utc(tmp_path: Path) -> None:
     path = tmp_path / "kiritimati.json"
