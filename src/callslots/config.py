@@ -524,6 +524,12 @@ def _active_days(r: _Reader, value: object) -> tuple[int, ...] | None:
     days: list[int] = []
     ok = True
     for i, item in enumerate(value):
+        if isinstance(item, int) and not isinstance(item, bool) and not 0 <= item <= 6:
+            # 7 is Sunday in ISO 8601 and cron; here weeks run 0 (Monday) to 6 (Sunday)
+            hint = "; Sunday is 6" if item == 7 else ""
+            r.error(f"activeDays.{i}", f"must be from 0 (Monday) to 6 (Sunday), not {item}{hint}")
+            ok = False
+            continue
         day = r.integer(item, f"activeDays.{i}", 0, 6)
         if day is None:
             ok = False
