@@ -807,23 +807,11 @@ def answered(result: subprocess.CompletedProcess[str]) -> bool:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the simulation engine (simulate.py; dispatch.py after the lead's rewrite): a "
-    "call whose duration ends past 9999-12-31 raises OverflowError in windows.from_seconds "
-    "(issue 10, point 1); the CLI catches nothing there",
-)
 @pytest.mark.parametrize("mean", ["1e11", "1e300"])
 def test_simulate_with_durations_that_end_past_9999(mean: str) -> None:
     assert answered(callslots("simulate", EXAMPLE, "--mean-duration", mean, "--weights", "Busy=1"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the simulation engine (simulate.py; dispatch.py's summary after the lead's "
-    "rewrite): calls on the last local day east of UTC count a local date in year 10000 for "
-    "calls_per_day, a ValueError in windows.day_date (issue 10, point 1)",
-)
 def test_simulate_at_the_end_of_the_time_line_east_of_utc(tmp_path: Path) -> None:
     path = tmp_path / "kiritimati.json"
     path.write_text(json.dumps(KIRITIMATI))

@@ -32,7 +32,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ from .outcomes import Outcome
 from .retry import due as retry_due
 from .retry import refusal
 from .tz import MAX_UTC, MIN_UTC, tz_database
-from .windows import day_date, from_seconds
+from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -117,7 +117,7 @@ class Summary:
     cut_off: int
     unscheduled: int
     repeats: int
-    calls_per_day: dict[Any, int]
+    calls_per_day: dict[date, int]
     cancelled: int = 0
     expired: int = 0
     pending: int = 0
@@ -463,7 +463,8 @@ class Dispatcher:
         group, kind, entry = chosen
         self._seq += 1
         seq = self._seq
-        call = self._calls[seq] = _Call(seq, entry, s, kind, group, s + self._max_call)
+        deadline = min(s + self._max_call, MAX_UTC)
+        call = self._calls[seq] = _Call(seq, entry, s, kind, group, deadline)
         self._final.append(0)
         self._last_at = s
         return call
@@ -717,7 +718,7 @@ class Dispatcher:
             )
         call.started = u
         call.in_doubt = False
-        call.deadline = u + self._max_call
+        call.deadline = min(u + self._max_call, MAX_UTC)
 
     def not_started(self, call_id: str, reason: str = "") -> None:
         """The dial never happened: the line is free and the attempt is not used
@@ -785,6 +786,8 @@ class Dispatcher:
     def _end(self, call: _Call, outcome: Outcome, ended: int) -> Attempt:
         """Apply the end of ``call`` (checked by the caller)."""
         seq, index, attempt, s = call.seq, call.index, call.attempt, call.slot
+        if ended > MAX_UTC:  # an end past the time line is kept at its last second
+            ended = MAX_UTC
         code = _CODE[outcome._value_]
         del self._calls[seq]
         self._final[seq] = code
@@ -1013,7 +1016,9 @@ class Dispatcher:
             cut_off=self._cut_off,
             unscheduled=self._unscheduled,
             repeats=self._repeats,
-            calls_per_day={day_date(d): n for d, n in sorted(self._per_day.items()) if n},
+            # A local date outside years 1-9999 (the first or last day east or west
+            # of UTC) is counted under the nearest date that exists.
+            calls_per_day=_by_date(self._per_day),
             cancelled=self._cancelled,
             expired=self._expired_count,
             pending=pending,
@@ -1182,6 +1187,14 @@ def _instant(t: object, name: str, up: bool = False) -> int:
         raise DispatchError(f"{name} must be an aware datetime, not {t!r}")
     delta = t - _EPOCH  # exact for any offset, and cheaper than t.timestamp()
     return delta.days * 86400 + delta.seconds + (1 if up and delta.microseconds else 0)
+
+
+def _by_date(per_day: Counter[int]) -> dict[date, int]:
+    counts: Counter[date] = Counter()
+    for d, n in sorted(per_day.items()):
+        if n:
+            counts[day_date(min(max(d, FIRST_DAY), LAST_DAY))] += n
+    return dict(counts)
 
 
 def _seconds(t: datetime) -> int:
