@@ -17,8 +17,19 @@ from .outcomes import Outcome
 from .recipients import RecipientView, Views, zones_of
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
-from .tz import MAX_UTC, MIN_UTC, load_zone
-from .windows import Calendar, Hours, Window, day_date, day_number, from_seconds, to_seconds
+from .tz import load_zone
+from .windows import (
+    Calendar,
+    Hours,
+    Window,
+    clip_windows,
+    day_number,
+    from_micros,
+    from_seconds,
+    local_date,
+    split_seconds,
+    to_seconds,
+)
 
 __all__ = ["Campaign"]
 
@@ -137,31 +148,9 @@ class Campaign(config.Settings):
         """The callable time inside ``[start, end)`` as maximal disjoint windows, in order.
 
         Lazy; without ``end`` and ``endDate`` it runs on to the end of the time line.
+        Any aware bounds are accepted, also ones outside the time line.
         """
-        first = MIN_UTC if start is None else to_seconds(start, "start")
-        last = MAX_UTC if end is None else to_seconds(end, "end")
-        if end is not None and end.microsecond:
-            last += 1  # [last - 1, last) holds callable instants before `end`
-        if start is not None and end is not None and end <= start:
-            return iter(())
-        if (start is None or not start.microsecond) and (end is None or not end.microsecond):
-            return self.calendar.windows(first, last)
-        return self._windows(first, last, start, end)
-
-    def _windows(
-        self, first: int, last: int, start: datetime | None, end: datetime | None
-    ) -> Iterator[Window]:
-        # The calendar works in whole seconds; restore the exact bounds asked for.
-        exact_start = start.astimezone(UTC) if start is not None and start.microsecond else None
-        exact_end = end.astimezone(UTC) if end is not None and end.microsecond else None
-        for window in self.calendar.windows(first, last):
-            if exact_start is not None:
-                if to_seconds(window.start) == first:
-                    window = replace(window, start=exact_start)
-                exact_start = None
-            if exact_end is not None and to_seconds(window.end) == last:
-                window = replace(window, end=exact_end)
-            yield window
+        return clip_windows(self.calendar.windows, start, end)
 
     def is_callable(self, t: datetime) -> bool:
         """Whether a call may be placed at instant ``t``."""
@@ -169,27 +158,27 @@ class Campaign(config.Settings):
 
     def next_callable(self, t: datetime) -> datetime | None:
         """``t`` itself when callable, else the start of the next window; None if none remains."""
-        u = to_seconds(t)
+        u, micros = split_seconds(t)
         found = self.calendar.next_callable(u)
         if found is None:
             return None
-        return t.astimezone(UTC) if found == u else from_seconds(found)
+        return from_micros(u, micros) if found == u else from_seconds(found)
 
     def day_of(self, t: datetime) -> date:
         """The local day owning the window that contains ``t`` (the earliest, where an
-        overnight window and the next day's window overlap), else ``t``'s local date."""
-        n = self.calendar.day_of(to_seconds(t))
-        try:
-            return day_date(n)
-        except (ValueError, OverflowError):
-            raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
+        overnight window and the next day's window overlap), else ``t``'s local date.
+
+        Raises ValueError when that local date is outside the years 1-9999 (``t``
+        within hours of the ends of the time line).
+        """
+        return local_date(self.calendar.day_of(to_seconds(t)), t)
 
     def explain(self, t: datetime, customer: object = None) -> Explanation:
         """Why ``t`` is or is not callable (for ``customer``, when given: a phone
         string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping): the
         window it is in, or every rule that keeps it out (docs/compliance.md)."""
         view = None if customer is None else self.for_customer(customer)
-        return explain(self, to_seconds(t), view)
+        return explain(self, t, view)
 
     def for_customer(self, customer: object) -> RecipientView:
         """The campaign as ``customer`` sees it: the same questions (``windows``,
@@ -230,7 +219,7 @@ class Campaign(config.Settings):
     def slot_index(self, t: datetime) -> int:
         """How many slots come before ``t``: the index of ``t`` when it is a slot, and
         the index of the first slot after it otherwise."""
-        u = _ceil(t)
+        u = _ceil(t, "t")
         assert u is not None
         return self.slot_table.slot_index(u)
 
@@ -261,8 +250,9 @@ class Campaign(config.Settings):
         return decide(self, outcome, attempt, ended_at, started_at)
 
 
-def _ceil(t: datetime | None) -> int | None:
+def _ceil(t: datetime | None, name: str = "start") -> int | None:
     """Whole UTC seconds of ``t`` rounded up (slots are whole seconds)."""
     if t is None:
         return None
-    return to_seconds(t) + (1 if t.microsecond else 0)
+    u, micros = split_seconds(t, name)
+    return u + (1 if micros else 0)

@@ -26,18 +26,30 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .customers import Customer
 from .errors import ConfigError, Problem
-from .tz import CYCLE, DAY, MAX_UTC, MIN_UTC, load_zone, zone_names
-from .windows import Calendar, Hours, Window, day_date, from_seconds, to_seconds
+from .tz import CYCLE, DAY, MAX_UTC, load_zone, zone_names
+from .windows import (
+    Calendar,
+    Hours,
+    Window,
+    clip_windows,
+    day_date,
+    from_micros,
+    from_seconds,
+    local_date,
+    split_seconds,
+    to_seconds,
+)
 
 if TYPE_CHECKING:
     from .campaign import Campaign
     from .explain import Explanation
+    from .outcomes import Outcome
     from .retry import RetryDecision
 
 __all__ = ["PHONE_INSTALL", "MissingPhoneNumbers", "RecipientView", "zones_of"]
@@ -260,47 +272,78 @@ class RecipientView:
 
     # -- the campaign's questions ---------------------------------------------
 
+    def day_second(self, u: int) -> int:
+        """The day (number) owning UTC second ``u`` in this set: the campaign's day
+        whose window holds it when ``u`` is callable here, else ``u``'s local date."""
+        calendar = self.campaign.calendar
+        if self.callable_at(u):
+            return calendar.day_of(u)
+        return calendar.local_day(u)
+
     def windows(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[Window]:
-        """Like ``Campaign.windows``, for these customers; ``Window.day`` is the
-        campaign's day that owns the window's start."""
-        first = MIN_UTC if start is None else to_seconds(start, "start")
-        last = MAX_UTC if end is None else to_seconds(end, "end") + (1 if end.microsecond else 0)
+        """Like ``Campaign.windows``, for these customers: this set inside ``[start,
+        end)``, cut there exactly, as maximal disjoint windows in order; ``Window.day``
+        is the campaign's day that owns the window's start."""
         owner = self.campaign.calendar.owner
-        for a, b in self.spans(first, last):
-            day = owner(a)
-            assert day is not None
-            yield Window(from_seconds(a), from_seconds(b), day_date(day))
+
+        def whole(first: int, last: int) -> Iterator[Window]:
+            for a, b in self.spans(first, last):
+                day = owner(a)
+                assert day is not None
+                yield Window(from_seconds(a), from_seconds(b), day_date(day))
+
+        return clip_windows(whole, start, end)
 
     def is_callable(self, t: datetime) -> bool:
+        """Whether ``t`` is callable for these customers."""
         return self.callable_at(to_seconds(t))
 
     def next_callable(self, t: datetime) -> datetime | None:
-        u = to_seconds(t)
+        """``t`` itself when callable for these customers, else the start of their
+        next window; None when none remains."""
+        u, micros = split_seconds(t)
         found = self.next_second(u)
         if found is None:
             return None
-        return t.astimezone(timezone.utc) if found == u else from_seconds(found)
+        return from_micros(u, micros) if found == u else from_seconds(found)
+
+    def day_of(self, t: datetime) -> date:
+        """Like ``Campaign.day_of``, on this set: the campaign's day owning the window
+        that contains ``t`` when ``t`` is callable for these customers, else ``t``'s
+        local date in the campaign zone.  ValueError when that date is outside the
+        years 1-9999."""
+        return local_date(self.day_second(to_seconds(t)), t)
 
     def retry(
         self,
-        outcome: Any,
+        outcome: Outcome | str,
         attempt: int,
         ended_at: datetime,
         *,
         started_at: datetime | None = None,
     ) -> RetryDecision:
+        """``Campaign.retry``'s rule on this set: the due time is searched in these
+        customers' callable time, and with ``next_day`` the attempt's day is
+        :meth:`day_of` ``(started_at or ended_at)``."""
         from .retry import decide
 
         return decide(
-            self.campaign, outcome, attempt, ended_at, started_at, search=self.next_second
+            self.campaign,
+            outcome,
+            attempt,
+            ended_at,
+            started_at,
+            search=self.next_second,
+            owner=self.day_second,
         )
 
     def explain(self, t: datetime) -> Explanation:
+        """``campaign.explain(t, customer)`` for these customers."""
         from .explain import explain
 
-        return explain(self.campaign, to_seconds(t), self)
+        return explain(self.campaign, t, self)
 
 
 def _window_end(calendar: Calendar, u: int) -> int:
