@@ -383,17 +383,17 @@ class Calendar:
         """
         return chain.from_iterable(
             self._repeat(*part) if isinstance(part, tuple) else starmap(_window, part)
-            for part in self._stretches(first, end)
+            for part in self.stretches(first, end)
         )
 
     def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
         """The same windows as :meth:`windows`, as ``(start, end)`` UTC seconds."""
         return chain.from_iterable(
             self._repeat_spans(*part) if isinstance(part, tuple) else ((a, b) for a, b, _ in part)
-            for part in self._stretches(first, end)
+            for part in self.stretches(first, end)
         )
 
-    def _stretches(
+    def stretches(
         self, first: int, end: int
     ) -> Iterator[list[tuple[int, int, int]] | tuple[int, int, int, Rotation]]:
         """The callable set inside ``[first, end)`` in consecutive parts: lists of
