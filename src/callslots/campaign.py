@@ -192,7 +192,7 @@ class Campaign(config.Settings):
         zones, note = zones_of(person, self.timezone, "customer")
         view = self.views.get(zones)
         if note is not None:  # the campaign's zone stands in: say so on this view
-            view = replace(view, note=note, empty_offsets=view.empty_offsets)
+            view = replace(view, note=note)  # the same tables: `meetings` is shared
         return view
 
     # -- slots and pacing -------------------------------------------------------

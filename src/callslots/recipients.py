@@ -13,10 +13,14 @@ same zones share one :class:`RecipientView`.
 The intersection is found by leapfrogging: ask each calendar for its first
 callable second at or after ``u`` and move ``u`` to the latest answer until all
 agree.  Where the sets never meet, that alone would walk window by window to the
-end of time, so it is bounded: while every zone's offset stays constant and no
-date rule is near, both sets repeat every week, so a week and a day examined with
-nothing found means nothing is found until an offset changes or a dated rule
-comes, and the search jumps there (and remembers those offsets as empty).  After
+end of time, so between steps the search skips ahead.  While no zone changes its
+offset (a *stretch*), each set is a fixed pattern shifted into UTC: the
+recipient hours repeat every day, and a campaign day's window depends only on
+the window the day is given (its weekday's, or a date rule's).  So whether the
+window of a day can meet the recipient hours at all is decided once per stretch's
+offsets and per distinct window, by arithmetic on one day; the search then jumps
+to the first day from ``u`` on whose window can meet them (a few bisections in
+the date rules, however many there are), or to the end of the stretch.  After
 every zone's last listed transition and the last dated rule, the whole picture
 repeats every 400 years, which bounds the search.
 """
@@ -42,6 +46,7 @@ from .windows import (
     from_micros,
     from_seconds,
     local_date,
+    periodic_point,
     split_seconds,
     to_seconds,
 )
@@ -55,9 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["PHONE_INSTALL", "MissingPhoneNumbers", "RecipientView", "zones_of"]
 
 PHONE_INSTALL = "pip install 'callslots[phone]'"
-#: A week and a day: long enough that a weekly pattern has shown all of itself,
-#: overnight windows included.
-_EXAMINED = 8 * DAY
 
 
 @cache
@@ -125,17 +127,37 @@ def zones_of(
 
 
 def _periodic_from(campaign: Calendar, calendars: tuple[Calendar, ...]) -> int:
-    """An instant after which the callable set repeats every 400 years: every zone
-    is past its listed transitions (its offsets repeat by 400-year cycles or stay
-    constant), the campaign is past its start and its dated rules, and the weekly
-    pattern repeats too (146,097 days are 20,871 weeks)."""
-    last = max(campaign.start_at, campaign.first_day * DAY)
-    for calendar in (campaign, *calendars):
-        zone = calendar.zone
-        last = max(last, zone.table_end if zone.cycle_from is not None else zone.starts[-1])
-        if calendar.rules is not None:
-            last = max(last, (calendar.rules.lasts[-1] + 2) * DAY)
-    return min(last, MAX_UTC)
+    """An instant after which the callable set repeats every 400 years: the
+    campaign's and every recipient calendar's :func:`periodic_point` (the weekly
+    pattern repeats too: 146,097 days are 20,871 weeks)."""
+    return min(MAX_UTC, max(periodic_point(c) for c in (campaign, *calendars)))
+
+
+def _daily(span: tuple[int, int], offset: int) -> list[tuple[int, int]]:
+    """A daily window (local seconds after midnight; the end may pass 24 h) as UTC
+    seconds of the day, ``[a, b)`` pieces within ``[0, DAY)``, under ``offset``."""
+    first, end = span
+    if end - first >= DAY:
+        return [(0, DAY)]
+    a = (first - offset) % DAY
+    b = a + end - first
+    return [(a, b)] if b <= DAY else [(a, DAY), (0, b - DAY)]
+
+
+def _meet(pieces: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The intersection of two sets of pieces of one day."""
+    return sorted(
+        (max(a, c), min(b, d)) for a, b in pieces for c, d in others if max(a, c) < min(b, d)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Meeting:
+    """Under one tuple of offsets: the weekdays (bit set, bit 0 = Monday) whose weekly
+    window can meet the recipient hours, and the date rules' windows that can."""
+
+    weekdays: int
+    spans: tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -152,8 +174,9 @@ class RecipientView:
     periodic_from: int = field(default=MAX_UTC, repr=False)
     #: How the zones were found, when a person should hear of it (a fallback).
     note: str | None = None
-    #: Offsets (campaign zone first) under which the sets were seen never to meet.
-    empty_offsets: set[tuple[int, ...]] = field(default_factory=set, repr=False)
+    #: Which windows can meet the recipient hours, by offsets (campaign zone first):
+    #: made on first use, shared by the views of the same zones.
+    meetings: dict[tuple[int, ...], _Meeting] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, campaign: Campaign, zones: tuple[str, ...]) -> RecipientView:
@@ -176,9 +199,6 @@ class RecipientView:
         campaign = self.campaign.calendar
         others = self.calendars
         limit = max(u, self.periodic_from) + CYCLE  # see _periodic_from
-        empty = self.empty_offsets
-        entered = u  # where the examination of the current stretch began
-        stretch: tuple[int, int] | None = None
         while u < limit:
             found = campaign.next_callable(u, first_day)
             if found is None:
@@ -192,33 +212,53 @@ class RecipientView:
                     found, agreed = there, False
             if agreed:
                 return found
-            u = found
-            # Nothing is callable in [entered, u).  Inside one stretch of constant
-            # offsets and away from dated rules the sets repeat weekly, so a week
-            # and a day with nothing means nothing until the stretch ends, and the
-            # same offsets anywhere else give nothing either.
-            first, end, offsets = self._stretch(u)
-            if offsets in empty:
-                target = self._regular_until(u, end, first_day, 0)
-                if target is not None and target > u:
-                    u = entered = target
-                    stretch = None
-                    continue
-            if stretch != (first, end):
-                stretch, entered = (first, end), max(u, first)
-                continue
-            if u - entered >= _EXAMINED:
-                target = self._regular_until(entered, end, first_day, _EXAMINED)
-                if target is not None:
-                    empty.add(offsets)
-                    if target > u:
-                        u = entered = target
-                        stretch = None
+            # Nothing is callable in [u, found): skip on to the first window that
+            # can meet the recipient hours before the offsets change.
+            u = self._resume(found, first_day)
         return None
+
+    def _resume(self, u: int, first_day: int | None) -> int:
+        """Where the search goes on from ``u``: ``u`` itself, or the start of the first
+        campaign window from ``u`` on (of a day ``>= first_day``) that can meet the
+        recipient hours under the offsets in force at ``u``, or the end of those
+        offsets when none can.  Sound because within a stretch of constant offsets
+        the sets are fixed patterns: a window that cannot meet them there does not."""
+        calendar = self.campaign.calendar
+        _, end, offsets = self._stretch(u)
+        meeting = self.meetings.get(offsets)
+        if meeting is None:
+            meeting = self.meetings[offsets] = self._meeting(offsets)
+        offset, rules = offsets[0], calendar.rules
+        day = max((u + offset) // DAY - 1, calendar.first_day)
+        if first_day is not None:
+            day = max(day, first_day)
+        while day <= calendar.last_day:
+            found: int | None = None
+            if meeting.weekdays:
+                if rules is None:
+                    found = day
+                    while not meeting.weekdays >> ((found + 3) % 7) & 1:
+                        found += 1
+                else:
+                    found = rules.next_free(day, meeting.weekdays)
+            if rules is not None:
+                for span in meeting.spans:
+                    ruled = rules.next_with(day, span)
+                    if ruled is not None and (found is None or ruled < found):
+                        found = ruled
+            if found is None or found > calendar.last_day:
+                return max(u, end)
+            window = calendar.span_of(found)
+            assert window is not None
+            if found * DAY + window[1] - offset <= u:  # that window is over: the next
+                day = found + 1
+                continue
+            return max(u, min(end, found * DAY + window[0] - offset))
+        return max(u, end)
 
     def _stretch(self, u: int) -> tuple[int, int, tuple[int, ...]]:
         """The stretch around ``u`` where no zone involved changes its offset, and
-        the offsets there."""
+        the offsets there (the campaign zone's first)."""
         first, end, offset = self.campaign.calendar.zone.segment_at(u)
         offsets = [offset]
         for calendar in self.calendars:
@@ -227,33 +267,29 @@ class RecipientView:
             offsets.append(offset)
         return first, end, tuple(offsets)
 
-    def _regular_until(
-        self, entered: int, end: int, first_day: int | None, needed: int
-    ) -> int | None:
-        """How far the sets repeat weekly after ``entered`` (up to ``end``, the end of
-        the constant-offset stretch): None when the days from ``entered`` for
-        ``needed`` seconds are not regular (a dated rule, the range's first day, or
-        the start instant among them)."""
-        campaign = self.campaign.calendar
-        if entered < campaign.start_at:
-            return None
-        target = end
-        for calendar in (campaign, *self.calendars):
-            offset = calendar.zone.offset_at(entered)
-            first_local = (entered + offset) // DAY - 1
-            if first_local < calendar.first_day or (
-                calendar is campaign and first_day is not None and first_local < first_day
-            ):
-                return None
-            rules = calendar.rules
-            ruled = rules.next_day(first_local) if rules is not None else None
-            if ruled is not None:
-                # A rule may change the pattern from the evening before it on.
-                stop = (ruled - 1) * DAY - offset
-                if stop <= entered + needed:
-                    return None
-                target = min(target, stop)
-        return target
+    def _meeting(self, offsets: tuple[int, ...]) -> _Meeting:
+        """Which campaign windows can meet the recipient hours under ``offsets``."""
+        calendar = self.campaign.calendar
+        hours: list[tuple[int, int]] = [(0, DAY)]
+        for other, offset in zip(self.calendars, offsets[1:], strict=True):
+            span = other.week[0]  # the recipient window, every day alike
+            assert span is not None
+            hours = _meet(hours, _daily(span, offset))
+
+        def meets(span: tuple[int, int] | None) -> bool:
+            if span is None:
+                return False
+            first, end = span[0] - offsets[0], span[1] - offsets[0]  # UTC, that day
+            return any(
+                a + k * DAY < end and first < b + k * DAY
+                for a, b in hours
+                for k in range(first // DAY - 1, end // DAY + 2)
+            )
+
+        weekdays = sum(1 << w for w in range(7) if meets(calendar.week[w]))
+        rules = calendar.rules
+        spans = set() if rules is None else {s for s in rules.spans if s is not None and meets(s)}
+        return _Meeting(weekdays, tuple(sorted(spans)))
 
     def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
         """The callable set inside ``[first, end)`` as maximal ``(start, end)`` seconds."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from .customers import Customer, read_customers
 from .tz import CYCLE, DAY, MAX_UTC, MIN_UTC
 from .weekly import WEEK, Rotation
-from .windows import Calendar, from_seconds
+from .windows import Calendar, from_seconds, periodic_point
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -212,16 +212,10 @@ class SlotIndex:
         the callable set repeats, and how many slots one cycle holds."""
         self._planned = True
         calendar, main = self._calendar, self._main
-        zone, rules = calendar.zone, calendar.rules
-        periodic = max(
-            calendar.start_at,
-            (calendar.first_day + 2) * DAY,
-            zone.cycle_from if zone.cycle_from is not None else zone.starts[-1],
-            MIN_UTC if rules is None else (rules.lasts[-1] + 3) * DAY,
-        )
+        periodic = periodic_point(calendar)
         # Windows of days after the last one start no earlier than this; before it
         # the callable set is the periodic one.
-        agree = min(MAX_UTC, (calendar.last_day + 1) * DAY - zone.max_offset)
+        agree = min(MAX_UTC, (calendar.last_day + 1) * DAY - calendar.zone.max_offset)
         if periodic + 3 * CYCLE > agree:
             return  # less than three cycles: counting them all is as cheap
         while not main.done and (not main.opens or main.opens[-1] <= periodic + 1):

@@ -38,6 +38,7 @@ __all__ = [
     "clip_windows",
     "from_micros",
     "from_seconds",
+    "periodic_point",
     "split_seconds",
     "to_seconds",
 ]
@@ -105,6 +106,22 @@ def local_date(n: int, t: datetime) -> date:
     if not FIRST_DAY <= n <= LAST_DAY:
         raise ValueError(f"{t.isoformat()} falls on a local date outside the years 1-9999")
     return day_date(n)
+
+
+def periodic_point(calendar: Calendar) -> int:
+    """A UTC second from which ``calendar``'s callable set repeats every 400 years
+    (as far as its last day allows): its zone is past the transitions the tz
+    database lists (the offsets then follow the zone's rule, which repeats every
+    400 years, or stay fixed), and its start, first day and dated rules are behind,
+    with a day to spare for any offset; 146,097 days are 20,871 weeks, so the
+    weekly pattern repeats too."""
+    zone, rules = calendar.zone, calendar.rules
+    return max(
+        calendar.start_at,
+        (calendar.first_day + 2) * DAY,
+        zone.cycle_from if zone.cycle_from is not None else zone.starts[-1],
+        MIN_UTC if rules is None else (rules.lasts[-1] + 3) * DAY,
+    )
 
 
 def day_number(d: date) -> int:
