@@ -17,7 +17,7 @@ from .outcomes import Outcome
 from .recipients import RecipientView, Views, zones_of
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
-from .tz import load_zone
+from .tz import MAX_UTC, MIN_UTC, load_zone
 from .windows import (
     Calendar,
     Hours,
@@ -251,8 +251,10 @@ class Campaign(config.Settings):
 
 
 def _ceil(t: datetime | None, name: str = "start") -> int | None:
-    """Whole UTC seconds of ``t`` rounded up (slots are whole seconds)."""
+    """Whole UTC seconds of ``t`` rounded up (slots are whole seconds), kept within the
+    time line: no slot lies outside it, so an earlier ``t`` means its first second
+    and a later one its last."""
     if t is None:
         return None
     u, micros = split_seconds(t, name)
-    return u + (1 if micros else 0)
+    return max(MIN_UTC, min(u + (1 if micros else 0), MAX_UTC))
