@@ -551,3 +551,38 @@ def test_bad_customer_views_are_config_errors() -> None:
     )
     with pytest.raises(ConfigError):
         campaign.for_customer({"phoneNumber": "+14155550100", "properties": {"timezone": 3}})
+
+
+def test_a_views_windows_do_not_read_a_long_campaign_window_to_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from callslots.tz import Zone
+
+    # Around the clock from 2024 on: the campaign has one window, to the year 9999.
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-07-01",
+            "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+        }
+    )
+    view = campaign.for_customer(
+        {"phoneNumber": "+14155550100", "properties": {"timezone": "America/Los_Angeles"}}
+    )
+    lookups = 0
+    segment_at = Zone.segment_at
+
+    def counted(zone: Zone, u: int) -> tuple[int, int, int]:
+        nonlocal lookups
+        lookups += 1
+        return segment_at(zone, u)
+
+    monkeypatch.setattr(Zone, "segment_at", counted)
+    days = list(itertools.islice(view.windows(), 20))
+    # 08:00-21:00 in Los Angeles each day, 15:00-04:00Z in summer
+    assert [(w.start, w.end) for w in days[:2]] == [
+        (_utc(2024, 7, 1, 15), _utc(2024, 7, 2, 4)),
+        (_utc(2024, 7, 2, 15), _utc(2024, 7, 3, 4)),
+    ]
+    # Reading the campaign's window to its end would be ~16,000 offset changes a day.
+    assert lookups < 2_000, lookups

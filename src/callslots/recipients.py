@@ -298,11 +298,11 @@ class RecipientView:
             a = self.next_second(u)
             if a is None or a >= end:
                 return
-            b = min(
-                _window_end(self.campaign.calendar, a),
-                *(_window_end(c, a) for c in self.calendars),
-                end,
-            )
+            # The recipients' windows first: they last a day at most, and the
+            # campaign's (which may run for centuries) is then read no further.
+            b = end
+            for calendar in (*self.calendars, self.campaign.calendar):
+                b = _window_end(calendar, a, b)
             yield a, b
             u = b
 
@@ -382,11 +382,12 @@ class RecipientView:
         return explain(self.campaign, t, self)
 
 
-def _window_end(calendar: Calendar, u: int) -> int:
-    """The end of ``calendar``'s window that contains callable second ``u``."""
-    for _, b in calendar.spans(u, MAX_UTC):
+def _window_end(calendar: Calendar, u: int, limit: int) -> int:
+    """The end of ``calendar``'s window that contains callable second ``u``, or
+    ``limit`` when that is sooner (the window is not read past it)."""
+    for _, b in calendar.spans(u, limit):
         return b
-    return u  # not reached for a callable u
+    return u  # not reached for a callable u below limit
 
 
 @dataclass(eq=False)
