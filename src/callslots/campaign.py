@@ -176,14 +176,17 @@ class Campaign(config.Settings):
     def explain(self, t: datetime, customer: object = None) -> Explanation:
         """Why ``t`` is or is not callable (for ``customer``, when given: a phone
         string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping): the
-        window it is in, or every rule that keeps it out (docs/compliance.md)."""
+        window it is in, or every rule that keeps it out (docs/compliance.md).  Any
+        aware ``t`` is explained: outside the time line its one reason is ``out of
+        range`` (and ``.at`` is ``t`` as given, which UTC cannot hold)."""
         view = None if customer is None else self.for_customer(customer)
         return explain(self, t, view)
 
     def for_customer(self, customer: object) -> RecipientView:
         """The campaign as ``customer`` sees it: the same questions (``windows``,
-        ``is_callable``, ``next_callable``, ``retry``, ``explain``) answered on its
-        callable set, the campaign's cut to ``recipientHours`` in its zones.
+        ``is_callable``, ``next_callable``, ``day_of``, ``retry``, ``explain``)
+        answered under the same contract on its callable set, the campaign's cut to
+        ``recipientHours`` in its zones.
         Customers with the same zones share one view; without ``recipientHours``
         the view's set is the campaign's."""
         person = customer_from(customer, "customer")
@@ -212,7 +215,8 @@ class Campaign(config.Settings):
         )
 
     def slot_at(self, k: int) -> datetime | None:
-        """The ``k``-th slot of the campaign (from 0), or None past its end."""
+        """The ``k``-th slot of the campaign (from 0), or None past its end (however
+        large ``k``); ValueError for a negative ``k``."""
         found = self.slot_table.slot_at(k)
         return None if found is None else from_seconds(found[0])
 
@@ -246,7 +250,12 @@ class Campaign(config.Settings):
         *,
         started_at: datetime | None = None,
     ) -> RetryDecision:
-        """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``."""
+        """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``.
+
+        A due time past the end of the time line is "no callable time remains".
+        ValueError for an ``attempt`` that is not a whole number from 1, a
+        ``started_at`` after ``ended_at`` and an unknown outcome name.
+        """
         return decide(self, outcome, attempt, ended_at, started_at)
 
 

@@ -164,8 +164,10 @@ class _Meeting:
 class RecipientView:
     """The callable set of the customers whose zones are ``zones``: the campaign's,
     cut to ``recipientHours`` on each zone's wall clock.  It answers the campaign's
-    questions (``windows``, ``is_callable``, ``next_callable``, ``retry``,
-    ``explain``) for those customers."""
+    questions (``windows``, ``is_callable``, ``next_callable``, ``day_of``,
+    ``retry``, ``explain``) for those customers, under the campaign's contract
+    (docs/semantics.md, sections 5 and 6) applied to this set, with the same
+    errors."""
 
     campaign: Campaign = field(repr=False)
     zones: tuple[str, ...]
