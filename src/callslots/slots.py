@@ -137,10 +137,10 @@ class _Ledger:
         if i < 0:
             return self.base
         entry = self.entries[i]
-        if isinstance(entry, _Block):
-            return self.before[i] + entry.slots_before(u)
-        a, b = entry
-        return self.before[i] + -(-(min(u, b) - a) // self.interval)
+        if type(entry) is tuple:
+            a, b = entry
+            return self.before[i] + -(-(min(u, b) - a) // self.interval)
+        return self.before[i] + entry.slots_before(u)  # type: ignore[union-attr]
 
     def locate(self, k: int) -> tuple[int, int] | None:
         """``(slot, close)`` of slot ``k`` and the end of its window, or None past the end."""
@@ -150,10 +150,10 @@ class _Ledger:
             return None
         i = bisect_right(self.before, k) - 1
         entry = self.entries[i]
-        if isinstance(entry, _Block):
-            return entry.locate(k - self.before[i])
-        a, b = entry
-        return a + (k - self.before[i]) * self.interval, b
+        if type(entry) is tuple:  # a window (the test is cheaper than isinstance)
+            a, b = entry
+            return a + (k - self.before[i]) * self.interval, b
+        return entry.locate(k - self.before[i])  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
