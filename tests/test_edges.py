@@ -242,6 +242,13 @@ def test_every_public_question_answers_at_any_instant(
     _ask_everything(campaign, view, t, other)
     assert campaign.explain(t, customer) == view.explain(t)
 
+    rule = campaign.day_rule(data.draw(st.dates() | edge_dates, label="day"))
+    assert rule.rule in {"weekly", "inactive weekday", "dateSchedules", "blackoutDates"} | {
+        "skipped",
+        "before start",
+        "after end",
+    }
+
     # slots, random access and plans, from any instant
     slots = list(itertools.islice(campaign.slots(t), 3))
     seconds = list(itertools.islice(campaign.slot_seconds(t), 3))
