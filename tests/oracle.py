@@ -504,3 +504,93 @@ def retry_at(
     if found is None:
         return None
     return earliest if found == base else to_datetime(found)
+
+
+# ------------------------------------------------------------- a customer's callable set
+
+
+@dataclass(frozen=True)
+class Intersection:
+    """A callable set as docs/compliance.md (section 2) composes it: the campaign's
+    (``spec``) intersected with each ``recipients`` spec's, the recipient window read
+    on that zone's clock with exactly the campaign's rules (every day active, no end).
+    With no recipients it is the campaign's set itself, so one model serves the
+    campaign and every customer view.
+
+    The answers follow docs/semantics.md, section 5, on *this* set: ``day_of(u)`` is
+    the earliest campaign day whose window holds ``u`` when ``u`` is in the set, else
+    ``u``'s local date in the campaign zone.
+    """
+
+    spec: Spec
+    recipients: tuple[Spec, ...] = ()
+
+    def is_callable(self, u: int) -> bool:
+        return is_callable(self.spec, u) and all(is_callable(s, u) for s in self.recipients)
+
+    def day_of(self, u: int) -> date:
+        if self.is_callable(u):
+            return owners(self.spec, u)[0]
+        return wall_clock(self.spec.tz, u)[0]
+
+    def candidate_boundaries(self, a: int, b: int) -> list[int]:
+        """Every instant of ``[a, b)`` where membership (or ``day_of``) can change."""
+        found = set(candidate_boundaries(self.spec, a, b))
+        for spec in self.recipients:
+            found.update(candidate_boundaries(spec, a, b))
+        return sorted(found)
+
+    def windows(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The set within ``[a, b)`` as maximal, sorted, non-touching intervals."""
+        return intervals(self.is_callable, self.candidate_boundaries(a, b), b)
+
+    def first_where(self, pred: Callable[[int], bool], t: int, limit: int | None) -> int | None:
+        """The first second ``u >= t`` with ``pred(u)`` before ``limit`` (default: the
+        campaign's horizon); ``pred`` must be constant between candidate boundaries."""
+        if limit is None:
+            limit = horizon(self.spec)
+            if limit is None:
+                raise ValueError("an unbounded campaign needs a search limit")
+        if pred(t):
+            return t
+        for c in self.candidate_boundaries(t, limit):
+            if c > t and pred(c):
+                return c
+        return None
+
+    def next_callable(self, t: int, limit: int | None = None) -> int | None:
+        return self.first_where(self.is_callable, t, limit)
+
+    def retry_at(
+        self,
+        outcome: str,
+        attempt: int,
+        ended_at: datetime,
+        started_at: datetime | None = None,
+        limit: int | None = None,
+    ) -> datetime | None:
+        """The retry rule of docs/semantics.md, section 6, searched in this set; None
+        for no retry (or, with an explicit ``limit``, none before it)."""
+        spec = self.spec
+        if outcome not in spec.retry_conditions or attempt > spec.call_retries:
+            return None
+        earliest = ended_at + timedelta(seconds=spec.retry_delay)
+        base = floor_seconds(earliest)
+        if spec.retry_mode == "fixed":
+            found = self.first_where(self.is_callable, base, limit)
+        else:
+            owner = self.day_of(floor_seconds(started_at or ended_at))
+            found = self.first_where(
+                lambda u: self.is_callable(u) and any(d > owner for d in owners(spec, u)),
+                base,
+                limit,
+            )
+        if found is None:
+            return None
+        return earliest if found == base else to_datetime(found)
+
+
+def recipient_spec(tz: str, window: Window) -> Spec:
+    """The recipient window ``window`` every day in zone ``tz``, unbounded (from the
+    second day of the calendar, so that its first local day is a whole one)."""
+    return Spec(tz=tz, start_date=date(1, 1, 2), day_windows=(window,) * 7)

@@ -140,3 +140,50 @@ def test_readme_running_a_campaign_example() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown.group(1)
+
+
+def test_the_ends_of_the_time_line_example_prints_what_it_shows() -> None:
+    import contextlib
+    import io
+
+    text = (DOCS / "semantics.md").read_text(encoding="utf-8")
+    section = text.split("**Example: the ends of the time line.**", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code.group(1), {})
+    assert printed.getvalue() == shown.group(1)
+
+
+def test_the_customer_view_example_follows_the_campaigns_contract() -> None:
+    from datetime import datetime, timezone
+
+    from callslots import Campaign
+
+    text = (DOCS / "compliance.md").read_text(encoding="utf-8")
+    assert "`[16:00:00.5Z, 20:30:00.25Z)`, owned by 2024-07-01" in text
+    assert '`retry("Busy", 1, 20:58Z)` with `callRetries` 1 is Tuesday 15:00Z' in text
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2024-07-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "activeDays": [0, 1, 2, 3, 4],
+            "callRetries": 1,
+            "recipientHours": {"startTime": "08:00", "endTime": "21:00"},
+        }
+    )
+    view = campaign.for_customer("+14155550100")
+
+    def utc(*args: int) -> datetime:
+        return datetime(*args, tzinfo=timezone.utc)
+
+    start, end = utc(2024, 7, 1, 16, 0, 0, 500_000), utc(2024, 7, 1, 20, 30, 0, 250_000)
+    assert [(w.start, w.end, str(w.day)) for w in view.windows(start, end)] == [
+        (start, end, "2024-07-01")
+    ]
+    assert str(view.day_of(utc(2024, 7, 1, 22))) == "2024-07-01"
+    assert view.retry("Busy", 1, utc(2024, 7, 1, 20, 58)).at == utc(2024, 7, 2, 15)

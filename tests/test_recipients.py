@@ -1,14 +1,16 @@
 """Recipient-local hours: each customer's set is the campaign's cut to recipientHours
 in each of its zones.
 
-The oracle for the intersection is the core oracle applied twice: the campaign's
-``Spec``, and for each recipient zone a ``Spec`` of its own (every day active, the
-recipient window, no dates), an instant being callable when all of them say so.
+The oracle for the intersection is ``oracle.Intersection``: the core oracle applied
+to the campaign's ``Spec`` and, for each recipient zone, to a ``Spec`` of its own
+(every day active, the recipient window, no dates), an instant being callable when
+all of them say so.  ``tests/test_contract.py`` holds a view to the campaign's whole
+contract against the same model.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -49,20 +51,8 @@ def recipient_cases(draw: st.DrawFn) -> tuple[Case, Campaign, RecipientView, lis
     payload.pop("customers", None)
     campaign = Campaign.from_dict(payload, now=case.now)
     window = (start, end if end != 0 else DAY)
-    # every day active from the first day of the calendar on, no end
-    specs = [oracle.Spec(tz=z, start_date=date(1, 1, 2), day_windows=(window,) * 7) for z in zones]
+    specs = [oracle.recipient_spec(z, window) for z in zones]
     return case, campaign, campaign.views.get(zones), specs
-
-
-def _callable(case: Case, specs: list[oracle.Spec], u: int) -> bool:
-    return oracle.is_callable(case.spec, u) and all(oracle.is_callable(s, u) for s in specs)
-
-
-def _candidates(case: Case, specs: list[oracle.Spec], a: int, b: int) -> list[int]:
-    found = set(oracle.candidate_boundaries(case.spec, a, b))
-    for spec in specs:
-        found.update(oracle.candidate_boundaries(spec, a, b))
-    return sorted(found)
 
 
 @settings(max_examples=120, deadline=None)
@@ -71,20 +61,20 @@ def test_a_customers_set_is_the_intersection_the_oracle_finds(
     setup: tuple[Case, Campaign, RecipientView, list[oracle.Spec]], data: st.DataObject
 ) -> None:
     case, _, view, specs = setup
+    model = oracle.Intersection(case.spec, tuple(specs))
     lo, hi = case.lo, case.hi
-    candidates = _candidates(case, specs, lo, hi)
-    expected = oracle.intervals(lambda u: _callable(case, specs, u), candidates, hi)
-    assert list(view.spans(lo, hi)) == expected
+    candidates = model.candidate_boundaries(lo, hi)
+    assert list(view.spans(lo, hi)) == model.windows(lo, hi)
     u = data.draw(st.sampled_from(candidates) | st.integers(lo, hi - 1), label="u")
-    assert view.callable_at(u) == _callable(case, specs, u)
-    following = next((c for c in [u, *candidates] if c >= u and _callable(case, specs, c)), None)
+    assert view.callable_at(u) == model.is_callable(u)
+    following = next((c for c in [u, *candidates] if c >= u and model.is_callable(c)), None)
     found = view.next_second(u)
     if following is not None:
         assert found == following
     else:  # nothing before hi: the engine's answer, if any, is at or after hi
         assert found is None or found >= hi
     explanation = view.explain(datetime.fromtimestamp(u, UTC))
-    assert explanation.callable == _callable(case, specs, u)
+    assert explanation.callable == model.is_callable(u)
 
 
 NEW_YORK: dict[str, Any] = {

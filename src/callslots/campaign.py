@@ -18,7 +18,18 @@ from .recipients import RecipientView, Views, zones_of
 from .retry import RetryDecision, decide
 from .slots import CallSlot, SlotIndex, plan, slot_datetimes, slot_seconds
 from .tz import MAX_UTC, MIN_UTC, load_zone
-from .windows import Calendar, Hours, Window, day_date, day_number, from_seconds, to_seconds
+from .windows import (
+    Calendar,
+    Hours,
+    Window,
+    clip_windows,
+    day_number,
+    from_micros,
+    from_seconds,
+    local_date,
+    split_seconds,
+    to_seconds,
+)
 
 __all__ = ["Campaign"]
 
@@ -140,31 +151,9 @@ class Campaign(config.Settings):
         """The callable time inside ``[start, end)`` as maximal disjoint windows, in order.
 
         Lazy; without ``end`` and ``endDate`` it runs on to the end of the time line.
+        Any aware bounds are accepted, also ones outside the time line.
         """
-        first = MIN_UTC if start is None else to_seconds(start, "start")
-        last = MAX_UTC if end is None else to_seconds(end, "end")
-        if end is not None and end.microsecond:
-            last += 1  # [last - 1, last) holds callable instants before `end`
-        if start is not None and end is not None and end <= start:
-            return iter(())
-        if (start is None or not start.microsecond) and (end is None or not end.microsecond):
-            return self.calendar.windows(first, last)
-        return self._windows(first, last, start, end)
-
-    def _windows(
-        self, first: int, last: int, start: datetime | None, end: datetime | None
-    ) -> Iterator[Window]:
-        # The calendar works in whole seconds; restore the exact bounds asked for.
-        exact_start = start.astimezone(UTC) if start is not None and start.microsecond else None
-        exact_end = end.astimezone(UTC) if end is not None and end.microsecond else None
-        for window in self.calendar.windows(first, last):
-            if exact_start is not None:
-                if to_seconds(window.start) == first:
-                    window = replace(window, start=exact_start)
-                exact_start = None
-            if exact_end is not None and to_seconds(window.end) == last:
-                window = replace(window, end=exact_end)
-            yield window
+        return clip_windows(self.calendar.windows, start, end)
 
     def is_callable(self, t: datetime) -> bool:
         """Whether a call may be placed at instant ``t``."""
@@ -172,32 +161,35 @@ class Campaign(config.Settings):
 
     def next_callable(self, t: datetime) -> datetime | None:
         """``t`` itself when callable, else the start of the next window; None if none remains."""
-        u = to_seconds(t)
+        u, micros = split_seconds(t)
         found = self.calendar.next_callable(u)
         if found is None:
             return None
-        return t.astimezone(UTC) if found == u else from_seconds(found)
+        return from_micros(u, micros) if found == u else from_seconds(found)
 
     def day_of(self, t: datetime) -> date:
         """The local day owning the window that contains ``t`` (the earliest, where an
-        overnight window and the next day's window overlap), else ``t``'s local date."""
-        n = self.calendar.day_of(to_seconds(t))
-        try:
-            return day_date(n)
-        except (ValueError, OverflowError):
-            raise ValueError(f"{t} falls on a local date outside years 1-9999") from None
+        overnight window and the next day's window overlap), else ``t``'s local date.
+
+        Raises ValueError when that local date is outside the years 1-9999 (``t``
+        within hours of the ends of the time line).
+        """
+        return local_date(self.calendar.day_of(to_seconds(t)), t)
 
     def explain(self, t: datetime, customer: object = None) -> Explanation:
         """Why ``t`` is or is not callable (for ``customer``, when given: a phone
         string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping): the
-        window it is in, or every rule that keeps it out (docs/compliance.md)."""
+        window it is in, or every rule that keeps it out (docs/compliance.md).  Any
+        aware ``t`` is explained: outside the time line its one reason is ``out of
+        range`` (and ``.at`` is ``t`` as given, which UTC cannot hold)."""
         view = None if customer is None else self.for_customer(customer)
-        return explain(self, to_seconds(t), view)
+        return explain(self, t, view)
 
     def for_customer(self, customer: object) -> RecipientView:
         """The campaign as ``customer`` sees it: the same questions (``windows``,
-        ``is_callable``, ``next_callable``, ``retry``, ``explain``) answered on its
-        callable set, the campaign's cut to ``recipientHours`` in its zones.
+        ``is_callable``, ``next_callable``, ``day_of``, ``retry``, ``explain``)
+        answered under the same contract on its callable set, the campaign's cut to
+        ``recipientHours`` in its zones.
         Customers with the same zones share one view; without ``recipientHours``
         the view's set is the campaign's."""
         person = customer_from(customer, "customer")
@@ -206,7 +198,7 @@ class Campaign(config.Settings):
         zones, note = zones_of(person, self.timezone, "customer")
         view = self.views.get(zones)
         if note is not None:  # the campaign's zone stands in: say so on this view
-            view = replace(view, note=note, empty_offsets=view.empty_offsets)
+            view = replace(view, note=note)  # the same tables: `meetings` is shared
         return view
 
     # -- slots and pacing -------------------------------------------------------
@@ -226,14 +218,15 @@ class Campaign(config.Settings):
         )
 
     def slot_at(self, k: int) -> datetime | None:
-        """The ``k``-th slot of the campaign (from 0), or None past its end."""
+        """The ``k``-th slot of the campaign (from 0), or None past its end (however
+        large ``k``); ValueError for a negative ``k``."""
         found = self.slot_table.slot_at(k)
         return None if found is None else from_seconds(found[0])
 
     def slot_index(self, t: datetime) -> int:
         """How many slots come before ``t``: the index of ``t`` when it is a slot, and
         the index of the first slot after it otherwise."""
-        u = _ceil(t)
+        u = _ceil(t, "t")
         assert u is not None
         return self.slot_table.slot_index(u)
 
@@ -260,12 +253,20 @@ class Campaign(config.Settings):
         *,
         started_at: datetime | None = None,
     ) -> RetryDecision:
-        """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``."""
+        """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``.
+
+        A due time past the end of the time line is "no callable time remains".
+        ValueError for an ``attempt`` that is not a whole number from 1, a
+        ``started_at`` after ``ended_at`` and an unknown outcome name.
+        """
         return decide(self, outcome, attempt, ended_at, started_at)
 
 
-def _ceil(t: datetime | None) -> int | None:
-    """Whole UTC seconds of ``t`` rounded up (slots are whole seconds)."""
+def _ceil(t: datetime | None, name: str = "start") -> int | None:
+    """Whole UTC seconds of ``t`` rounded up (slots are whole seconds), kept within the
+    time line: no slot lies outside it, so an earlier ``t`` means its first second
+    and a later one its last."""
     if t is None:
         return None
-    return to_seconds(t) + (1 if t.microsecond else 0)
+    u, micros = split_seconds(t, name)
+    return max(MIN_UTC, min(u + (1 if micros else 0), MAX_UTC))

@@ -366,24 +366,23 @@ class Dispatcher:
     # -- the slot grid ----------------------------------------------------------
 
     def _window_at(self, u: int) -> tuple[int, int] | None:
-        """The campaign window ``(a, b)`` holding ``u``, else the first after it;
-        None when none remains."""
-        a, b = self._window
-        if a <= u < b:
-            return a, b
+        """A stretch ``(s, b)`` of a campaign window, from its slot ``s`` to its end
+        ``b``, that holds ``u`` (the slots of a window are ``s + k * interval``);
+        else the one from the first slot after ``u``.  None when no slot remains."""
+        s, b = self._window
+        if s <= u < b:
+            return s, b
         table = self._campaign.slot_table
-        before = table.slot_index(u + 1)  # the slots at or before u
-        found = table.slot_at(before - 1) if before else None
-        if found is not None:
-            a, b = table.window(found[1])
-            if a <= u < b:
-                self._window = (a, b)
-                return self._window
-        found = table.slot_at(table.slot_index(u))
+        before = table.slot_index(u + 1) if u < MAX_UTC else table.slot_index(MAX_UTC)
+        found = table.slot_at(before - 1) if before else None  # the last slot at or before u
+        if found is not None and u < found[1]:
+            self._window = found
+            return found
+        found = table.slot_at(before)  # the first slot after u
         if found is None:
             return None
-        self._window = table.window(found[1])
-        return self._window
+        self._window = found
+        return found
 
     def _slot_from(self, u: int) -> int | None:
         """The first slot ``>= u``, or None."""

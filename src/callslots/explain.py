@@ -10,12 +10,20 @@ people and logs, not for hot paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .tz import DAY
-from .windows import FIRST_DAY, LAST_DAY, clock, day_date, from_seconds
+from .tz import DAY, MAX_UTC, MIN_UTC, Zone, civil_from_days
+from .windows import (
+    FIRST_DAY,
+    LAST_DAY,
+    clock,
+    day_date,
+    from_micros,
+    from_seconds,
+    split_seconds,
+)
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -35,7 +43,7 @@ RULES = (
     "before window",  # earlier on the day than its window
     "after window",  # later on the day than its window (or its overnight tail)
     "dst gap",  # the day's window loses wall-clock times that do not exist
-    "out of range",  # outside the years 1-9999
+    "out of range",  # outside the time line, or a local date outside the years 1-9999
     "recipient hours",  # the customer's own wall clock, inside or outside recipientHours
 )
 
@@ -56,7 +64,12 @@ class Reason:
 class Explanation:
     """The verdict on ``at`` (``callable``, the same answer as ``is_callable``), its
     wall clock in the campaign zone (``local``), and the ``reasons``: for a
-    callable instant the window it is in, otherwise every rule that keeps it out."""
+    callable instant the window it is in, otherwise every rule that keeps it out.
+
+    ``at`` is the instant asked about, exactly, in UTC; an instant that UTC cannot
+    hold (before 0001-01-01T00:00:00Z or after 9999-12-31T23:59:59.999999Z, such
+    as ``datetime.min`` written at +14:00) is kept as it was given, and its reason
+    is ``out of range``."""
 
     at: datetime
     callable: bool
@@ -65,7 +78,13 @@ class Explanation:
 
     def __str__(self) -> str:
         verdict = "callable" if self.callable else "not callable"
-        lines = [f"{self.at:%Y-%m-%dT%H:%M:%SZ} ({self.local}) is {verdict}"]
+        at = self.at
+        shown = (
+            f"{at.year:04d}-{at:%m-%dT%H:%M:%S}Z"
+            if at.utcoffset() == timedelta(0)
+            else at.isoformat(timespec="seconds")
+        )
+        lines = [f"{shown} ({self.local}) is {verdict}"]
         lines += [f"  - {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
@@ -74,16 +93,46 @@ def _label(day: date) -> str:
     return f"{day:%A} {day.isoformat()}"
 
 
-def explain(campaign: Campaign, u: int, view: RecipientView | None = None) -> Explanation:
-    """The explanation for UTC second ``u`` (for the customers of ``view``)."""
-    found = _campaign_explanation(campaign, u)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _wall_clock(key: str, zone: Zone, u: int) -> tuple[str, str, str, str]:
+    """``(weekday, YYYY-MM-DD, HH:MM:SS, zone abbreviation)`` of UTC second ``u`` on
+    the wall clock of zone ``key``, for any ``u``: where ``datetime`` cannot hold the
+    local time (year 0 or 10000) the date is computed here and the abbreviation is
+    the UTC offset."""
+    offset = zone.offset_at(u)
+    n, seconds = divmod(u + offset, DAY)
+    y, m, d = civil_from_days(n)
+    abbreviation = None
+    if MIN_UTC <= u <= MAX_UTC and FIRST_DAY <= n <= LAST_DAY:
+        try:
+            abbreviation = from_seconds(u).astimezone(ZoneInfo(key)).tzname()
+        except (OverflowError, ValueError):  # pragma: no cover - zoneinfo at the very ends
+            abbreviation = None
+    if abbreviation is None:
+        sign, size = ("-", -offset) if offset < 0 else ("+", offset)
+        abbreviation = f"UTC{sign}{clock(size)}"
+    hms = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return _WEEKDAYS[(n + 3) % 7], f"{y:04d}-{m:02d}-{d:02d}", hms, abbreviation
+
+
+def _instant(t: datetime, u: int, micros: int) -> datetime:
+    """``t`` as aware UTC, exactly; as given when UTC cannot hold it (outside years 1-9999)."""
+    return from_micros(u, micros) if MIN_UTC <= u <= MAX_UTC else t
+
+
+def explain(campaign: Campaign, t: datetime, view: RecipientView | None = None) -> Explanation:
+    """The explanation for instant ``t`` (for the customers of ``view``)."""
+    u, micros = split_seconds(t)
+    found = _campaign_explanation(campaign, u, _instant(t, u, micros))
     if view is None or not view.calendars or found.reasons[0].rule == "out of range":
         return found
     hours = campaign.recipient_hours
     inside, outside = [], []
     for zone, calendar in zip(view.zones, view.calendars, strict=True):
-        wall = from_seconds(u).astimezone(ZoneInfo(zone))
-        here = f"{wall:%a %H:%M %Z}"
+        weekday, _, hms, abbreviation = _wall_clock(zone, calendar.zone, u)
+        here = f"{weekday} {hms[:5]} {abbreviation}"
         if calendar.is_callable(u):
             inside.append(Reason("recipient hours", f"{here} in {zone} is inside {hours}"))
         else:
@@ -98,41 +147,53 @@ def explain(campaign: Campaign, u: int, view: RecipientView | None = None) -> Ex
     return Explanation(found.at, False, found.local, tuple(reasons))
 
 
-def _campaign_explanation(campaign: Campaign, u: int) -> Explanation:
+def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanation:
     calendar, zone = campaign.calendar, campaign.calendar.zone
-    at = from_seconds(u)
     x = u + zone.offset_at(u)
     today, seconds = divmod(x, DAY)
-    wall = at.astimezone(ZoneInfo(campaign.timezone))
-    local = f"{wall:%a %Y-%m-%d %H:%M:%S %Z}"
+    weekday, day_text, hms, abbreviation = _wall_clock(campaign.timezone, zone, u)
+    local = f"{weekday} {day_text} {hms} {abbreviation}"
     here = clock(seconds)
-    if not FIRST_DAY + 1 <= today <= LAST_DAY - 1:
-        reason = Reason("out of range", "callslots schedules within the years 1-9999")
-        return Explanation(at, False, local, (reason,))
-    if calendar.is_callable(u):
+    if calendar.is_callable(u):  # the verdict first: it is always is_callable's
         owner = calendar.owner(u)
         assert owner is not None
         rule = campaign.day_rule(day_date(owner))
         source = " (its dateSchedules entry)" if rule.rule == "dateSchedules" else ""
         message = f"{here} is in the window {rule.hours} of {_label(rule.day)}{source}"
         return Explanation(at, True, local, (Reason("window", message),))
+    if not MIN_UTC <= u < MAX_UTC:
+        reason = Reason(
+            "out of range",
+            "the time line runs from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+        )
+        return Explanation(at, False, local, (reason,))
+    if not FIRST_DAY <= today <= LAST_DAY:
+        reason = Reason(
+            "out of range",
+            f"its local date in {campaign.timezone} is outside the years 1-9999, "
+            "which no campaign day can be",
+        )
+        return Explanation(at, False, local, (reason,))
 
     reasons: list[Reason] = []
     start_at = calendar.start_at
     if campaign.start_at is not None and u < start_at:
-        begins = from_seconds(start_at).astimezone(ZoneInfo(campaign.timezone))
-        reasons.append(
-            Reason("before start", f"the campaign starts at {begins:%Y-%m-%d %H:%M:%S %Z}")
-        )
-    yesterday = campaign.day_rule(day_date(today - 1))
-    if yesterday.hours is not None and yesterday.hours.overnight:
+        _, begins_day, begins_hms, begins_zone = _wall_clock(campaign.timezone, zone, start_at)
         reasons.append(
             Reason(
-                "after window",
-                f"the overnight window {yesterday.hours} of {_label(yesterday.day)} "
-                f"ended at {clock(yesterday.hours.end)}",
+                "before start", f"the campaign starts at {begins_day} {begins_hms} {begins_zone}"
             )
         )
+    if today > FIRST_DAY:  # the day before the first date has no rule to read
+        yesterday = campaign.day_rule(day_date(today - 1))
+        if yesterday.hours is not None and yesterday.hours.overnight:
+            reasons.append(
+                Reason(
+                    "after window",
+                    f"the overnight window {yesterday.hours} of {_label(yesterday.day)} "
+                    f"ended at {clock(yesterday.hours.end)}",
+                )
+            )
     rule = campaign.day_rule(day_date(today))
     hours = rule.hours
     if hours is None:
@@ -174,5 +235,6 @@ def _gap(campaign: Campaign, day: int, span: tuple[int, int]) -> str | None:
 
 
 def _wall(x: int) -> str:
-    """Local second ``x`` as ``YYYY-MM-DD HH:MM``."""
-    return f"{day_date(x // DAY)} {clock(x % DAY)}"
+    """Local second ``x`` as ``YYYY-MM-DD HH:MM`` (any year)."""
+    y, m, d = civil_from_days(x // DAY)
+    return f"{y:04d}-{m:02d}-{d:02d} {clock(x % DAY)}"

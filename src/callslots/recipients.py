@@ -13,10 +13,14 @@ same zones share one :class:`RecipientView`.
 The intersection is found by leapfrogging: ask each calendar for its first
 callable second at or after ``u`` and move ``u`` to the latest answer until all
 agree.  Where the sets never meet, that alone would walk window by window to the
-end of time, so it is bounded: while every zone's offset stays constant and no
-date rule is near, both sets repeat every week, so a week and a day examined with
-nothing found means nothing is found until an offset changes or a dated rule
-comes, and the search jumps there (and remembers those offsets as empty).  After
+end of time, so between steps the search skips ahead.  While no zone changes its
+offset (a *stretch*), each set is a fixed pattern shifted into UTC: the
+recipient hours repeat every day, and a campaign day's window depends only on
+the window the day is given (its weekday's, or a date rule's).  So whether the
+window of a day can meet the recipient hours at all is decided once per stretch's
+offsets and per distinct window, by arithmetic on one day; the search then jumps
+to the first day from ``u`` on whose window can meet them (a few bisections in
+the date rules, however many there are), or to the end of the stretch.  After
 every zone's last listed transition and the last dated rule, the whole picture
 repeats every 400 years, which bounds the search.
 """
@@ -26,26 +30,36 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .customers import Customer
 from .errors import ConfigError, Problem
-from .tz import CYCLE, DAY, MAX_UTC, MIN_UTC, load_zone, zone_names
-from .windows import Calendar, Hours, Window, day_date, from_seconds, to_seconds
+from .tz import CYCLE, DAY, MAX_UTC, load_zone, zone_names
+from .windows import (
+    Calendar,
+    Hours,
+    Window,
+    clip_windows,
+    day_date,
+    from_micros,
+    from_seconds,
+    local_date,
+    periodic_point,
+    split_seconds,
+    to_seconds,
+)
 
 if TYPE_CHECKING:
     from .campaign import Campaign
     from .explain import Explanation
+    from .outcomes import Outcome
     from .retry import RetryDecision
 
 __all__ = ["PHONE_INSTALL", "MissingPhoneNumbers", "RecipientView", "zones_of"]
 
 PHONE_INSTALL = "pip install 'callslots[phone]'"
-#: A week and a day: long enough that a weekly pattern has shown all of itself,
-#: overnight windows included.
-_EXAMINED = 8 * DAY
 
 
 @cache
@@ -113,25 +127,47 @@ def zones_of(
 
 
 def _periodic_from(campaign: Calendar, calendars: tuple[Calendar, ...]) -> int:
-    """An instant after which the callable set repeats every 400 years: every zone
-    is past its listed transitions (its offsets repeat by 400-year cycles or stay
-    constant), the campaign is past its start and its dated rules, and the weekly
-    pattern repeats too (146,097 days are 20,871 weeks)."""
-    last = max(campaign.start_at, campaign.first_day * DAY)
-    for calendar in (campaign, *calendars):
-        zone = calendar.zone
-        last = max(last, zone.table_end if zone.cycle_from is not None else zone.starts[-1])
-        if calendar.rules is not None:
-            last = max(last, (calendar.rules.lasts[-1] + 2) * DAY)
-    return min(last, MAX_UTC)
+    """An instant after which the callable set repeats every 400 years: the
+    campaign's and every recipient calendar's :func:`periodic_point` (the weekly
+    pattern repeats too: 146,097 days are 20,871 weeks)."""
+    return min(MAX_UTC, max(periodic_point(c) for c in (campaign, *calendars)))
+
+
+def _daily(span: tuple[int, int], offset: int) -> list[tuple[int, int]]:
+    """A daily window (local seconds after midnight; the end may pass 24 h) as UTC
+    seconds of the day, ``[a, b)`` pieces within ``[0, DAY)``, under ``offset``."""
+    first, end = span
+    if end - first >= DAY:
+        return [(0, DAY)]
+    a = (first - offset) % DAY
+    b = a + end - first
+    return [(a, b)] if b <= DAY else [(a, DAY), (0, b - DAY)]
+
+
+def _meet(pieces: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The intersection of two sets of pieces of one day."""
+    return sorted(
+        (max(a, c), min(b, d)) for a, b in pieces for c, d in others if max(a, c) < min(b, d)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Meeting:
+    """Under one tuple of offsets: the weekdays (bit set, bit 0 = Monday) whose weekly
+    window can meet the recipient hours, and the date rules' windows that can."""
+
+    weekdays: int
+    spans: tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RecipientView:
     """The callable set of the customers whose zones are ``zones``: the campaign's,
     cut to ``recipientHours`` on each zone's wall clock.  It answers the campaign's
-    questions (``windows``, ``is_callable``, ``next_callable``, ``retry``,
-    ``explain``) for those customers."""
+    questions (``windows``, ``is_callable``, ``next_callable``, ``day_of``,
+    ``retry``, ``explain``) for those customers, under the campaign's contract
+    (docs/semantics.md, sections 5 and 6) applied to this set, with the same
+    errors."""
 
     campaign: Campaign = field(repr=False)
     zones: tuple[str, ...]
@@ -140,8 +176,9 @@ class RecipientView:
     periodic_from: int = field(default=MAX_UTC, repr=False)
     #: How the zones were found, when a person should hear of it (a fallback).
     note: str | None = None
-    #: Offsets (campaign zone first) under which the sets were seen never to meet.
-    empty_offsets: set[tuple[int, ...]] = field(default_factory=set, repr=False)
+    #: Which windows can meet the recipient hours, by offsets (campaign zone first):
+    #: made on first use, shared by the views of the same zones.
+    meetings: dict[tuple[int, ...], _Meeting] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, campaign: Campaign, zones: tuple[str, ...]) -> RecipientView:
@@ -164,9 +201,6 @@ class RecipientView:
         campaign = self.campaign.calendar
         others = self.calendars
         limit = max(u, self.periodic_from) + CYCLE  # see _periodic_from
-        empty = self.empty_offsets
-        entered = u  # where the examination of the current stretch began
-        stretch: tuple[int, int] | None = None
         while u < limit:
             found = campaign.next_callable(u, first_day)
             if found is None:
@@ -180,33 +214,53 @@ class RecipientView:
                     found, agreed = there, False
             if agreed:
                 return found
-            u = found
-            # Nothing is callable in [entered, u).  Inside one stretch of constant
-            # offsets and away from dated rules the sets repeat weekly, so a week
-            # and a day with nothing means nothing until the stretch ends, and the
-            # same offsets anywhere else give nothing either.
-            first, end, offsets = self._stretch(u)
-            if offsets in empty:
-                target = self._regular_until(u, end, first_day, 0)
-                if target is not None and target > u:
-                    u = entered = target
-                    stretch = None
-                    continue
-            if stretch != (first, end):
-                stretch, entered = (first, end), max(u, first)
-                continue
-            if u - entered >= _EXAMINED:
-                target = self._regular_until(entered, end, first_day, _EXAMINED)
-                if target is not None:
-                    empty.add(offsets)
-                    if target > u:
-                        u = entered = target
-                        stretch = None
+            # Nothing is callable in [u, found): skip on to the first window that
+            # can meet the recipient hours before the offsets change.
+            u = self._resume(found, first_day)
         return None
+
+    def _resume(self, u: int, first_day: int | None) -> int:
+        """Where the search goes on from ``u``: ``u`` itself, or the start of the first
+        campaign window from ``u`` on (of a day ``>= first_day``) that can meet the
+        recipient hours under the offsets in force at ``u``, or the end of those
+        offsets when none can.  Sound because within a stretch of constant offsets
+        the sets are fixed patterns: a window that cannot meet them there does not."""
+        calendar = self.campaign.calendar
+        _, end, offsets = self._stretch(u)
+        meeting = self.meetings.get(offsets)
+        if meeting is None:
+            meeting = self.meetings[offsets] = self._meeting(offsets)
+        offset, rules = offsets[0], calendar.rules
+        day = max((u + offset) // DAY - 1, calendar.first_day)
+        if first_day is not None:
+            day = max(day, first_day)
+        while day <= calendar.last_day:
+            found: int | None = None
+            if meeting.weekdays:
+                if rules is None:
+                    found = day
+                    while not meeting.weekdays >> ((found + 3) % 7) & 1:
+                        found += 1
+                else:
+                    found = rules.next_free(day, meeting.weekdays)
+            if rules is not None:
+                for span in meeting.spans:
+                    ruled = rules.next_with(day, span)
+                    if ruled is not None and (found is None or ruled < found):
+                        found = ruled
+            if found is None or found > calendar.last_day:
+                return max(u, end)
+            window = calendar.span_of(found)
+            assert window is not None
+            if found * DAY + window[1] - offset <= u:  # that window is over: the next
+                day = found + 1
+                continue
+            return max(u, min(end, found * DAY + window[0] - offset))
+        return max(u, end)
 
     def _stretch(self, u: int) -> tuple[int, int, tuple[int, ...]]:
         """The stretch around ``u`` where no zone involved changes its offset, and
-        the offsets there."""
+        the offsets there (the campaign zone's first)."""
         first, end, offset = self.campaign.calendar.zone.segment_at(u)
         offsets = [offset]
         for calendar in self.calendars:
@@ -215,33 +269,29 @@ class RecipientView:
             offsets.append(offset)
         return first, end, tuple(offsets)
 
-    def _regular_until(
-        self, entered: int, end: int, first_day: int | None, needed: int
-    ) -> int | None:
-        """How far the sets repeat weekly after ``entered`` (up to ``end``, the end of
-        the constant-offset stretch): None when the days from ``entered`` for
-        ``needed`` seconds are not regular (a dated rule, the range's first day, or
-        the start instant among them)."""
-        campaign = self.campaign.calendar
-        if entered < campaign.start_at:
-            return None
-        target = end
-        for calendar in (campaign, *self.calendars):
-            offset = calendar.zone.offset_at(entered)
-            first_local = (entered + offset) // DAY - 1
-            if first_local < calendar.first_day or (
-                calendar is campaign and first_day is not None and first_local < first_day
-            ):
-                return None
-            rules = calendar.rules
-            ruled = rules.next_day(first_local) if rules is not None else None
-            if ruled is not None:
-                # A rule may change the pattern from the evening before it on.
-                stop = (ruled - 1) * DAY - offset
-                if stop <= entered + needed:
-                    return None
-                target = min(target, stop)
-        return target
+    def _meeting(self, offsets: tuple[int, ...]) -> _Meeting:
+        """Which campaign windows can meet the recipient hours under ``offsets``."""
+        calendar = self.campaign.calendar
+        hours: list[tuple[int, int]] = [(0, DAY)]
+        for other, offset in zip(self.calendars, offsets[1:], strict=True):
+            span = other.week[0]  # the recipient window, every day alike
+            assert span is not None
+            hours = _meet(hours, _daily(span, offset))
+
+        def meets(span: tuple[int, int] | None) -> bool:
+            if span is None:
+                return False
+            first, end = span[0] - offsets[0], span[1] - offsets[0]  # UTC, that day
+            return any(
+                a + k * DAY < end and first < b + k * DAY
+                for a, b in hours
+                for k in range(first // DAY - 1, end // DAY + 2)
+            )
+
+        weekdays = sum(1 << w for w in range(7) if meets(calendar.week[w]))
+        rules = calendar.rules
+        spans = set() if rules is None else {s for s in rules.spans if s is not None and meets(s)}
+        return _Meeting(weekdays, tuple(sorted(spans)))
 
     def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
         """The callable set inside ``[first, end)`` as maximal ``(start, end)`` seconds."""
@@ -250,64 +300,96 @@ class RecipientView:
             a = self.next_second(u)
             if a is None or a >= end:
                 return
-            b = min(
-                _window_end(self.campaign.calendar, a),
-                *(_window_end(c, a) for c in self.calendars),
-                end,
-            )
+            # The recipients' windows first: they last a day at most, and the
+            # campaign's (which may run for centuries) is then read no further.
+            b = end
+            for calendar in (*self.calendars, self.campaign.calendar):
+                b = _window_end(calendar, a, b)
             yield a, b
             u = b
 
     # -- the campaign's questions ---------------------------------------------
 
+    def day_second(self, u: int) -> int:
+        """The day (number) owning UTC second ``u`` in this set: the campaign's day
+        whose window holds it when ``u`` is callable here, else ``u``'s local date."""
+        calendar = self.campaign.calendar
+        if self.callable_at(u):
+            return calendar.day_of(u)
+        return calendar.local_day(u)
+
     def windows(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[Window]:
-        """Like ``Campaign.windows``, for these customers; ``Window.day`` is the
-        campaign's day that owns the window's start."""
-        first = MIN_UTC if start is None else to_seconds(start, "start")
-        last = MAX_UTC if end is None else to_seconds(end, "end") + (1 if end.microsecond else 0)
+        """Like ``Campaign.windows``, for these customers: this set inside ``[start,
+        end)``, cut there exactly, as maximal disjoint windows in order; ``Window.day``
+        is the campaign's day that owns the window's start."""
         owner = self.campaign.calendar.owner
-        for a, b in self.spans(first, last):
-            day = owner(a)
-            assert day is not None
-            yield Window(from_seconds(a), from_seconds(b), day_date(day))
+
+        def whole(first: int, last: int) -> Iterator[Window]:
+            for a, b in self.spans(first, last):
+                day = owner(a)
+                assert day is not None
+                yield Window(from_seconds(a), from_seconds(b), day_date(day))
+
+        return clip_windows(whole, start, end)
 
     def is_callable(self, t: datetime) -> bool:
+        """Whether ``t`` is callable for these customers."""
         return self.callable_at(to_seconds(t))
 
     def next_callable(self, t: datetime) -> datetime | None:
-        u = to_seconds(t)
+        """``t`` itself when callable for these customers, else the start of their
+        next window; None when none remains."""
+        u, micros = split_seconds(t)
         found = self.next_second(u)
         if found is None:
             return None
-        return t.astimezone(timezone.utc) if found == u else from_seconds(found)
+        return from_micros(u, micros) if found == u else from_seconds(found)
+
+    def day_of(self, t: datetime) -> date:
+        """Like ``Campaign.day_of``, on this set: the campaign's day owning the window
+        that contains ``t`` when ``t`` is callable for these customers, else ``t``'s
+        local date in the campaign zone.  ValueError when that date is outside the
+        years 1-9999."""
+        return local_date(self.day_second(to_seconds(t)), t)
 
     def retry(
         self,
-        outcome: Any,
+        outcome: Outcome | str,
         attempt: int,
         ended_at: datetime,
         *,
         started_at: datetime | None = None,
     ) -> RetryDecision:
+        """``Campaign.retry``'s rule on this set: the due time is searched in these
+        customers' callable time, and with ``next_day`` the attempt's day is
+        :meth:`day_of` ``(started_at or ended_at)``."""
         from .retry import decide
 
         return decide(
-            self.campaign, outcome, attempt, ended_at, started_at, search=self.next_second
+            self.campaign,
+            outcome,
+            attempt,
+            ended_at,
+            started_at,
+            search=self.next_second,
+            owner=self.day_second,
         )
 
     def explain(self, t: datetime) -> Explanation:
+        """``campaign.explain(t, customer)`` for these customers."""
         from .explain import explain
 
-        return explain(self.campaign, to_seconds(t), self)
+        return explain(self.campaign, t, self)
 
 
-def _window_end(calendar: Calendar, u: int) -> int:
-    """The end of ``calendar``'s window that contains callable second ``u``."""
-    for _, b in calendar.spans(u, MAX_UTC):
+def _window_end(calendar: Calendar, u: int, limit: int) -> int:
+    """The end of ``calendar``'s window that contains callable second ``u``, or
+    ``limit`` when that is sooner (the window is not read past it)."""
+    for _, b in calendar.spans(u, limit):
         return b
-    return u  # not reached for a callable u
+    return u  # not reached for a callable u below limit
 
 
 @dataclass(eq=False)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .outcomes import Outcome
-from .windows import day_date, from_seconds, to_seconds
+from .tz import MAX_UTC, civil_from_days
+from .windows import from_micros, from_seconds, split_seconds
 
 if TYPE_CHECKING:
     from .campaign import Campaign
@@ -56,18 +57,28 @@ def refusal(campaign: Campaign, outcome: Outcome, attempt: int) -> str | None:
 
 #: ``(u, first_day) -> first callable second >= u`` in a window of a day >= first_day
 Search = Callable[[int, "int | None"], "int | None"]
+#: ``u -> the day owning u`` (the local date when u is not callable)
+Owner = Callable[[int], int]
 
 
-def due(campaign: Campaign, ended: int, started: int, search: Search | None = None) -> int | None:
+def due(
+    campaign: Campaign,
+    ended: int,
+    started: int,
+    search: Search | None = None,
+    owner: Owner | None = None,
+) -> int | None:
     """The due second of a retry, in whole UTC seconds, or None when no callable
     time remains (the rule of :func:`decide`, for callers that count in seconds).
-    ``search`` finds callable time (default: the campaign's; a customer's view
-    passes its own)."""
+    ``search`` finds callable time and ``owner`` names the day owning an instant
+    (default: the campaign's; a customer's view passes its own)."""
     calendar = campaign.calendar
     find = calendar.next_callable if search is None else search
     earliest = ended + campaign.retry_delay_seconds
+    if earliest >= MAX_UTC:  # past the end of the time line: nothing is callable there
+        return None
     if campaign.retry_delay_mode == "next_day":
-        return find(earliest, calendar.day_of(started) + 1)
+        return find(earliest, (calendar.day_of if owner is None else owner)(started) + 1)
     return find(earliest, None)
 
 
@@ -78,36 +89,47 @@ def decide(
     ended_at: datetime,
     started_at: datetime | None = None,
     search: Search | None = None,
+    owner: Owner | None = None,
 ) -> RetryDecision:
     """The retry decision for ``attempt`` (1 = the first call) that just ended
-    (``search``: see :func:`due`)."""
+    (``search`` and ``owner``: see :func:`due`).
+
+    Every aware ``ended_at`` has an answer, also at the ends of the time line (a
+    retry that would fall after 9999-12-31T23:59:59Z is "no callable time
+    remains").  ValueError for an ``attempt`` that is not a whole number from 1
+    and for a ``started_at`` after ``ended_at``; ValueError too for an outcome
+    name that is not one of :class:`Outcome` (from ``Outcome.parse``).
+    """
     outcome = Outcome.parse(outcome)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValueError(f"attempt must be a whole number from 1 (the first call), not {attempt!r}")
-    ended = to_seconds(ended_at, "ended_at")
-    if started_at is not None and to_seconds(started_at, "started_at") > ended:
-        raise ValueError(f"started_at ({started_at}) is after ended_at ({ended_at})")
+    ended, ended_us = split_seconds(ended_at, "ended_at")
+    started = ended
+    if started_at is not None:
+        started, started_us = split_seconds(started_at, "started_at")
+        if (started, started_us) > (ended, ended_us):
+            raise ValueError(f"started_at ({started_at}) is after ended_at ({ended_at})")
 
     no = refusal(campaign, outcome, attempt)
     if no is not None:
         return _no(no)
     retries = campaign.call_retries
     delay = campaign.retry_delay_seconds
-    earliest = ended_at.astimezone(timezone.utc) + timedelta(seconds=delay)
     what = f"{outcome.value!r} is a retry condition; attempt {attempt + 1} of {retries + 1}"
-    started = to_seconds(started_at, "started_at") if started_at is not None else ended
-    found = due(campaign, ended, started, search)
+    found = due(campaign, ended, started, search, owner)
     if campaign.retry_delay_mode == "next_day":
-        owner = day_date(campaign.calendar.day_of(started))
+        owning = (campaign.calendar.day_of if owner is None else owner)(started)
+        year, month, day = civil_from_days(owning)  # any year: started_at may be at an end
+        after = f"{year:04d}-{month:02d}-{day:02d}"
         rule = (
-            f"the first callable time of an active day after {owner}, "
+            f"the first callable time of an active day after {after}, "
             f"not before ended_at + {delay} s"
         )
     else:
         rule = f"the first callable time at or after ended_at + {delay} s"
     if found is None:
         return _no(f"no retry: {what}, but no callable time remains ({rule})")
-    # Whole seconds decide (every boundary is a whole second); when `earliest`
-    # itself is callable it is kept exactly, fraction of a second included.
-    at = earliest if found == ended + delay else from_seconds(found)
+    # Whole seconds decide (every boundary is a whole second); when the earliest
+    # instant itself is callable it is kept exactly, fraction of a second included.
+    at = from_micros(found, ended_us) if found == ended + delay else from_seconds(found)
     return RetryDecision(True, at, f"retry: {what}, at {rule}")

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_UTC",
     "MIN_UTC",
     "Zone",
+    "civil_from_days",
     "days_from_civil",
     "load_zone",
     "tz_database",
@@ -62,6 +63,20 @@ def days_from_civil(year: int, month: int, day: int) -> int:
     doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     return era * 146097 + doe - 719468
+
+
+def civil_from_days(n: int) -> tuple[int, int, int]:
+    """``(year, month, day)`` of the proleptic Gregorian date ``n`` days after
+    1970-01-01, for any ``n`` (years 0 and 10000 included, which ``date`` cannot hold)."""
+    z = n + 719468  # Howard Hinnant's algorithm, the inverse of days_from_civil
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if month <= 2 else 0), month, day
 
 
 def _is_leap(year: int) -> bool:

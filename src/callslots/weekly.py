@@ -16,9 +16,10 @@ knows nothing of time zones; :mod:`callslots.windows` maps the results into UTC.
 from __future__ import annotations
 
 import heapq
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
 
@@ -54,6 +55,12 @@ class DateRules:
     firsts: tuple[int, ...] = ()
     lasts: tuple[int, ...] = ()
     spans: tuple[Span, ...] = ()
+    #: Lookup tables made on first use by :meth:`next_free` and :meth:`next_with`
+    #: (made twice at worst when two threads race: the same tables either way).
+    _gaps: dict[int, array[int]] = field(default_factory=dict, compare=False, repr=False)
+    _by_span: dict[Span, tuple[tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, ranges: Iterable[tuple[int, int, Span]]) -> DateRules:
@@ -105,6 +112,68 @@ class DateRules:
         """Whether no day of ``first..last`` has a rule."""
         found = self.next_day(first)
         return found is None or found > last
+
+    def next_free(self, d: int, weekdays: int) -> int | None:
+        """The first day ``>= d`` that has no rule and whose weekday is in ``weekdays``
+        (a bit set, bit 0 = Monday); None when ``weekdays`` is empty.
+
+        In O(log n): the free days between two ranges are a *gap*, and a table made
+        once per ``weekdays`` (O(n)) names, for every gap, the first gap from it on
+        that holds one of those weekdays.
+        """
+        if not weekdays:
+            return None
+        firsts, lasts = self.firsts, self.lasts
+        n = len(firsts)
+        i = bisect_right(firsts, d) - 1  # the last range starting at or before d
+        if i < 0 or d > lasts[i]:  # d is free: try the rest of its own gap first
+            gap_last = firsts[i + 1] - 1 if i + 1 < n else d + 6
+            for day in range(d, min(d + 6, gap_last) + 1):
+                if weekdays >> ((day + 3) % 7) & 1:
+                    return day
+            i += 1  # then the gaps after the next range
+            if i == n:  # pragma: no cover - a free week holds every weekday
+                return None
+        following = self._following_gaps(weekdays)[i]
+        day = lasts[following] + 1  # the gap after range `following` holds one
+        while not weekdays >> ((day + 3) % 7) & 1:
+            day += 1
+        return day
+
+    def _following_gaps(self, weekdays: int) -> array[int]:
+        """For each range ``i``: the first ``j >= i`` whose following gap holds a day
+        whose weekday is in ``weekdays`` (the gap after the last range holds all)."""
+        table = self._gaps.get(weekdays)
+        if table is None:
+            firsts, lasts = self.firsts, self.lasts
+            n = len(firsts)
+            table = array("q", bytes(8 * n))
+            following = n - 1
+            table[n - 1] = following
+            for i in range(n - 2, -1, -1):
+                first_free, free = lasts[i] + 1, firsts[i + 1] - lasts[i] - 1
+                if free >= 7 or any(
+                    weekdays >> ((first_free + k + 3) % 7) & 1 for k in range(free)
+                ):
+                    following = i
+                table[i] = following
+            self._gaps[weekdays] = table
+        return table
+
+    def next_with(self, d: int, span: Span) -> int | None:
+        """The first day ``>= d`` whose rule gives it the window ``span``, or None."""
+        found = self._by_span.get(span)
+        if found is None:
+            chosen = [i for i, s in enumerate(self.spans) if s == span]
+            found = self._by_span[span] = (
+                tuple(self.firsts[i] for i in chosen),
+                tuple(self.lasts[i] for i in chosen),
+            )
+        firsts, lasts = found
+        i = bisect_left(lasts, d)
+        if i == len(lasts):
+            return None
+        return max(d, firsts[i])
 
 
 def covers_every_second(week: tuple[Span, ...]) -> bool:

@@ -22,7 +22,7 @@ wall clock, so local day ``n`` (days since 1970-01-01) starts at ``n * 86400``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate, chain, cycle, islice, starmap
@@ -31,7 +31,17 @@ from . import weekly
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
 from .weekly import WEEK, DateRules, Rotation, Run, Span
 
-__all__ = ["Calendar", "Hours", "Window", "from_seconds", "to_seconds"]
+__all__ = [
+    "Calendar",
+    "Hours",
+    "Window",
+    "clip_windows",
+    "from_micros",
+    "from_seconds",
+    "periodic_point",
+    "split_seconds",
+    "to_seconds",
+]
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,8 +51,7 @@ FIRST_DAY = days_from_civil(1, 1, 1)
 LAST_DAY = days_from_civil(9999, 12, 31)
 
 
-def to_seconds(t: datetime, name: str = "t") -> int:
-    """Whole UTC seconds of an aware datetime, rounded down, exactly."""
+def _checked(t: datetime, name: str) -> datetime:
     if not isinstance(t, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(t).__name__}")
     tz = t.tzinfo
@@ -51,10 +60,31 @@ def to_seconds(t: datetime, name: str = "t") -> int:
             f"{name} is a naive datetime ({t.isoformat()}); pass an aware one, "
             "for example t.replace(tzinfo=timezone.utc)"
         )
-    if not t.microsecond:
-        return int(t.timestamp())  # a whole number of seconds is exact in a float
-    delta = t - _EPOCH
+    return t
+
+
+def to_seconds(t: datetime, name: str = "t") -> int:
+    """Whole UTC seconds of an aware datetime, rounded down, exactly.
+
+    Any aware datetime has an answer, also one whose UTC instant lies outside the
+    time line (``datetime.min`` at +14:00 is in UTC year 0): the subtraction below
+    never leaves integer arithmetic, so nothing overflows.
+    """
+    delta = _checked(t, name) - _EPOCH
     return delta.days * DAY + delta.seconds
+
+
+def split_seconds(t: datetime, name: str = "t") -> tuple[int, int]:
+    """``(whole UTC seconds rounded down, microseconds past them)`` of an aware
+    datetime, exactly: the fraction of a second in UTC, which is not
+    ``t.microsecond`` when the offset itself has microseconds."""
+    delta = _checked(t, name) - _EPOCH
+    return delta.days * DAY + delta.seconds, delta.microseconds
+
+
+def from_micros(u: int, micros: int) -> datetime:
+    """The aware UTC datetime ``micros`` microseconds after whole UTC second ``u``."""
+    return from_seconds(u) + timedelta(microseconds=micros) if micros else from_seconds(u)
 
 
 def from_seconds(u: int) -> datetime:
@@ -68,6 +98,30 @@ def from_seconds(u: int) -> datetime:
 def day_date(n: int) -> date:
     """The date of local day ``n`` (days since 1970-01-01)."""
     return date.fromordinal(n + _EPOCH_ORDINAL)
+
+
+def local_date(n: int, t: datetime) -> date:
+    """The date of local day ``n``, the answer of ``day_of(t)``; a ValueError naming
+    ``t`` when no ``date`` can hold it (a local date in year 0 or 10000)."""
+    if not FIRST_DAY <= n <= LAST_DAY:
+        raise ValueError(f"{t.isoformat()} falls on a local date outside the years 1-9999")
+    return day_date(n)
+
+
+def periodic_point(calendar: Calendar) -> int:
+    """A UTC second from which ``calendar``'s callable set repeats every 400 years
+    (as far as its last day allows): its zone is past the transitions the tz
+    database lists (the offsets then follow the zone's rule, which repeats every
+    400 years, or stay fixed), and its start, first day and dated rules are behind,
+    with a day to spare for any offset; 146,097 days are 20,871 weeks, so the
+    weekly pattern repeats too."""
+    zone, rules = calendar.zone, calendar.rules
+    return max(
+        calendar.start_at,
+        (calendar.first_day + 2) * DAY,
+        zone.cycle_from if zone.cycle_from is not None else zone.starts[-1],
+        MIN_UTC if rules is None else (rules.lasts[-1] + 3) * DAY,
+    )
 
 
 def day_number(d: date) -> int:
@@ -131,6 +185,45 @@ class Window:
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
+
+
+def clip_windows(
+    source: Callable[[int, int], Iterator[Window]],
+    start: datetime | None,
+    end: datetime | None,
+) -> Iterator[Window]:
+    """The windows ``source(first, last)`` gives in whole UTC seconds, cut exactly to
+    ``[start, end)`` (None: no bound), fractions of a second included.
+
+    The one place where bounds given as datetimes become seconds, so that the
+    campaign and a customer's view clip alike.  The bounds are checked at the call
+    (a naive one is a TypeError), not when the iterator is first advanced.
+    """
+    first, start_us = (MIN_UTC, 0) if start is None else split_seconds(start, "start")
+    last, end_us = (MAX_UTC, 0) if end is None else split_seconds(end, "end")
+    if start is not None and end is not None and (last, end_us) <= (first, start_us):
+        return iter(())
+    if end_us:
+        last += 1  # [last - 1, last) holds callable instants before `end`
+    if not start_us and not end_us:
+        return source(first, last)
+    return _clipped(source(first, last), first, start_us, last, end_us)
+
+
+def _clipped(
+    windows: Iterator[Window], first: int, start_us: int, last: int, end_us: int
+) -> Iterator[Window]:
+    # The source works in whole seconds; restore the exact bounds asked for.  A
+    # window that starts at `first` began at or before `start` (it is cut there);
+    # one that ends at `last` runs on past `end` (it is cut there too).
+    for window in windows:
+        if start_us:
+            if to_seconds(window.start) == first:
+                window = _make(from_micros(first, start_us), window.end, window.day)
+            start_us = 0
+        if end_us and to_seconds(window.end) == last:
+            window = _make(window.start, from_micros(last - 1, end_us), window.day)
+        yield window
 
 
 _ONE_WEEK = timedelta(weeks=1)
@@ -307,17 +400,17 @@ class Calendar:
         """
         return chain.from_iterable(
             self._repeat(*part) if isinstance(part, tuple) else starmap(_window, part)
-            for part in self._stretches(first, end)
+            for part in self.stretches(first, end)
         )
 
     def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
         """The same windows as :meth:`windows`, as ``(start, end)`` UTC seconds."""
         return chain.from_iterable(
             self._repeat_spans(*part) if isinstance(part, tuple) else ((a, b) for a, b, _ in part)
-            for part in self._stretches(first, end)
+            for part in self.stretches(first, end)
         )
 
-    def _stretches(
+    def stretches(
         self, first: int, end: int
     ) -> Iterator[list[tuple[int, int, int]] | tuple[int, int, int, Rotation]]:
         """The callable set inside ``[first, end)`` in consecutive parts: lists of
