@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import callslots
 from callslots import Campaign
-from callslots.recipients import zones_by_number
+from callslots.customers import zones_by_number
 
 from . import correctness
 

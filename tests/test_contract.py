@@ -144,7 +144,7 @@ def subjects(draw: st.DrawFn, kind: str) -> Subject:
             {"phoneNumber": "+14155550100", "properties": {"timezone": zones[0]}}
         )
     else:  # several zones come from a number's zones (phonenumbers): the same view
-        answers = campaign.views.get(zones)
+        answers = campaign._views.get(zones)
     window = (start, end if end != 0 else DAY)
     model = oracle.Intersection(case.spec, tuple(oracle.recipient_spec(z, window) for z in zones))
     return Subject(kind, case, campaign, answers, model)

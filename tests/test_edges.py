@@ -428,8 +428,8 @@ def test_the_folded_count_is_the_count_walked_all_the_way() -> None:
             "blackoutDates": [{"start": "2031-01-01", "end": "2031-02-01"}],
         }
     )
-    index = SlotIndex(campaign.calendar, 420)
-    walked = _Ledger(campaign.calendar, 420, MIN_UTC, 0)
+    index = SlotIndex(campaign._calendar, 420)
+    walked = _Ledger(campaign._calendar, 420, MIN_UTC, 0)
     points = [MIN_UTC, 0, 2_000_000_000, 20_000_000_000, 100_000_000_000, MAX_UTC - 40 * DAY]
     points += [MAX_UTC - 1, MAX_UTC, MAX_UTC + 1]
     points += [13_000_000_000 + 86_411 * k for k in range(0, 2_000_000, 97_001)]

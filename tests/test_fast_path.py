@@ -94,7 +94,7 @@ def long_campaigns(draw: st.DrawFn) -> tuple[Campaign, oracle.Spec]:
 @given(long_campaigns())
 def test_fast_path_equals_general_path_and_the_oracle(case: tuple[Campaign, oracle.Spec]) -> None:
     campaign, spec = case
-    calendar = campaign.calendar
+    calendar = campaign._calendar
     fast = [(w.start, w.end, w.day) for w in calendar.windows(MIN_UTC, MAX_UTC)]
     general = [
         (from_seconds(a), from_seconds(b), day_date(owner))

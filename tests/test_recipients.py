@@ -52,7 +52,7 @@ def recipient_cases(draw: st.DrawFn) -> tuple[Case, Campaign, RecipientView, lis
     campaign = Campaign.from_dict(payload, now=case.now)
     window = (start, end if end != 0 else DAY)
     specs = [oracle.recipient_spec(z, window) for z in zones]
-    return case, campaign, campaign.views.get(zones), specs
+    return case, campaign, campaign._views.get(zones), specs
 
 
 @settings(max_examples=120, deadline=None)
@@ -214,12 +214,12 @@ def test_a_streamed_number_with_no_known_zone_is_noted_in_the_plan() -> None:
 def test_without_phonenumbers_the_customers_needing_it_are_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from callslots import recipients
+    from callslots import customers
 
     def missing(phone: str) -> tuple[str, ...]:
         raise ImportError("No module named 'phonenumbers'")
 
-    monkeypatch.setattr(recipients, "zones_by_number", missing)
+    monkeypatch.setattr(customers, "zones_by_number", missing)
     payload = {
         **NEW_YORK,
         "customers": [

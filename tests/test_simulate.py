@@ -282,3 +282,25 @@ def test_campaigns_before_1970_report_when_they_finished(day: str, zone: str) ->
     assert summary.finished_at == attempts[-1].ended_at
     assert summary.finished_at is not None and summary.finished_at.year < 1970
     assert (summary.reached, summary.not_reached, summary.attempts) == (1, 1, 3)
+
+
+def test_a_call_that_outlasts_the_last_window_leaves_the_rest_unscheduled() -> None:
+    """Found by the property: with one line held past the campaign's last window,
+    the customers read ahead and those never read are unscheduled, not lost."""
+    c = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "2024-01-01",
+            "endDate": "2024-01-01",
+            "startTime": "09:00",
+            "endTime": "10:00",
+            "callIntervalSeconds": 1,
+            "maxConcurrency": 1,
+            "phoneList": ["+14155550000", "+14155550001", "+14155550000", "+14155550002"],
+        }
+    )
+    simulation = simulate(c, ReplayOutcomes({(0, 1): ("No Answer", 7200)}))
+    assert [a.customer_index for a in simulation] == [0]
+    summary = simulation.summary
+    assert (summary.not_reached, summary.unscheduled, summary.repeats) == (1, 2, 1)
+    assert summary.pending == 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from .customers import Customer, phone_problem
+from .customers import Customer, MissingPhoneNumbers, phone_problem, zones_of
 from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .instants import parse_iso
@@ -747,7 +747,6 @@ def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     is a warning: the campaign's zone stands in)."""
     if s.recipient_hours is None:
         return
-    from .recipients import MissingPhoneNumbers, zones_of  # the next step; imported late
 
     name = (_customer_fields(fields) or ["customers"])[0]
     needs_package: list[str] = []

@@ -13,12 +13,16 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigError, Problem
+from .tz import zone_names
 
-__all__ = ["Customer", "read_customers"]
+__all__ = ["PHONE_INSTALL", "Customer", "MissingPhoneNumbers", "read_customers", "zones_of"]
+
+PHONE_INSTALL = "pip install 'callslots[phone]'"
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}", re.ASCII)
 
@@ -180,3 +184,64 @@ def read_customers(
     for index, item in enumerate(source):
         customer = customer_from(item, f"{path}.{index}")
         yield index, customer, seen.add(customer.phone)
+
+
+# -- a customer's time zones (recipientHours) ---------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def zones_by_number(phone: str) -> tuple[str, ...]:
+    """The zones ``phonenumbers`` gives for ``phone`` that this tz database knows."""
+    import phonenumbers  # the optional extra, imported only when needed
+    from phonenumbers import timezone as number_zones
+
+    try:
+        parsed = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return ()
+    known = zone_names()
+    found = number_zones.time_zones_for_number(parsed)
+    return tuple(sorted({z for z in found if z in known}))
+
+
+class MissingPhoneNumbers(ConfigError):
+    """A customer's zone must come from its number, and ``phonenumbers`` is missing."""
+
+
+def zones_of(
+    customer: Customer, campaign_zone: str, path: str
+) -> tuple[tuple[str, ...], str | None]:
+    """The customer's zones, and a note when the campaign's zone stands in.
+
+    ``properties.timezone`` (an IANA name) when given; else the zones of the phone
+    number (``phonenumbers``); else the campaign's zone, and the note says so (a
+    warning).  A ConfigError names ``path`` for a bad ``timezone`` property, and
+    :class:`MissingPhoneNumbers` for a missing ``phonenumbers`` package.
+    """
+    given = customer.properties.get("timezone")
+    if given is not None:
+        if not isinstance(given, str) or given not in zone_names():
+            shown = repr(given) if isinstance(given, str) else type(given).__name__
+            raise ConfigError(
+                [Problem(f"{path}.properties.timezone", f"{shown} is not an IANA time zone name")]
+            )
+        return (given,), None
+    try:
+        found = zones_by_number(customer.phone)
+    except ImportError:
+        raise MissingPhoneNumbers(
+            [
+                Problem(
+                    path,
+                    "recipientHours needs this customer's time zone: give properties.timezone, "
+                    f"or install the optional phonenumbers package ({PHONE_INSTALL}) to find "
+                    "it from the number",
+                )
+            ]
+        ) from None
+    if not found:
+        return (campaign_zone,), (
+            f"no time zone is known for {customer.phone}; the campaign's ({campaign_zone}) "
+            "is used for its recipient hours"
+        )
+    return found, None

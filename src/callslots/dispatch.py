@@ -37,16 +37,17 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from . import snapshots
+from .config import to_payload
 from .customers import E164, Customer, SeenNumbers, customer_from
 from .errors import DispatchError
 from .outcomes import Outcome
 from .retry import due as retry_due
 from .retry import refusal
+from .schedule import Schedule
 from .tz import MAX_UTC, MIN_UTC, tz_database
 from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
 if TYPE_CHECKING:
-    from .campaign import Campaign
     from .recipients import RecipientView
 
 __all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summary"]
@@ -234,13 +235,13 @@ class Dispatcher:
     an invalid one raises ``ConfigError`` with its index when it is reached.
     """
 
-    def __init__(self, campaign: Campaign, customers: Iterable[object] | None = None) -> None:
+    def __init__(self, campaign: Schedule, customers: Iterable[object] | None = None) -> None:
         self._campaign = campaign
         self._interval = campaign.call_interval_seconds
         self._lines = campaign.max_concurrency
         self._max_call = campaign.max_call_seconds
         self._shared = campaign.recipient_hours is not None
-        self._zone = campaign.calendar.zone
+        self._zone = campaign._calendar.zone
         self._groups: dict[tuple[str, ...], _Group] = {}
         #: The one group when there are no recipient hours (a faster path).
         self._plain: _Group | None = None
@@ -348,18 +349,18 @@ class Dispatcher:
     def _group_of(self, customer: Customer | None) -> _Group:
         if not self._shared:
             return self._groups[()]
-        view = self._campaign.for_customer(customer)
+        view = self._campaign.view_for(customer)
         group = self._groups.get(view.zones)
         if group is None:
             group = self._make_group(view.zones)
         return group
 
     def _make_group(self, zones: tuple[str, ...]) -> _Group:
-        view = self._campaign.views.get(zones)
+        view = self._campaign._views.get(zones)
         group = self._groups[zones] = _Group(zones, view)
         # "Never" is decided from the campaign's start, not from where the slots
         # are: a customer read late is out of time, not never callable.
-        begin = self._campaign.calendar.next_callable(MIN_UTC)
+        begin = self._campaign._calendar.next_callable(MIN_UTC)
         group.never = begin is None or view.next_second(begin) is None
         return group
 
@@ -372,7 +373,7 @@ class Dispatcher:
         s, b = self._window
         if s <= u < b:
             return s, b
-        table = self._campaign.slot_table
+        table = self._campaign._slots
         before = table.slot_index(u + 1) if u < MAX_UTC else table.slot_index(MAX_UTC)
         found = table.slot_at(before - 1) if before else None  # the last slot at or before u
         if found is not None and u < found[1]:
@@ -577,9 +578,14 @@ class Dispatcher:
         if free is None:
             return deadline
         floor = self._floor()
-        dial = self._next_dial(floor)
-        if dial is not None and dial < free:
-            dial = self._next_dial(free, settle=False)
+        if not self._calls:
+            # Every call handed out has ended: the lines free up exactly as those ends
+            # say, so nothing before `free` can ever be dialed (and may be settled).
+            dial = self._next_dial(max(floor, free))
+        else:  # a call not ended yet may free its line sooner (not_started)
+            dial = self._next_dial(floor)
+            if dial is not None and dial < free:
+                dial = self._next_dial(free, settle=False)
         now = self._now
         if now is not None and floor > now and (dial is None or dial > now):
             # The slot holding the last poll's now may still be used by a later
@@ -678,7 +684,8 @@ class Dispatcher:
         """No call in progress and nothing left that can still be dialed."""
         if self._calls:
             return False
-        done = self._next_dial(self._floor()) is None
+        free = self._line_free_from()  # not None: no call holds a line without an end
+        done = self._next_dial(max(self._floor(), free or MIN_UTC)) is None
         if done:
             self._drain()
         return done
@@ -803,7 +810,9 @@ class Dispatcher:
                 retry = ended + fixed  # inside a campaign window: callable itself
             else:
                 search = None if group.view is None else group.view.next_second
-                retry = retry_due(self._campaign, ended, call.started or s, search)
+                retry = retry_due(
+                    self._campaign, self._campaign._calendar, ended, call.started or s, search
+                )
             if retry is not None:
                 heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
             else:
@@ -853,7 +862,9 @@ class Dispatcher:
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
             search = None if group.view is None else group.view.next_second
-            retry = retry_due(self._campaign, ended, call.started or call.slot, search)
+            retry = retry_due(
+                self._campaign, self._campaign._calendar, ended, call.started or call.slot, search
+            )
             if retry is None:
                 self._cut_off += 1
         if retry is not None:
@@ -964,7 +975,7 @@ class Dispatcher:
                 "(not dialed yet, or finished); a callback must be asked for before "
                 "the end of its call is reported"
             )
-        search = self._campaign.calendar.next_callable if holder.view is None else None
+        search = self._campaign._calendar.next_callable if holder.view is None else None
         found = search(u) if search is not None else holder.view.next_second(u)  # type: ignore[union-attr]
         if found is None:
             raise DispatchError(
@@ -1031,7 +1042,7 @@ class Dispatcher:
         return {
             "format": snapshots.FORMAT,
             "version": snapshots.VERSION,
-            "campaign": snapshots.digest(self._campaign.to_dict()),
+            "campaign": snapshots.digest(to_payload(self._campaign)),
             "tz_database": tz_database()[0],
             "now": self._now,
             "last_at": self._last_at,
@@ -1068,7 +1079,7 @@ class Dispatcher:
     @classmethod
     def restore(
         cls,
-        campaign: Campaign,
+        campaign: Schedule,
         state: dict[str, Any],
         customers: Iterable[object] | None = None,
     ) -> Dispatcher:
@@ -1077,7 +1088,7 @@ class Dispatcher:
         added by :meth:`add` after it).  Calls handed out and never confirmed
         come back :meth:`in_doubt`.  A snapshot of another campaign, of another
         format, or that does not fit the list is a :class:`DispatchError`."""
-        snapshots.check_header(state, snapshots.digest(campaign.to_dict()), tz_database()[0])
+        snapshots.check_header(state, snapshots.digest(to_payload(campaign)), tz_database()[0])
         engine = cls(campaign, customers)
         try:
             engine._load(state)

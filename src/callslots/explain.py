@@ -3,33 +3,33 @@
 :func:`explain` re-reads the rules of docs/semantics.md and docs/compliance.md for
 one instant and names each one that decides it, with its values in local time.  It
 answers from the same compiled calendar as ``is_callable`` (so the verdict always
-agrees with it) and from :meth:`Campaign.day_rule` for the words.  It is meant for
+agrees with it) and from :func:`day_rule` for the words.  It is meant for
 people and logs, not for hot paths.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .config import WEEKDAYS, Settings
+from .dates import DayRule
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, civil_from_days
 from .windows import (
     FIRST_DAY,
     LAST_DAY,
+    Calendar,
     clock,
     day_date,
+    day_number,
     from_micros,
     from_seconds,
     split_seconds,
 )
 
-if TYPE_CHECKING:
-    from .campaign import Campaign
-    from .recipients import RecipientView
-
-__all__ = ["RULES", "Explanation", "Reason", "explain"]
+__all__ = ["RULES", "Explanation", "Reason", "day_rule", "explain"]
 
 #: The rule names a :class:`Reason` may carry.
 RULES = (
@@ -122,18 +122,25 @@ def _instant(t: datetime, u: int, micros: int) -> datetime:
     return from_micros(u, micros) if MIN_UTC <= u <= MAX_UTC else t
 
 
-def explain(campaign: Campaign, t: datetime, view: RecipientView | None = None) -> Explanation:
-    """The explanation for instant ``t`` (for the customers of ``view``)."""
+def explain(
+    settings: Settings,
+    calendar: Calendar,
+    t: datetime,
+    recipient: tuple[tuple[str, Calendar], ...] = (),
+) -> Explanation:
+    """The explanation for instant ``t`` in the campaign whose compiled calendar is
+    ``calendar``; with ``recipient``, for customers whose recipient hours are those
+    ``(zone, calendar)`` pairs (a customer view's)."""
     u, micros = split_seconds(t)
-    found = _campaign_explanation(campaign, u, _instant(t, u, micros))
-    if view is None or not view.calendars or found.reasons[0].rule == "out of range":
+    found = _campaign_explanation(settings, calendar, u, _instant(t, u, micros))
+    if not recipient or found.reasons[0].rule == "out of range":
         return found
-    hours = campaign.recipient_hours
+    hours = settings.recipient_hours
     inside, outside = [], []
-    for zone, calendar in zip(view.zones, view.calendars, strict=True):
-        weekday, _, hms, abbreviation = _wall_clock(zone, calendar.zone, u)
+    for zone, own in recipient:
+        weekday, _, hms, abbreviation = _wall_clock(zone, own.zone, u)
         here = f"{weekday} {hms[:5]} {abbreviation}"
-        if calendar.is_callable(u):
+        if own.is_callable(u):
             inside.append(Reason("recipient hours", f"{here} in {zone} is inside {hours}"))
         else:
             outside.append(
@@ -147,8 +154,10 @@ def explain(campaign: Campaign, t: datetime, view: RecipientView | None = None) 
     return Explanation(found.at, False, found.local, tuple(reasons))
 
 
-def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanation:
-    calendar, zone = campaign.calendar, campaign.calendar.zone
+def _campaign_explanation(
+    campaign: Settings, calendar: Calendar, u: int, at: datetime
+) -> Explanation:
+    zone = calendar.zone
     x = u + zone.offset_at(u)
     today, seconds = divmod(x, DAY)
     weekday, day_text, hms, abbreviation = _wall_clock(campaign.timezone, zone, u)
@@ -157,7 +166,7 @@ def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanati
     if calendar.is_callable(u):  # the verdict first: it is always is_callable's
         owner = calendar.owner(u)
         assert owner is not None
-        rule = campaign.day_rule(day_date(owner))
+        rule = day_rule(campaign, calendar, day_date(owner))
         source = " (its dateSchedules entry)" if rule.rule == "dateSchedules" else ""
         message = f"{here} is in the window {rule.hours} of {_label(rule.day)}{source}"
         return Explanation(at, True, local, (Reason("window", message),))
@@ -185,7 +194,7 @@ def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanati
             )
         )
     if today > FIRST_DAY:  # the day before the first date has no rule to read
-        yesterday = campaign.day_rule(day_date(today - 1))
+        yesterday = day_rule(campaign, calendar, day_date(today - 1))
         if yesterday.hours is not None and yesterday.hours.overnight:
             reasons.append(
                 Reason(
@@ -194,7 +203,7 @@ def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanati
                     f"ended at {clock(yesterday.hours.end)}",
                 )
             )
-    rule = campaign.day_rule(day_date(today))
+    rule = day_rule(campaign, calendar, day_date(today))
     hours = rule.hours
     if hours is None:
         if not (rule.rule == "before start" and any(r.rule == rule.rule for r in reasons)):
@@ -208,7 +217,7 @@ def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanati
             Reason("after window", f"{here} is after the window {hours} of {_label(rule.day)}")
         )
     if hours is not None:
-        gap = _gap(campaign, today, hours.span)
+        gap = _gap(campaign.timezone, zone, today, hours.span)
         if gap is not None:
             reasons.append(Reason("dst gap", gap))
     if not reasons:  # cannot happen: the wall clock is inside an open window
@@ -216,9 +225,8 @@ def _campaign_explanation(campaign: Campaign, u: int, at: datetime) -> Explanati
     return Explanation(at, False, local, tuple(reasons))
 
 
-def _gap(campaign: Campaign, day: int, span: tuple[int, int]) -> str | None:
+def _gap(timezone: str, zone: Zone, day: int, span: tuple[int, int]) -> str | None:
     """Words for a spring-forward gap that removes wall times from ``day``'s window."""
-    zone = campaign.calendar.zone
     first, end = day * DAY + span[0], day * DAY + span[1]  # local seconds
     for instant, before, after in zone.transitions(
         day * DAY - zone.max_offset, (day + 2) * DAY - zone.min_offset
@@ -228,7 +236,7 @@ def _gap(campaign: Campaign, day: int, span: tuple[int, int]) -> str | None:
         lost_first, lost_end = instant + before, instant + after  # the wall times skipped
         if lost_first < end and first < lost_end:
             return (
-                f"the clocks in {campaign.timezone} jump from {_wall(lost_first)} to "
+                f"the clocks in {timezone} jump from {_wall(lost_first)} to "
                 f"{_wall(lost_end)}, so the window's wall times in between do not exist"
             )
     return None
@@ -238,3 +246,43 @@ def _wall(x: int) -> str:
     """Local second ``x`` as ``YYYY-MM-DD HH:MM`` (any year)."""
     y, m, d = civil_from_days(x // DAY)
     return f"{y:04d}-{m:02d}-{d:02d} {clock(x % DAY)}"
+
+
+def day_rule(settings: Settings, calendar: Calendar, day: date) -> DayRule:
+    """The window local date ``day`` owns (campaign zone) and the rule that decided
+    it, in the order of docs/compliance.md, section 1 (``Campaign.day_rule``)."""
+    weekday = WEEKDAYS[day.weekday()]
+    # An immediate start cuts the time line at an instant, not at a date: the
+    # days before it keep their windows (explain() names the start instant).
+    first = settings.start_date
+    if first is not None and day < first:
+        return DayRule(day, None, "before start", f"{day} is before the campaign starts ({first})")
+    if settings.end_date is not None and day > settings.end_date:
+        return DayRule(day, None, "after end", f"{day} is after endDate ({settings.end_date})")
+    if day_number(day) in calendar.zone.skipped_days:
+        return DayRule(
+            day,
+            None,
+            "skipped",
+            f"{day} never happens in {settings.timezone} (skipped by the zone)",
+        )
+    date_hours = settings.date_hours
+    i = bisect_left(date_hours, day, key=lambda entry: entry[0])  # sorted by date
+    if i < len(date_hours) and date_hours[i][0] == day:
+        own = date_hours[i][1]
+        return DayRule(day, own, "dateSchedules", f"{day} has its own window {own} (dateSchedules)")
+    blackouts = settings.blackouts
+    i = bisect_right(blackouts, (day, date.max)) - 1  # sorted, disjoint ranges
+    if i >= 0 and blackouts[i][0] <= day <= blackouts[i][1]:
+        a, b = blackouts[i]
+        span = "" if a == b else f", in {a} to {b}"
+        return DayRule(day, None, "blackoutDates", f"{day} is blacked out (blackoutDates{span})")
+    holidays = settings.holidays
+    name = holidays.name_of(day) if holidays else None
+    if name is not None:
+        assert holidays is not None
+        return DayRule(day, None, "holiday", f"{day} is {name} (holidays {holidays.label})")
+    hours = settings.hours_on(day.weekday())
+    if hours is None:
+        return DayRule(day, None, "inactive weekday", f"{weekday} is not in activeDays")
+    return DayRule(day, hours, "weekly", f"{weekday}'s window is {hours}")

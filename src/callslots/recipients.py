@@ -31,12 +31,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from functools import cache
 
-from .customers import Customer
-from .errors import ConfigError, Problem
-from .tz import CYCLE, DAY, MAX_UTC, load_zone, zone_names
+from .config import Settings
+from .explain import Explanation, explain
+from .outcomes import Outcome
+from .retry import RetryDecision, decide
+from .tz import CYCLE, DAY, MAX_UTC, load_zone
 from .windows import (
     Calendar,
     Hours,
@@ -51,79 +52,13 @@ from .windows import (
     to_seconds,
 )
 
-if TYPE_CHECKING:
-    from .campaign import Campaign
-    from .explain import Explanation
-    from .outcomes import Outcome
-    from .retry import RetryDecision
-
-__all__ = ["PHONE_INSTALL", "MissingPhoneNumbers", "RecipientView", "zones_of"]
-
-PHONE_INSTALL = "pip install 'callslots[phone]'"
+__all__ = ["RecipientView", "Views"]
 
 
 @cache
 def recipient_calendar(key: str, hours: Hours) -> Calendar:
     """The recipient window ``hours`` every day in zone ``key``, unbounded."""
     return Calendar.build(load_zone(key), (hours,) * 7, None, None, None)
-
-
-@lru_cache(maxsize=65536)
-def zones_by_number(phone: str) -> tuple[str, ...]:
-    """The zones ``phonenumbers`` gives for ``phone`` that this tz database knows."""
-    import phonenumbers  # the optional extra, imported only when needed
-    from phonenumbers import timezone as number_zones
-
-    try:
-        parsed = phonenumbers.parse(phone)
-    except phonenumbers.NumberParseException:
-        return ()
-    known = zone_names()
-    found = number_zones.time_zones_for_number(parsed)
-    return tuple(sorted({z for z in found if z in known}))
-
-
-class MissingPhoneNumbers(ConfigError):
-    """A customer's zone must come from its number, and ``phonenumbers`` is missing."""
-
-
-def zones_of(
-    customer: Customer, campaign_zone: str, path: str
-) -> tuple[tuple[str, ...], str | None]:
-    """The customer's zones, and a note when the campaign's zone stands in.
-
-    ``properties.timezone`` (an IANA name) when given; else the zones of the phone
-    number (``phonenumbers``); else the campaign's zone, and the note says so (a
-    warning).  A ConfigError names ``path`` for a bad ``timezone`` property, and
-    :class:`MissingPhoneNumbers` for a missing ``phonenumbers`` package.
-    """
-    given = customer.properties.get("timezone")
-    if given is not None:
-        if not isinstance(given, str) or given not in zone_names():
-            shown = repr(given) if isinstance(given, str) else type(given).__name__
-            raise ConfigError(
-                [Problem(f"{path}.properties.timezone", f"{shown} is not an IANA time zone name")]
-            )
-        return (given,), None
-    try:
-        found = zones_by_number(customer.phone)
-    except ImportError:
-        raise MissingPhoneNumbers(
-            [
-                Problem(
-                    path,
-                    "recipientHours needs this customer's time zone: give properties.timezone, "
-                    f"or install the optional phonenumbers package ({PHONE_INSTALL}) to find "
-                    "it from the number",
-                )
-            ]
-        ) from None
-    if not found:
-        return (campaign_zone,), (
-            f"no time zone is known for {customer.phone}; the campaign's ({campaign_zone}) "
-            "is used for its recipient hours"
-        )
-    return found, None
 
 
 def _periodic_from(campaign: Calendar, calendars: tuple[Calendar, ...]) -> int:
@@ -169,7 +104,9 @@ class RecipientView:
     (docs/semantics.md, sections 5 and 6) applied to this set, with the same
     errors."""
 
-    campaign: Campaign = field(repr=False)
+    #: The campaign's settings and its compiled calendar (the set this view cuts).
+    settings: Settings = field(repr=False)
+    base: Calendar = field(repr=False)
     zones: tuple[str, ...]
     calendars: tuple[Calendar, ...] = field(repr=False)
     #: After this instant the set repeats every 400 years (:func:`_periodic_from`).
@@ -181,24 +118,22 @@ class RecipientView:
     meetings: dict[tuple[int, ...], _Meeting] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, campaign: Campaign, zones: tuple[str, ...]) -> RecipientView:
-        hours = campaign.recipient_hours
+    def build(cls, settings: Settings, base: Calendar, zones: tuple[str, ...]) -> RecipientView:
+        hours = settings.recipient_hours
         if hours is None or not zones:  # no recipient hours: the campaign's own set
-            return cls(campaign, (), ())
+            return cls(settings, base, (), ())
         calendars = tuple(recipient_calendar(z, hours) for z in zones)
-        return cls(campaign, zones, calendars, _periodic_from(campaign.calendar, calendars))
+        return cls(settings, base, zones, calendars, _periodic_from(base, calendars))
 
     # -- seconds ------------------------------------------------------------
 
     def callable_at(self, u: int) -> bool:
-        return self.campaign.calendar.is_callable(u) and all(
-            c.is_callable(u) for c in self.calendars
-        )
+        return self.base.is_callable(u) and all(c.is_callable(u) for c in self.calendars)
 
     def next_second(self, u: int, first_day: int | None = None) -> int | None:
         """The first second ``>= u`` callable for these customers (in a campaign
         window of a day ``>= first_day``), or None."""
-        campaign = self.campaign.calendar
+        campaign = self.base
         others = self.calendars
         limit = max(u, self.periodic_from) + CYCLE  # see _periodic_from
         while u < limit:
@@ -225,7 +160,7 @@ class RecipientView:
         recipient hours under the offsets in force at ``u``, or the end of those
         offsets when none can.  Sound because within a stretch of constant offsets
         the sets are fixed patterns: a window that cannot meet them there does not."""
-        calendar = self.campaign.calendar
+        calendar = self.base
         _, end, offsets = self._stretch(u)
         meeting = self.meetings.get(offsets)
         if meeting is None:
@@ -261,7 +196,7 @@ class RecipientView:
     def _stretch(self, u: int) -> tuple[int, int, tuple[int, ...]]:
         """The stretch around ``u`` where no zone involved changes its offset, and
         the offsets there (the campaign zone's first)."""
-        first, end, offset = self.campaign.calendar.zone.segment_at(u)
+        first, end, offset = self.base.zone.segment_at(u)
         offsets = [offset]
         for calendar in self.calendars:
             a, b, offset = calendar.zone.segment_at(u)
@@ -271,7 +206,7 @@ class RecipientView:
 
     def _meeting(self, offsets: tuple[int, ...]) -> _Meeting:
         """Which campaign windows can meet the recipient hours under ``offsets``."""
-        calendar = self.campaign.calendar
+        calendar = self.base
         hours: list[tuple[int, int]] = [(0, DAY)]
         for other, offset in zip(self.calendars, offsets[1:], strict=True):
             span = other.week[0]  # the recipient window, every day alike
@@ -303,7 +238,7 @@ class RecipientView:
             # The recipients' windows first: they last a day at most, and the
             # campaign's (which may run for centuries) is then read no further.
             b = end
-            for calendar in (*self.calendars, self.campaign.calendar):
+            for calendar in (*self.calendars, self.base):
                 b = _window_end(calendar, a, b)
             yield a, b
             u = b
@@ -313,7 +248,7 @@ class RecipientView:
     def day_second(self, u: int) -> int:
         """The day (number) owning UTC second ``u`` in this set: the campaign's day
         whose window holds it when ``u`` is callable here, else ``u``'s local date."""
-        calendar = self.campaign.calendar
+        calendar = self.base
         if self.callable_at(u):
             return calendar.day_of(u)
         return calendar.local_day(u)
@@ -324,7 +259,7 @@ class RecipientView:
         """Like ``Campaign.windows``, for these customers: this set inside ``[start,
         end)``, cut there exactly, as maximal disjoint windows in order; ``Window.day``
         is the campaign's day that owns the window's start."""
-        owner = self.campaign.calendar.owner
+        owner = self.base.owner
 
         def whole(first: int, last: int) -> Iterator[Window]:
             for a, b in self.spans(first, last):
@@ -365,10 +300,9 @@ class RecipientView:
         """``Campaign.retry``'s rule on this set: the due time is searched in these
         customers' callable time, and with ``next_day`` the attempt's day is
         :meth:`day_of` ``(started_at or ended_at)``."""
-        from .retry import decide
-
         return decide(
-            self.campaign,
+            self.settings,
+            self.base,
             outcome,
             attempt,
             ended_at,
@@ -379,9 +313,9 @@ class RecipientView:
 
     def explain(self, t: datetime) -> Explanation:
         """``campaign.explain(t, customer)`` for these customers."""
-        from .explain import explain
-
-        return explain(self.campaign, t, self)
+        return explain(
+            self.settings, self.base, t, tuple(zip(self.zones, self.calendars, strict=True))
+        )
 
 
 def _window_end(calendar: Calendar, u: int, limit: int) -> int:
@@ -396,12 +330,13 @@ def _window_end(calendar: Calendar, u: int, limit: int) -> int:
 class Views:
     """The views of one campaign, one per zone set, made on first use (thread-safe)."""
 
-    campaign: Campaign
+    settings: Settings
+    base: Calendar
     made: dict[tuple[str, ...], RecipientView] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __reduce__(self) -> tuple[type[Views], tuple[Campaign]]:
-        return (Views, (self.campaign,))  # made again on first use after unpickling
+    def __reduce__(self) -> tuple[type[Views], tuple[Settings, Calendar]]:
+        return (Views, (self.settings, self.base))  # made again on first use after unpickling
 
     def get(self, zones: tuple[str, ...]) -> RecipientView:
         view = self.made.get(zones)
@@ -409,5 +344,5 @@ class Views:
             with self.lock:
                 view = self.made.get(zones)
                 if view is None:
-                    view = self.made[zones] = RecipientView.build(self.campaign, zones)
+                    view = self.made[zones] = RecipientView.build(self.settings, self.base, zones)
         return view

@@ -15,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from .config import Settings
 from .outcomes import Outcome
 from .tz import MAX_UTC, civil_from_days
-from .windows import from_micros, from_seconds, split_seconds
-
-if TYPE_CHECKING:
-    from .campaign import Campaign
+from .windows import Calendar, from_micros, from_seconds, split_seconds
 
 __all__ = ["RetryDecision", "decide"]
 
@@ -40,12 +37,12 @@ def _no(reason: str) -> RetryDecision:
     return RetryDecision(False, None, reason)
 
 
-def refusal(campaign: Campaign, outcome: Outcome, attempt: int) -> str | None:
+def refusal(settings: Settings, outcome: Outcome, attempt: int) -> str | None:
     """Why attempt ``attempt`` ending with ``outcome`` is not retried, or None."""
-    retries = campaign.call_retries
+    retries = settings.call_retries
     if outcome is Outcome.COMPLETED:
         return "no retry: the call completed"
-    if outcome not in campaign.retry_conditions:
+    if outcome not in settings.retry_conditions:
         return f"no retry: {outcome.value!r} is not in retryConditions"
     if attempt > retries:
         return (
@@ -62,7 +59,8 @@ Owner = Callable[[int], int]
 
 
 def due(
-    campaign: Campaign,
+    settings: Settings,
+    calendar: Calendar,
     ended: int,
     started: int,
     search: Search | None = None,
@@ -71,19 +69,19 @@ def due(
     """The due second of a retry, in whole UTC seconds, or None when no callable
     time remains (the rule of :func:`decide`, for callers that count in seconds).
     ``search`` finds callable time and ``owner`` names the day owning an instant
-    (default: the campaign's; a customer's view passes its own)."""
-    calendar = campaign.calendar
+    (default: ``calendar``'s, the campaign's; a customer's view passes its own)."""
     find = calendar.next_callable if search is None else search
-    earliest = ended + campaign.retry_delay_seconds
+    earliest = ended + settings.retry_delay_seconds
     if earliest >= MAX_UTC:  # past the end of the time line: nothing is callable there
         return None
-    if campaign.retry_delay_mode == "next_day":
+    if settings.retry_delay_mode == "next_day":
         return find(earliest, (calendar.day_of if owner is None else owner)(started) + 1)
     return find(earliest, None)
 
 
 def decide(
-    campaign: Campaign,
+    settings: Settings,
+    calendar: Calendar,
     outcome: Outcome | str,
     attempt: int,
     ended_at: datetime,
@@ -110,15 +108,15 @@ def decide(
         if (started, started_us) > (ended, ended_us):
             raise ValueError(f"started_at ({started_at}) is after ended_at ({ended_at})")
 
-    no = refusal(campaign, outcome, attempt)
+    no = refusal(settings, outcome, attempt)
     if no is not None:
         return _no(no)
-    retries = campaign.call_retries
-    delay = campaign.retry_delay_seconds
+    retries = settings.call_retries
+    delay = settings.retry_delay_seconds
     what = f"{outcome.value!r} is a retry condition; attempt {attempt + 1} of {retries + 1}"
-    found = due(campaign, ended, started, search, owner)
-    if campaign.retry_delay_mode == "next_day":
-        owning = (campaign.calendar.day_of if owner is None else owner)(started)
+    found = due(settings, calendar, ended, started, search, owner)
+    if settings.retry_delay_mode == "next_day":
+        owning = (calendar.day_of if owner is None else owner)(started)
         year, month, day = civil_from_days(owning)  # any year: started_at may be at an end
         after = f"{year:04d}-{month:02d}-{day:02d}"
         rule = (

@@ -24,16 +24,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .customers import Customer, read_customers
 from .recipients import RecipientView
+from .schedule import Schedule
+from .slots import NO_TIME_LEFT, REPEAT, CallSlot
 from .tz import MAX_UTC, MIN_UTC
 from .windows import from_seconds
-
-if TYPE_CHECKING:
-    from .campaign import Campaign
-    from .slots import CallSlot
 
 __all__ = ["LOOKAHEAD", "NEVER", "Group", "plan_shared"]
 
@@ -72,16 +69,11 @@ class Group:
         self.opens = self.closes = MAX_UTC
 
 
-def _slots_from(campaign: Campaign, u: int) -> Iterator[int]:
-    return campaign.slot_seconds(from_seconds(u)) if u > MIN_UTC else campaign.slot_seconds()
-
-
 def plan_shared(
-    campaign: Campaign, source: Iterable[object], start: int | None
+    campaign: Schedule, source: Iterable[object], start: int | None
 ) -> Iterator[CallSlot]:
     """The first attempts under recipient hours, in the order of the calls (see the
     module docstring); every customer appears once, as ``Campaign.plan`` promises."""
-    from .slots import NO_TIME_LEFT, REPEAT, CallSlot
 
     shared = _Customers(campaign, source, MIN_UTC if start is None else start)
 
@@ -130,7 +122,7 @@ class _Customers:
     and the simulation)."""
 
     def __init__(
-        self, campaign: Campaign, source: Iterable[object], first: int, report: bool = True
+        self, campaign: Schedule, source: Iterable[object], first: int, report: bool = True
     ) -> None:
         self.campaign = campaign
         self.reader = read_customers(source)
@@ -142,16 +134,16 @@ class _Customers:
         self.repeats = self.never = 0
         self.dead: list[tuple[int, Customer]] = []  # waited past the end of their time
         self.notes: dict[int, str] = {}  # customers whose zone is the campaign's stand-in
-        self.begin = campaign.calendar.next_callable(first)
-        self.slots = _slots_from(campaign, first)
+        self.begin = campaign._calendar.next_callable(first)
+        self.slots = campaign.slots_from(first)
 
     def group_of(self, index: int, customer: Customer) -> Group:
-        view = self.campaign.for_customer(customer)
+        view = self.campaign.view_for(customer)
         if view.note is not None:
             self.notes[index] = view.note
         group = self.groups.get(view.zones)
         if group is None:
-            base = self.campaign.views.get(view.zones)
+            base = self.campaign._views.get(view.zones)
             # Decided once, from the start: the group's own window moves on with the
             # slots, and a customer read late is "out of time", not "never".
             never = self.begin is None or base.next_second(self.begin) is None
@@ -203,5 +195,5 @@ class _Customers:
                 group.firsts.clear()
             self.waiting = 0
             return s
-        self.slots = _slots_from(self.campaign, max(soonest, s + 1))
+        self.slots = self.campaign.slots_from(max(soonest, s + 1))
         return next(self.slots, None)

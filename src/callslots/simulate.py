@@ -20,14 +20,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .dispatch import Attempt, Dispatcher, Summary
 from .outcomes import Outcome
+from .schedule import Schedule
 from .windows import to_seconds
-
-if TYPE_CHECKING:
-    from .campaign import Campaign
 
 __all__ = [
     "Attempt",
@@ -65,7 +63,7 @@ class Simulation:
 
 
 def simulate(
-    campaign: Campaign,
+    campaign: Schedule,
     outcomes: OutcomeModel,
     customers: Iterable[object] | None = None,
     start: datetime | None = None,

@@ -18,15 +18,11 @@ from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate, chain, repeat
-from typing import TYPE_CHECKING
 
 from .customers import Customer, read_customers
 from .tz import CYCLE, DAY, MAX_UTC, MIN_UTC
 from .weekly import WEEK, Rotation
 from .windows import Calendar, from_seconds, periodic_point
-
-if TYPE_CHECKING:
-    from .campaign import Campaign
 
 __all__ = ["CallSlot", "SlotIndex", "plan"]
 
@@ -324,21 +320,19 @@ class CallSlot:
 
 
 def plan(
-    campaign: Campaign, customers: Iterable[object] | None, start: int | None
+    calendar: Calendar,
+    table: SlotIndex,
+    interval: int,
+    spread: bool,
+    source: Iterable[object],
+    start: int | None,
 ) -> Iterator[CallSlot]:
-    """The first attempt of every customer, in customer order (see ``Campaign.plan``)."""
-    source: Iterable[object] = campaign.customers if customers is None else customers
-    if campaign.recipient_hours is not None:  # each customer's own hours: sharing.py
-        from .sharing import plan_shared
-
-        yield from plan_shared(campaign, source, start)
-        return
-    if campaign.scheduling_mode == "spread":
-        instants = _spread(campaign, source, start)
+    """The first attempt of every customer of ``source``, in customer order, on the
+    ``even`` grid or ``spread`` (see ``Campaign.plan``; without recipient hours)."""
+    if spread:
+        instants = _spread(calendar, interval, source, start)
     else:
-        instants = slot_datetimes(
-            campaign.calendar, campaign.slot_table, campaign.call_interval_seconds, start
-        )
+        instants = slot_datetimes(calendar, table, interval, start)
     for index, customer, first in read_customers(source):
         if not first:
             yield CallSlot(index, customer.phone, None, customer, REPEAT)
@@ -349,7 +343,9 @@ def plan(
         )
 
 
-def _spread(campaign: Campaign, source: Iterable[object], start: int | None) -> Iterator[datetime]:
+def _spread(
+    calendar: Calendar, interval: int, source: Iterable[object], start: int | None
+) -> Iterator[datetime]:
     """Instants spread evenly over the callable time from ``start`` to the end.
 
     With C callable seconds and N customers, customer i (counting distinct numbers)
@@ -364,10 +360,9 @@ def _spread(campaign: Campaign, source: Iterable[object], start: int | None) -> 
             "before it places the first call"
         )
     count = sum(1 for _, _, first in read_customers(source) if first)
-    seconds = SlotIndex(campaign.calendar, 1)  # one slot per callable second
+    seconds = SlotIndex(calendar, 1)  # one slot per callable second
     before = seconds.slot_index(MIN_UTC if start is None else start)
     callable_seconds = seconds.slot_index(MAX_UTC) - before
-    interval = campaign.call_interval_seconds
     positions = (
         (i * callable_seconds // count for i in range(count))
         if count and callable_seconds // count >= interval
