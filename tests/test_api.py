@@ -242,3 +242,48 @@ def test_a_window_that_runs_across_a_fall_back_stays_one_window_after_a_fast_wee
     got = [(w.start, w.end) for w in itertools.islice(c.windows(), 3)]
     assert got[1] == (utc(1972, 9, 30, 0, 0, 1), utc(1972, 10, 1, 1))
     assert all(a[1] < b[0] for a, b in itertools.pairwise(got))
+
+
+def test_public_types_names_and_reprs() -> None:
+    """Issue 10, point 8: what a public method returns is importable, the engine's
+    parts are not public attributes, and reprs are one short line."""
+    from zoneinfo import ZoneInfo
+
+    import callslots
+
+    c = Campaign.from_dict(
+        {
+            "timezone": "Pacific/Kiritimati",
+            "startDate": "2024-03-15",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "activeDays": [0, 1, 2, 3, 4],
+            "phoneList": [f"+1415{n:07d}" for n in range(200_000)],
+        }
+    )
+    assert all(not hasattr(c, name) for name in ("calendar", "slot_table", "views"))
+    shown = repr(c)
+    assert "\n" not in shown and len(shown) < 200 and "customers=200000" in shown
+    assert "Pacific/Kiritimati" in shown and "09:00-17:00" in shown
+    assert c.zone == ZoneInfo("Pacific/Kiritimati")
+    w = next(c.windows())
+    assert w.local_start == datetime(2024, 3, 15, 9, tzinfo=ZoneInfo("Pacific/Kiritimati"))
+    assert w.local_end.hour == 17 and w.local_start.utcoffset() == timedelta(hours=14)
+    assert (c.hours.start_time.hour, c.hours.end_time.hour) == (9, 17)
+    assert type(c.for_customer("+14155550100")).__name__ in callslots.__all__
+    model = callslots.RandomOutcomes(3, {"Busy": 1.0}, 60.0)
+    assert repr(model) == "RandomOutcomes(seed=3, weights={'Busy': 1.0}, duration=60.0)"
+    small = Campaign.from_dict(
+        {"timezone": "UTC", "phoneList": ["+14155550100"]}, now=utc(2024, 1, 1)
+    )
+    simulation = callslots.simulate(small, model)
+    assert repr(simulation).startswith("Simulation(Campaign(timezone='UTC'")
+    assert "RandomOutcomes(seed=3" in repr(simulation) and "\n" not in repr(simulation)
+
+
+def test_a_window_at_the_end_of_the_time_line_has_no_local_end_east_of_utc() -> None:
+    c = Campaign.from_dict({"timezone": "Pacific/Kiritimati", "startDate": "9999-12-31"})
+    last = list(c.windows())[-1]
+    assert last.local_start.year == 9999
+    with pytest.raises(ValueError, match="outside the years 1-9999"):
+        _ = last.local_end

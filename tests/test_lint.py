@@ -25,3 +25,12 @@ def test_ruff() -> None:
 
 def test_py_typed_is_shipped() -> None:
     assert (ROOT / "src" / "callslots" / "py.typed").exists()
+
+
+def test_a_strict_consumer_of_the_public_api_type_checks() -> None:
+    """Every public signature is precise enough for a user under ``mypy --strict``."""
+    consumer = ROOT / "tests" / "typed" / "consumer.py"
+    result = run("mypy", "--strict", "--python-version", "3.10", str(consumer))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = subprocess.run([sys.executable, str(consumer)], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr

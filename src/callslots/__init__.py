@@ -11,8 +11,17 @@ from .dispatch import Dial, Dispatcher, DispatchError
 from .errors import ConfigError, Problem
 from .explain import Explanation, Reason
 from .outcomes import Outcome
+from .recipients import RecipientView
 from .retry import RetryDecision
-from .simulate import Attempt, RandomOutcomes, ReplayOutcomes, Simulation, Summary, simulate
+from .simulate import (
+    Attempt,
+    OutcomeModel,
+    RandomOutcomes,
+    ReplayOutcomes,
+    Simulation,
+    Summary,
+    simulate,
+)
 from .slots import CallSlot
 from .tz import tz_database
 from .windows import Hours, Window
@@ -31,9 +40,11 @@ __all__ = [
     "Holidays",
     "Hours",
     "Outcome",
+    "OutcomeModel",
     "Problem",
     "RandomOutcomes",
     "Reason",
+    "RecipientView",
     "ReplayOutcomes",
     "RetryDecision",
     "Simulation",

@@ -6,8 +6,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import config
+from .config import WEEKDAYS
 from .dates import DayRule
 from .errors import Problem
 from .explain import Explanation, day_rule, explain
@@ -44,6 +46,35 @@ class Campaign(Schedule):
     """
 
     warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """One line, whatever the number of customers: zone, window, days, range."""
+        days = ",".join(WEEKDAYS[d][:3] for d in self.active_days) or "none"
+        start = (
+            self.start_date.isoformat()
+            if self.start_date
+            else f"{self.start_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+        end = self.end_date.isoformat() if self.end_date else "open"
+        extras = "".join(
+            f", {name}={count}"
+            for name, count in (
+                ("daySchedules", len(self.day_hours)),
+                ("dateSchedules", len(self.date_hours)),
+                ("blackoutDates", len(self.blackouts)),
+            )
+            if count
+        )
+        return (
+            f"Campaign(timezone={self.timezone!r}, window={self.hours}, days={days}, "
+            f"from={start}, to={end}{extras}, callRetries={self.call_retries}, "
+            f"customers={len(self.customers)})"
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The campaign's time zone, as a ``zoneinfo.ZoneInfo``."""
+        return ZoneInfo(self.timezone)
 
     def day_rule(self, day: date) -> DayRule:
         """The window local date ``day`` owns (campaign zone) and the rule that decided

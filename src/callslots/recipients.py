@@ -259,13 +259,13 @@ class RecipientView:
         """Like ``Campaign.windows``, for these customers: this set inside ``[start,
         end)``, cut there exactly, as maximal disjoint windows in order; ``Window.day``
         is the campaign's day that owns the window's start."""
-        owner = self.base.owner
+        owner, key = self.base.owner, self.base.zone.key
 
         def whole(first: int, last: int) -> Iterator[Window]:
             for a, b in self.spans(first, last):
                 day = owner(a)
                 assert day is not None
-                yield Window(from_seconds(a), from_seconds(b), day_date(day))
+                yield Window(from_seconds(a), from_seconds(b), day_date(day), key)
 
         return clip_windows(whole, start, end)
 

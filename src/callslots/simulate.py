@@ -20,7 +20,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import accumulate
-from typing import Any
 
 from .dispatch import Attempt, Dispatcher, Summary
 from .outcomes import Outcome
@@ -38,16 +37,22 @@ __all__ = [
 ]
 
 #: ``(customer_index, attempt, at) -> (outcome, duration in seconds)``
-OutcomeModel = Callable[[int, int, datetime], tuple[Any, float]]
+OutcomeModel = Callable[[int, int, datetime], tuple[Outcome | str, float]]
 
 
 class Simulation:
     """An iterator of :class:`Attempt` in start-time order; once it is exhausted,
     :attr:`summary` holds the totals (reading it first plays the rest)."""
 
-    def __init__(self, attempts: Iterator[Attempt], result: list[Summary]) -> None:
+    def __init__(
+        self, attempts: Iterator[Attempt], result: list[Summary], settings: str = ""
+    ) -> None:
         self._attempts = attempts
         self._result = result
+        self._settings = settings
+
+    def __repr__(self) -> str:
+        return f"Simulation({self._settings})"
 
     def __iter__(self) -> Iterator[Attempt]:
         return self._attempts  # the generator itself: no Python frame per attempt
@@ -76,7 +81,8 @@ def simulate(
     first = None if start is None else to_seconds(start, "start") + (1 if start.microsecond else 0)
     engine = Dispatcher(campaign, customers)
     result: list[Summary] = []
-    return Simulation(_drive(engine, outcomes, first, result), result)
+    shown = f"{campaign!r}, {outcomes!r}" + ("" if start is None else f", start={start}")
+    return Simulation(_drive(engine, outcomes, first, result), result, shown)
 
 
 def _drive(
@@ -138,9 +144,14 @@ class RandomOutcomes:
     def __init__(
         self,
         seed: int,
-        weights: Mapping[Any, float] | None = None,
-        duration: float | Mapping[Any, float] | None = None,
+        weights: Mapping[Outcome | str, float] | None = None,
+        duration: float | Mapping[Outcome | str, float] | None = None,
     ) -> None:
+        self._shown = f"seed={seed}" + "".join(
+            f", {name}={value!r}"
+            for name, value in (("weights", weights), ("duration", duration))
+            if value is not None
+        )
         given = DEFAULT_WEIGHTS if weights is None else weights
         pairs = [(Outcome.parse(name), float(weight)) for name, weight in given.items()]
         if (
@@ -164,6 +175,9 @@ class RandomOutcomes:
             raise ValueError("durations must be finite and not negative")
         self._seed = _mix(seed & 0xFFFFFFFFFFFFFFFF)
 
+    def __repr__(self) -> str:
+        return f"RandomOutcomes({self._shown})"
+
     def __call__(self, customer_index: int, attempt: int, at: datetime) -> tuple[Outcome, float]:
         # _mix(seed ^ key), written out: this runs once per simulated call.
         h = ((self._seed ^ ((customer_index << 8) | attempt)) + 0x9E3779B97F4A7C15) & _M64
@@ -186,8 +200,9 @@ class ReplayOutcomes:
 
     def __init__(
         self,
-        records: Mapping[tuple[int, int], tuple[Any, float]] | Iterable[Mapping[str, Any]],
-        default: tuple[Any, float] | None = None,
+        records: Mapping[tuple[int, int], tuple[Outcome | str, float]]
+        | Iterable[Mapping[str, object]],
+        default: tuple[Outcome | str, float] | None = None,
     ) -> None:
         table: dict[tuple[int, int], tuple[Outcome, float]] = {}
         if isinstance(records, Mapping):
@@ -195,13 +210,29 @@ class ReplayOutcomes:
                 table[int(index), int(attempt)] = (Outcome.parse(outcome), float(seconds))
         else:
             for row in records:
-                key = (int(row["customer_index"]), int(row["attempt"]))
-                table[key] = (Outcome.parse(row["outcome"]), float(row["duration"]))
+                key = (_whole(row["customer_index"]), _whole(row["attempt"]))
+                table[key] = (Outcome.parse(row["outcome"]), _seconds(row["duration"]))
         self._table = table
         self._default = None if default is None else (Outcome.parse(default[0]), float(default[1]))
+
+    def __repr__(self) -> str:
+        default = "" if self._default is None else f", default={self._default!r}"
+        return f"ReplayOutcomes({len(self._table)} records{default})"
 
     def __call__(self, customer_index: int, attempt: int, at: datetime) -> tuple[Outcome, float]:
         found = self._table.get((customer_index, attempt), self._default)
         if found is None:
             raise KeyError(f"no recorded result for customer {customer_index}, attempt {attempt}")
         return found
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"expected a whole number, not {value!r}")
+    return int(value)
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a duration in seconds, not {value!r}")
+    return float(value)

@@ -24,8 +24,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
 from itertools import accumulate, chain, cycle, islice, starmap
+from zoneinfo import ZoneInfo
 
 from . import weekly
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, days_from_civil
@@ -159,8 +161,23 @@ class Hours:
         start, end = self.span
         return end - start
 
+    @property
+    def start_time(self) -> time:
+        """The opening on the wall clock, as a ``datetime.time``."""
+        return _time(self.start)
+
+    @property
+    def end_time(self) -> time:
+        """The closing on the wall clock, as a ``datetime.time``; 24:00 (the end of
+        the day) is ``time(0, 0)``, as the API writes it: ``00:00``."""
+        return _time(self.end % DAY)
+
     def __str__(self) -> str:
         return f"{clock(self.start)}-{clock(self.end)}"
+
+
+def _time(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
 def clock(seconds: int) -> str:
@@ -175,16 +192,37 @@ class Window:
     """A maximal interval ``[start, end)`` of callable time, in UTC.
 
     ``day`` is the local date that owns ``start``: the earliest active day whose
-    own window contains it.
+    own window contains it.  ``timezone`` is the campaign's zone, which
+    :attr:`local_start` and :attr:`local_end` read the window in.
     """
 
     start: datetime
     end: datetime
     day: date
+    timezone: str = "UTC"
 
     @property
     def duration(self) -> timedelta:
         return self.end - self.start
+
+    @property
+    def local_start(self) -> datetime:
+        """``start`` on the campaign's wall clock: an aware datetime in its zone.
+        ValueError when that wall clock is past 9999-12-31 (a window at the very end
+        of the time line, east of UTC)."""
+        return _local(self.start, self.timezone)
+
+    @property
+    def local_end(self) -> datetime:
+        """``end`` on the campaign's wall clock (see :attr:`local_start`)."""
+        return _local(self.end, self.timezone)
+
+
+def _local(t: datetime, key: str) -> datetime:
+    try:
+        return t.astimezone(ZoneInfo(key))
+    except (OverflowError, ValueError):
+        raise ValueError(f"{t} in {key} is a wall clock outside the years 1-9999") from None
 
 
 def clip_windows(
@@ -219,10 +257,12 @@ def _clipped(
     for window in windows:
         if start_us:
             if to_seconds(window.start) == first:
-                window = _make(from_micros(first, start_us), window.end, window.day)
+                window = _make(
+                    from_micros(first, start_us), window.end, window.day, window.timezone
+                )
             start_us = 0
         if end_us and to_seconds(window.end) == last:
-            window = _make(window.start, from_micros(last - 1, end_us), window.day)
+            window = _make(window.start, from_micros(last - 1, end_us), window.day, window.timezone)
         yield window
 
 
@@ -232,18 +272,20 @@ _ONE_WEEK = timedelta(weeks=1)
 _SET_START = vars(Window)["start"].__set__
 _SET_END = vars(Window)["end"].__set__
 _SET_DAY = vars(Window)["day"].__set__
+_SET_ZONE = vars(Window)["timezone"].__set__
 
 
-def _make(start: datetime, end: datetime, day: date) -> Window:
+def _make(start: datetime, end: datetime, day: date, timezone: str) -> Window:
     window: Window = object.__new__(Window)
     _SET_START(window, start)
     _SET_END(window, end)
     _SET_DAY(window, day)
+    _SET_ZONE(window, timezone)
     return window
 
 
-def _window(a: int, b: int, owner: int) -> Window:
-    return _make(from_seconds(a), from_seconds(b), day_date(owner))
+def _window(timezone: str, a: int, b: int, owner: int) -> Window:
+    return _make(from_seconds(a), from_seconds(b), day_date(owner), timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +441,9 @@ class Calendar:
         :meth:`_block`); the rest comes from :meth:`pieces`.
         """
         return chain.from_iterable(
-            self._repeat(*part) if isinstance(part, tuple) else starmap(_window, part)
+            self._repeat(*part)
+            if isinstance(part, tuple)
+            else starmap(partial(_window, self.zone.key), part)
             for part in self.stretches(first, end)
         )
 
@@ -512,11 +556,13 @@ class Calendar:
         ends = accumulate(islice(cycle(rotation.end_steps), more), initial=from_seconds(base + end))
         days = accumulate(islice(cycle(rotation.day_steps), more), initial=day_date(monday + owner))
         new, set_start, set_end, set_day = object.__new__, _SET_START, _SET_END, _SET_DAY
+        set_zone, key = _SET_ZONE, self.zone.key
         for start, end_, day in zip(starts, ends, days, strict=True):
             window = new(Window)
             set_start(window, start)
             set_end(window, end_)
             set_day(window, day)
+            set_zone(window, key)
             yield window
 
     def _repeat_spans(
