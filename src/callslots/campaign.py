@@ -53,7 +53,7 @@ class Campaign(Schedule):
         start = (
             self.start_date.isoformat()
             if self.start_date
-            else f"{self.start_at:%Y-%m-%dT%H:%M:%SZ}"
+            else str(self.start_at).replace("+00:00", "Z").replace(" ", "T")
         )
         end = self.end_date.isoformat() if self.end_date else "open"
         extras = "".join(
