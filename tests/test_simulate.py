@@ -304,3 +304,16 @@ def test_a_call_that_outlasts_the_last_window_leaves_the_rest_unscheduled() -> N
     summary = simulation.summary
     assert (summary.not_reached, summary.unscheduled, summary.repeats) == (1, 2, 1)
     assert summary.pending == 0
+
+
+def test_an_invalid_customer_stops_the_dispatcher_every_time_it_is_read() -> None:
+    from callslots import ConfigError, Dispatcher
+
+    c = Campaign.from_dict({"timezone": "UTC", "startDate": "2024-01-01"})
+    d = Dispatcher(c, ["+14155550100", "bad", "+14155550101"])
+    wake = d.next_wakeup()
+    assert wake is not None and len(d.poll(wake)) == 1
+    for _ in range(3):  # never skipped: the same error at every read
+        with pytest.raises(ConfigError) as found:
+            d.poll(wake + timedelta(seconds=30))
+        assert [p.path for p in found.value.errors] == ["customers.1"]

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from . import snapshots
 from .config import to_payload
 from .customers import E164, Customer, SeenNumbers, customer_from
-from .errors import DispatchError
+from .errors import ConfigError, DispatchError
 from .outcomes import Outcome
 from .retry import due as retry_due
 from .retry import refusal
@@ -264,6 +264,7 @@ class Dispatcher:
         self._cursor = 0  # list entries read
         self._last_phone: str | None = None
         self._exhausted = False
+        self._bad: ConfigError | None = None  # an invalid entry stops the reading
         self._seen = SeenNumbers()
         self._held = 0  # first attempts read and waiting in the groups
         self._cancel_ahead: dict[int, str] = {}  # customers cancelled before they were read
@@ -299,7 +300,12 @@ class Dispatcher:
 
     def _next_customer(self) -> tuple[int, str, Customer | None] | None:
         """The next distinct customer not cancelled: ``(index, phone, customer)``
-        (the Customer only under recipient hours); None when the list ends."""
+        (the Customer only under recipient hours); None when the list ends.
+
+        An invalid entry raises ConfigError with its path, and again at every later
+        read: the run does not go on past it (nobody is skipped silently)."""
+        if self._bad is not None:
+            raise self._bad
         while True:
             found = next(self._source, None)
             if found is None:
@@ -314,7 +320,11 @@ class Dispatcher:
             if type(item) is str and not self._shared and E164.fullmatch(item):
                 phone = item  # the common case: no Customer value needed
             else:
-                customer = customer_from(item, f"customers.{index}")
+                try:
+                    customer = customer_from(item, f"customers.{index}")
+                except ConfigError as error:
+                    self._bad = error
+                    raise
                 phone = customer.phone
             self._last_phone = phone
             if not self._seen.add(phone):
@@ -336,7 +346,11 @@ class Dispatcher:
             if found is None:
                 return None
             index, phone, customer = found
-            group = self._group_of(customer)
+            try:
+                group = self._group_of(customer)
+            except ConfigError as error:  # its zone (properties.timezone, phonenumbers)
+                self._bad = error
+                raise
             if group.never:
                 self._unscheduled += 1
                 continue
