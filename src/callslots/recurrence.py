@@ -32,7 +32,7 @@ import difflib
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from math import lcm
 from typing import Literal
@@ -114,13 +114,11 @@ class Recurrence:
         """Whether the dates it names depend on the anchor (its ``DTSTART``, or the
         campaign's first date): a step of more than one, a ``COUNT``, or a set whose
         day is left to the anchor (``FREQ=YEARLY`` alone is the anchor's month and
-        day every year)."""
+        day every year, ``FREQ=YEARLY;BYMONTH=3`` the anchor's day of March)."""
         if self.interval > 1 or self.count is not None:
             return True
         days = self.by_month_day or self.by_year_day or self.by_week_no or self.by_day
-        if self.freq == "YEARLY":
-            return not days and not (self.by_month and self.by_day)
-        if self.freq == "MONTHLY":
+        if self.freq in ("YEARLY", "MONTHLY"):
             return not days
         if self.freq == "WEEKLY":
             return not self.by_day
@@ -468,6 +466,45 @@ def _one_period(rule: Recurrence, anchor: int, length: int) -> list[int]:
     return found
 
 
+def _explicit(rule: Recurrence, anchor: date) -> Recurrence:
+    """The same rule with the parts it takes from its anchor written out (RFC 5545:
+    a rule that names no day takes the anchor's), so that it names the same dates
+    from any later start of one of its sets."""
+    if rule.by_month_day or rule.by_year_day or rule.by_week_no or rule.by_day:
+        return rule
+    if rule.freq == "WEEKLY":
+        return replace(rule, by_day=((anchor.weekday(), 0),))
+    if rule.freq == "MONTHLY":
+        return replace(rule, by_month_day=(anchor.day,))
+    if rule.freq == "YEARLY":
+        return replace(rule, by_month=rule.by_month or (anchor.month,), by_month_day=(anchor.day,))
+    return rule
+
+
+def _restart(rule: Recurrence, a: int, n: int) -> int:
+    """The ordinal of the last start of one of the rule's sets (a day, a week from
+    WKST, the first of a month or of a year, every INTERVAL-th one counted from the
+    anchor ``a``) at or before ordinal ``n``; ``a`` when none comes after ``a``.
+
+    From there, the rule (with :func:`_explicit`'s parts) names exactly the dates it
+    names from ``a``: the sets are the same sets, and none is cut by the start."""
+    k = rule.interval
+    if rule.freq == "DAILY":
+        return a + (n - a) // k * k
+    if rule.freq == "WEEKLY":
+        week = a - (date.fromordinal(a).weekday() - rule.week_start) % 7
+        found = week + (n - week) // (7 * k) * 7 * k
+    else:
+        first, last = date.fromordinal(a), date.fromordinal(n)
+        if rule.freq == "MONTHLY":
+            months = (last.year - first.year) * 12 + last.month - first.month
+            index = first.year * 12 + first.month - 1 + months // k * k
+            found = date(index // 12, index % 12 + 1, 1).toordinal()
+        else:
+            found = date(first.year + (last.year - first.year) // k * k, 1, 1).toordinal()
+    return found if found > a else a
+
+
 #: The longest stretch one frame can hold: from the year 2 to _SAFE_LAST, less the
 #: up to 400 years lost to aligning the frame on whole cycles.
 _FRAME_DAYS = _SAFE_LAST - _SAFE_FIRST + 1 - CYCLE_DAYS
@@ -494,6 +531,9 @@ def expand(rule: Recurrence, anchor: date, first: date, last: date, limit: int) 
     lo = max(first.toordinal(), a)
     if hi < lo:
         return array("i")
+    if rule.count is None and lo > a:
+        # Nothing before `first` is needed: start from the last set at or before it.
+        rule, a = _explicit(rule, date.fromordinal(a)), _restart(rule, a, lo)
     period = period_days(rule)
     length = min(period, hi - a + 1)
     if length > _FRAME_DAYS:
