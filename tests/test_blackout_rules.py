@@ -648,3 +648,28 @@ def test_a_rule_that_names_nothing_does_not_walk_the_calendar() -> None:
     began = time.perf_counter()
     campaign("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
     assert time.perf_counter() - began < 5
+
+
+def test_the_worked_example_of_the_docs() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "compliance.md").read_text("utf-8")
+    section = text.split("#### Worked example", 1)[1]
+    payload = re.search(r"```json\n(.*?)```", section, re.S)
+    assert payload is not None
+    c = Campaign.from_dict(json.loads(payload.group(1)))
+    block = section.split("| local date | weekday | decided by |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip("|").split("|") for line in block.splitlines()[2:]]
+    assert len(rows) == 6
+    for day_text, weekday, decided in rows:
+        day = date.fromisoformat(day_text.strip())
+        assert f"{day:%A}" == weekday.strip()
+        rule = c.day_rule(day)
+        decided = decided.strip()
+        if decided.startswith("weekly rule"):
+            assert rule.rule == "weekly"
+        else:
+            name = decided.split(" ", 1)[0]
+            assert rule.rule == "blackoutRules" and f"({name}: " in rule.reason
