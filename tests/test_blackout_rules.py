@@ -673,3 +673,63 @@ def test_the_worked_example_of_the_docs() -> None:
         else:
             name = decided.split(" ", 1)[0]
             assert rule.rule == "blackoutRules" and f"({name}: " in rule.reason
+
+
+def test_the_command_line_lists_each_ruled_date_once(tmp_path: Any) -> None:
+    import csv
+    import io
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(tmp_path) / "c.json"
+    path.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2026-12-20",
+                "endDate": "2027-01-02",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                # 2026-12-25 is named by both
+                "blackoutRules": [
+                    "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24,25,26",
+                    "FREQ=MONTHLY;BYDAY=-1FR",
+                ],
+            }
+        )
+    )
+    args = [
+        "windows",
+        str(path),
+        "--from",
+        "2026-12-23T00:00:00Z",
+        "--days",
+        "7",
+        "--format",
+        "csv",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "callslots", *args], capture_output=True, text=True, check=True
+    )
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["day"] for r in rows] == [
+        "2026-12-23",
+        "2026-12-24",
+        "2026-12-25",
+        "2026-12-26",
+        "2026-12-27",
+        "2026-12-28",
+    ]
+    assert rows[2]["note"] == (
+        "no window: 2026-12-25 is blacked out "
+        "(blackoutRules.0: FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24,25,26)"
+    )
+    bad = path.with_name("bad.json")
+    bad.write_text(json.dumps({"blackoutRules": ["FREQ=HOURLY"]}))
+    failed = subprocess.run(
+        [sys.executable, "-m", "callslots", "validate", str(bad)], capture_output=True, text=True
+    )
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "blackoutRules.0: FREQ=HOURLY repeats within a day" in failed.stderr
