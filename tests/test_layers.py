@@ -17,10 +17,10 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "callslots"
 #: schedule, sharing slots, snapshots, the dispatcher, the simulation, the facade, the
 #: command line.  Modules on one line do not import each other.
 LAYERS = [
-    ["errors", "instants", "outcomes", "tz"],
+    ["errors", "instants", "outcomes", "recurrence", "tz"],
     ["weekly"],
     ["windows"],
-    ["dates"],
+    ["dates", "rulepack"],
     ["customers"],
     ["config"],
     ["retry"],

@@ -19,6 +19,7 @@ import os
 import sys
 import textwrap
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -664,14 +665,25 @@ def _cmd_windows(args: argparse.Namespace) -> int:
 
 
 def _removed_days(campaign: Campaign, first: date, last: date) -> list[tuple[date, str]]:
-    """The dates of ``first..last`` that a blackout or a holiday took a window from,
-    with a note naming the rule (a blackout range is one entry)."""
+    """The dates of ``first..last`` that a blackout (a date, a range, a date of a
+    recurrence rule) or a holiday took a window from, with a note naming the rule (a
+    blackout range is one entry)."""
     found: list[tuple[date, str]] = []
     for a, b in campaign.blackouts:
         a, b = max(a, first), min(b, last)
         if a <= b:
             through = "" if a == b else f" through {_day_text(b)}"
             found.append((a, f"no window{through}: blackoutDates"))
+    ruled: set[date] = set()  # a date two rules name is one row
+    for recurring in campaign.blackout_rules:
+        days = recurring.days  # sorted ordinals: only those in first..last are read
+        for n in days[bisect_left(days, first.toordinal()) : bisect_right(days, last.toordinal())]:
+            day = date.fromordinal(n)
+            if day not in ruled and campaign.hours_on(day.weekday()) is not None:
+                ruled.add(day)
+                rule = campaign.day_rule(day)
+                if rule.rule == "blackoutRules":
+                    found.append((day, f"no window: {rule.reason}"))
     if campaign.holidays is not None:
         for day, _ in campaign.holidays.dates:
             if first <= day <= last and campaign.hours_on(day.weekday()) is not None:

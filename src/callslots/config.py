@@ -22,6 +22,7 @@ from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .instants import parse_iso
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
+from .recurrence import MAX_DAYS, BlackoutRule, TooManyDays, Unexpandable, expand, parse_rule
 from .tz import load_zone, zone_names
 from .windows import Hours, clock, day_date, day_number, to_seconds
 
@@ -69,6 +70,7 @@ FIELDS: tuple[PayloadField, ...] = (
     PayloadField("daySchedules", _BOTH, True),
     PayloadField("dateSchedules", _EXT, True),
     PayloadField("blackoutDates", _EXT, True),
+    PayloadField("blackoutRules", _EXT, True),
     PayloadField("holidays", _EXT, True),
     PayloadField("recipientHours", _EXT, True),
     PayloadField("callRetries", _BOTH, True),
@@ -133,8 +135,9 @@ class Settings:
     daily window; ``day_hours`` the overrides of active weekdays that differ from
     it, as sorted ``(weekday, Hours)`` pairs.  ``date_hours`` are the per-date
     windows, ``blackouts`` the blacked-out days as sorted, merged, inclusive
-    ranges, and ``holidays`` the public holidays that black days out (see
-    :mod:`callslots.dates` for how they combine).
+    ranges, ``holidays`` the public holidays that black days out and
+    ``blackout_rules`` the recurrence rules that do, each with the dates it names
+    in the campaign's range (see :mod:`callslots.dates` for how they combine).
     """
 
     timezone: str
@@ -162,6 +165,8 @@ class Settings:
     #: A call with no reported end this long after it started is closed as
     #: ``Unspecified`` by the dispatcher (docs/dispatch.md).
     max_call_seconds: int = 3600
+    #: ``blackoutRules``, in the payload's order (docs/compliance.md, section 1).
+    blackout_rules: tuple[BlackoutRule, ...] = ()
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -339,6 +344,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     # (an unknown zone is already an error: UTC then only bounds the holiday years)
     first = start_date or (_first_local_date(start_at, tz_name or "UTC") if start_at else None)
     holidays = _holidays(r, fields.get("holidays"), first, end_date)
+    blackout_rules = _blackout_rules(r, fields.get("blackoutRules"), first, end_date)
     _date_conflicts(r, date_hours, blackouts)
     recipient_hours = _recipient_hours(r, fields.get("recipientHours"))
 
@@ -356,6 +362,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     assert retries is not None and delay is not None and conditions is not None
     assert interval is not None and concurrency is not None and customers is not None
     assert date_hours is not None and blackouts is not None and max_call is not None
+    assert blackout_rules is not None
     settings = Settings(
         timezone=tz_name or "UTC",
         start_date=start_date,
@@ -377,6 +384,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         holidays=holidays,
         recipient_hours=recipient_hours,
         max_call_seconds=max_call,
+        blackout_rules=blackout_rules,
     )
     _advise(r, settings, fields)
     _recipient_zones(r, settings, fields)
@@ -718,6 +726,67 @@ def _holidays(r: _Reader, value: object, first: date | None, last: date | None) 
     return Holidays(country, subdivision, found)
 
 
+def _blackout_rules(
+    r: _Reader, value: object, first: date | None, last: date | None
+) -> tuple[BlackoutRule, ...] | None:
+    """``blackoutRules``: RFC 5545 recurrence rules, each expanded over the campaign's
+    dates ``first..last`` (``last`` None: to 9999-12-31); ``first`` None (the start is
+    already an error) checks the rules without expanding them."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        r.error(
+            "blackoutRules",
+            "must be a list of recurrence rules such as "
+            f"'FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25', not {_kind(value)}",
+        )
+        return None
+    found: list[BlackoutRule] = []
+    total = 0
+    ok = True
+    end = last or date.max
+    for i, item in enumerate(value):
+        path = f"blackoutRules.{i}"
+        if not isinstance(item, str):
+            r.error(path, f"must be a recurrence rule written as a string, not {_kind(item)}")
+            ok = False
+            continue
+        rule, problems = parse_rule(item)
+        for problem in problems:
+            r.error(path, problem)
+        if rule is None:
+            ok = False
+            continue
+        if first is None:
+            continue
+        try:
+            days = expand(rule, first, first, end, MAX_DAYS)
+        except TooManyDays as e:
+            r.error(path, _too_many(e.found, e.first, e.last))
+            ok = False
+            continue
+        except Unexpandable as e:
+            r.error(path, f"{e}; give an endDate or a smaller INTERVAL")
+            ok = False
+            continue
+        total += len(days)
+        if total > MAX_DAYS:
+            r.error(path, _too_many(total, first, end, together=True))
+            ok = False
+            continue
+        found.append(BlackoutRule(item.strip(), rule, days))
+    return tuple(found) if ok else None
+
+
+def _too_many(found: int, first: date, last: date, *, together: bool = False) -> str:
+    who = "together with the rules before it, it names" if together else "names"
+    return (
+        f"{who} {found:,} dates between {first} and {last}, more than the {MAX_DAYS:,} "
+        "a campaign's blackoutRules may name; give an endDate, or an UNTIL or a COUNT "
+        "(a weekday that is never called belongs out of activeDays)"
+    )
+
+
 def _recipient_hours(r: _Reader, value: object) -> Hours | None:
     """``recipientHours``: ``{startTime, endTime}`` on the customer's wall clock."""
     if value is None:
@@ -978,6 +1047,15 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
                 f"the window {hours} reaches outside {POLITE_HOURS}, the common legal calling "
                 "hours (for example under the US TCPA); check the rules where you call",
             )
+    for i, rule in enumerate(s.blackout_rules):
+        for day, _ in s.date_hours:
+            if rule.names(day):
+                r.warn(
+                    f"dateSchedules.{day}",
+                    f"{day} is also named by blackoutRules.{i} ({rule.text}); this schedule "
+                    "overrides the rule, so calls are made that day",
+                )
+    _advise_rules(r, s)
     for day, _ in s.date_hours:
         holiday = s.holidays.name_of(day) if s.holidays else None
         if holiday is not None:
@@ -1011,6 +1089,26 @@ def _advise(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
             r.warn("activeDays", f"no active weekday falls between {first} and {s.end_date}")
 
 
+def _advise_rules(r: _Reader, s: Settings) -> None:
+    """A rule that names no date, and one whose dates hang on an immediate start."""
+    first = s.start_date or (_first_local_date(s.start_at, s.timezone) if s.start_at else None)
+    for i, rule in enumerate(s.blackout_rules):
+        path = f"blackoutRules.{i}"
+        if not rule.days:
+            r.warn(
+                path,
+                f"names no date between {first} and {s.end_date or date.max}, so it "
+                "blacks nothing out",
+            )
+        if rule.rule.start is None and s.start_date is None and rule.rule.anchored:
+            r.warn(
+                path,
+                f"its dates are counted from the campaign's first date ({first}, the day it "
+                "starts), since it has no DTSTART; add a line such as "
+                "'DTSTART;VALUE=DATE:20260101' before the rule to fix them",
+            )
+
+
 def to_payload(s: Settings) -> dict[str, Any]:
     """The settings as an API payload with every default filled in."""
     payload: dict[str, Any] = {
@@ -1038,6 +1136,7 @@ def to_payload(s: Settings) -> dict[str, Any]:
                 a.isoformat() if a == b else {"start": a.isoformat(), "end": b.isoformat()}
                 for a, b in s.blackouts
             ],
+            "blackoutRules": [rule.text for rule in s.blackout_rules],
             "holidays": None
             if s.holidays is None
             else {

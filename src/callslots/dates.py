@@ -7,7 +7,8 @@ campaign's range, in this order:
 1. a day the zone skips entirely owns no window (docs/semantics.md);
 2. a ``dateSchedules`` entry gives ``d`` its window, even on an inactive weekday
    and even on a public holiday;
-3. a ``blackoutDates`` entry or a public holiday of ``holidays`` leaves ``d``
+3. a ``blackoutDates`` entry, a date named by a ``blackoutRules`` rule (see
+   :mod:`callslots.recurrence`) or a public holiday of ``holidays`` leaves ``d``
    without a window;
 4. otherwise the weekly rule applies (``activeDays``, ``daySchedules``).
 
@@ -59,8 +60,8 @@ class Holidays:
 class DayRule:
     """Which rule gives local date ``day`` its window: ``hours`` (None: no window),
     ``rule`` one of ``"weekly"``, ``"inactive weekday"``, ``"dateSchedules"``,
-    ``"blackoutDates"``, ``"holiday"``, ``"skipped"`` (the zone skips the date),
-    ``"before start"``, ``"after end"``; ``reason`` says it in words."""
+    ``"blackoutDates"``, ``"blackoutRules"``, ``"holiday"``, ``"skipped"`` (the zone
+    skips the date), ``"before start"``, ``"after end"``; ``reason`` says it in words."""
 
     day: date
     hours: Hours | None

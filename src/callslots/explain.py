@@ -38,6 +38,7 @@ RULES = (
     "after end",  # after endDate
     "inactive weekday",  # the weekday is not in activeDays
     "blackoutDates",
+    "blackoutRules",  # a date a recurrence rule blacks out
     "holiday",
     "skipped",  # the zone skipped the whole date
     "before window",  # earlier on the day than its window
@@ -277,6 +278,10 @@ def day_rule(settings: Settings, calendar: Calendar, day: date) -> DayRule:
         a, b = blackouts[i]
         span = "" if a == b else f", in {a} to {b}"
         return DayRule(day, None, "blackoutDates", f"{day} is blacked out (blackoutDates{span})")
+    for k, recurring in enumerate(settings.blackout_rules):
+        if recurring.names(day):
+            label = f"blackoutRules.{k}: {recurring.label}"
+            return DayRule(day, None, "blackoutRules", f"{day} is blacked out ({label})")
     holidays = settings.holidays
     name = holidays.name_of(day) if holidays else None
     if name is not None:

@@ -54,12 +54,14 @@ class Schedule(Settings):
 
     def date_rules(self) -> tuple[tuple[int, int, Hours | None], ...]:
         """The per-date rules as ``(first, last, hours)`` day-number ranges, in order
-        of precedence (docs/compliance.md): date schedules, then blackouts, then
-        holidays."""
+        of precedence (docs/compliance.md): date schedules, then blackouts (dates,
+        then recurrence rules), then holidays."""
         scheduled = [(day_number(d), day_number(d), h) for d, h in self.date_hours]
         blacked: list[tuple[int, int, Hours | None]] = [
             (day_number(a), day_number(b), None) for a, b in self.blackouts
         ]
+        for rule in self.blackout_rules:
+            blacked += rule.day_ranges()
         if self.holidays is not None:
             blacked += [(day_number(d), day_number(d), None) for d, _ in self.holidays.dates]
         return (*scheduled, *blacked)
