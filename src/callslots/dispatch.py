@@ -126,6 +126,26 @@ class Summary:
     in_progress: int = 0
 
 
+_new = object.__new__
+_fromtimestamp = datetime.fromtimestamp
+
+
+def _utc(u: int) -> datetime:
+    """``from_seconds``, without its fallback's frame where it is not needed."""
+    try:
+        return _fromtimestamp(u, timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a platform whose time_t stops at 1970
+        return from_seconds(u)
+
+_SET_INDEX = vars(Attempt)["customer_index"].__set__
+_SET_PHONE = vars(Attempt)["phone"].__set__
+_SET_ATTEMPT = vars(Attempt)["attempt"].__set__
+_SET_AT = vars(Attempt)["at"].__set__
+_SET_ENDED = vars(Attempt)["ended_at"].__set__
+_SET_OUTCOME = vars(Attempt)["outcome"].__set__
+_SET_RETRY = vars(Attempt)["retry_at"].__set__
+
+
 class _Call:
     """A handed-out Dial and what is known of it."""
 
@@ -155,7 +175,7 @@ class _Call:
     ) -> None:
         self.due, self.index, self.attempt, self.phone = customer
         self.seq, self.slot, self.kind, self.group = seq, slot, kind, group
-        self.at = from_seconds(slot)
+        self.at = _utc(slot)
         self.started: int | None = None
         self.deadline = deadline
         self.in_doubt = False
@@ -470,7 +490,10 @@ class Dispatcher:
             s = found
         if self._last_at is not None and s < self._last_at + self._interval:
             return None  # this slot is used, or too close to the last call
-        if self._busy_at(s) >= self._lines:
+        ends = self._ends  # ended calls whose end may be after s: _busy_at, inlined
+        while ends and ends[0] <= s:
+            heapq.heappop(ends)
+        if len(self._calls) + len(ends) >= self._lines:
             return None
         chosen = self._choose(s, now)
         if chosen is None:
@@ -573,6 +596,8 @@ class Dispatcher:
                     self._pending += 1
             if plain.firsts:
                 due = MIN_UTC
+            elif plain.retries and not plain.callbacks:
+                due = plain.retries[0][0]
             elif plain.retries or plain.callbacks:
                 due = min(
                     plain.retries[0][0] if plain.retries else MAX_UTC,
@@ -580,9 +605,15 @@ class Dispatcher:
                 )
             else:
                 return self._wakeup_general()
-            s = self._slot_from(due if due > floor else floor)
-            if s is not None and not self._paused:
-                return s
+            u = due if due > floor else floor
+            a, b = self._window  # _slot_from, inlined for the window of the last slot
+            if a <= u < b and not self._paused:
+                s = a + -(-(u - a) // self._interval) * self._interval
+                if s < b:
+                    return s
+            slot = self._slot_from(u)
+            if slot is not None and not self._paused:
+                return slot
         return self._wakeup_general()
 
     def _wakeup_general(self) -> int | None:
@@ -848,15 +879,17 @@ class Dispatcher:
         self._per_day[(s + offset) // 86400] += 1
         if self._finished_at is None or ended > self._finished_at:
             self._finished_at = ended
-        return Attempt(
-            index,
-            call.phone,
-            attempt,
-            call.at,
-            from_seconds(ended),
-            outcome,
-            None if retry is None else from_seconds(retry),
-        )
+        # Attempt(...), through the slot descriptors: 0.6 us instead of 1.1 us a
+        # call (timeit, Python 3.11), a tenth of simulate()'s time per attempt.
+        record: Attempt = _new(Attempt)
+        _SET_INDEX(record, index)
+        _SET_PHONE(record, call.phone)
+        _SET_ATTEMPT(record, attempt)
+        _SET_AT(record, call.at)
+        _SET_ENDED(record, _utc(ended))
+        _SET_OUTCOME(record, outcome)
+        _SET_RETRY(record, None if retry is None else _utc(retry))
+        return record
 
     def _end_special(self, call: _Call, outcome: Outcome, ended: int) -> int | None:
         """:meth:`_end` for a customer with a callback asked for, a cancellation, or
