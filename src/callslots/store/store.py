@@ -886,6 +886,7 @@ class Run:
                     "poll",
                     {
                         "now": u,
+                        "lease": self.gen,
                         "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
                         "expired": [[a.customer_index, a.attempt] for a in expired],
                     },
