@@ -716,12 +716,9 @@ class Worker:
             row = self.store._run_row(run_id)
             restored = self.store._restore(run_id, row)
             run = Run(self, run_id, gen, expires, restored)
-            if restored.replayed:
-                # Dials replayed from the log were handed out by a worker that
-                # may have dialed them: restore through a snapshot so that every
-                # unconfirmed one is in doubt (the crash rule), and store that
-                # snapshot so the next restore replays nothing.
-                run._settle_after_replay()
+            # Dials replayed from the log were handed out by a worker that may
+            # have dialed them: they come back in doubt (the crash rule).
+            run._settle(restored.replayed > 0)
         except RunUnreadable as error:
             log.error("%s", error)
             self.failed[run_id] = str(error)
@@ -863,19 +860,8 @@ class Run:
                 f"poll at {when.isoformat()} is earlier than the previous poll at "
                 f"{from_seconds(self.last_now).isoformat()}; time only moves forward"
             )
-        db = self.worker.db
         with self._write() as log_:
-            inbox = db.execute(
-                "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
-                "ORDER BY id LIMIT ?",
-                (self.id, PAGE),
-            )
-            log_.read_inbox = True
-            for _, kind, call_id, text in inbox:
-                body = json.loads(text)
-                if call_id is not None:
-                    body["call"] = call_id
-                log_.append(self._apply_inbox(kind, body))
+            self._take_inbox(log_)
             dials = self._engine.poll(when)
             log_.dialed = bool(dials)
             expired = self._engine.expired()
@@ -893,14 +879,28 @@ class Run:
                     None,
                 )
             )
-            if inbox:
-                marks = ", ".join("?" * len(inbox))
-                db.execute(
-                    f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox]
-                )
-                if len(inbox) == PAGE:
-                    log_.due_now = True  # more waits: stay due
         return dials
+
+    def _take_inbox(self, log_: _Write) -> None:
+        """Apply the webhooks and commands waiting in the inbox, oldest first,
+        and remove them (inside the write ``log_``, which logs them)."""
+        db = self.worker.db
+        inbox = db.execute(
+            "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
+            "ORDER BY id LIMIT ?",
+            (self.id, PAGE),
+        )
+        log_.read_inbox = True
+        for _, kind, call_id, text in inbox:
+            body = json.loads(text)
+            if call_id is not None:
+                body["call"] = call_id
+            log_.append(self._apply_inbox(kind, body))
+        if inbox:
+            marks = ", ".join("?" * len(inbox))
+            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox])
+            if len(inbox) == PAGE:
+                log_.due_now = True  # more waits: stay due
 
     def _apply_inbox(
         self, kind: str, body: dict[str, Any]
@@ -980,15 +980,25 @@ class Run:
         self._alive()
         return _Write(self)
 
-    def _settle_after_replay(self) -> None:
-        state = self._engine.snapshot()
-        store = self.worker.store
-        engine = Dispatcher.restore(
-            self.campaign, state, store._list_for(self.id, state, self.count)
+    def _settle(self, replayed: bool) -> None:
+        """Right after a restore: when events were replayed, go through a
+        snapshot so that every Dial not confirmed is in doubt (the crash rule)
+        and store that snapshot; then apply the inbox, so that :meth:`in_doubt`
+        already counts the webhooks received while nobody held the run."""
+        if replayed:
+            state = self._engine.snapshot()
+            store = self.worker.store
+            self._engine = Dispatcher.restore(
+                self.campaign, state, store._list_for(self.id, state, self.count)
+            )
+        waiting = self.worker.db.execute(
+            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
         )
-        self._engine = engine
-        with self._write() as log_:
-            log_.force_snapshot = True
+        if replayed or waiting:
+            with self._write() as log_:
+                log_.force_snapshot = replayed
+                log_.keep = True  # the caller of Worker.due is about to use it
+                self._take_inbox(log_)
 
 
 def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
@@ -1009,6 +1019,7 @@ class _Write:
         self.run = run
         self.events: list[tuple[str, dict[str, Any], str | None]] = []
         self.due_now = False
+        self.keep = False
         self.read_inbox = False
         self.dialed = False
         self.force_snapshot = False
@@ -1112,7 +1123,9 @@ class _Write:
         # A run is given back when it is finished, or when nothing is due for a
         # while and this write handed out no Dial: a Dial needs the lease until
         # it is placed (Worker.due gives those runs back on its next call).
-        release = finished or (not self.dialed and _idle(next_value, run.last_now, worker))
+        release = not self.keep and (
+            finished or (not self.dialed and _idle(next_value, run.last_now, worker))
+        )
         expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
