@@ -272,22 +272,8 @@ def work(
     outage_since: float | None = None
     while not stopping:
         try:
-            if deliver:
-                deliver_webhooks(store, telephony)
             runs = worker.due(FAR if virtual else None)
             outage_since = None
-            if not runs:
-                # Idle: no webhook to deliver, and no run with a wake-up left (in
-                # virtual time; runs another worker holds count, since they come
-                # free when its lease runs out), or nothing due now (real time).
-                if (
-                    until_idle
-                    and not (deliver and telephony.undelivered(1))
-                    and (not virtual or worker.next_due(any_holder=True) is None)
-                ):
-                    break
-                time.sleep(0.05 if virtual else 0.5)
-                continue
             for run in runs:
                 try:
                     for record in settle_in_doubt(run, telephony):
@@ -301,6 +287,15 @@ def work(
                         dialed += 1
                 except LeaseLost as error:
                     say({"lease_lost": run.id, "message": str(error)})
+            # The provider's webhooks, as a web process would receive them.
+            delivered = deliver_webhooks(store, telephony) if deliver else 0
+            if not runs and not delivered:
+                # Idle: no run with a wake-up left (in virtual time; runs another
+                # worker holds count, since they come free when its lease runs
+                # out), or nothing due now (real time).
+                if until_idle and (not virtual or worker.next_due(any_holder=True) is None):
+                    break
+                time.sleep(0.05 if virtual else 0.5)
         except StoreUnavailable as error:
             worker.forget()
             now = time.monotonic()

@@ -38,6 +38,12 @@ RUNS, CUSTOMERS = 3, 20
 LEASE = "1.5"
 
 
+def hooks_command(url: str, telephony: Path) -> list[str]:
+    """The command that delivers the provider's queued webhooks."""
+    return [sys.executable, str(EXAMPLES / "store_service.py"), "webhooks", "--store", url,
+            "--telephony", str(telephony)]  # fmt: skip
+
+
 def create(url: str, runs: int = RUNS, customers: int = CUSTOMERS) -> list[int]:
     store = Store.open(url)
     ids = [
@@ -119,8 +125,13 @@ def test_a_worker_killed_at_a_point_loses_nothing(
     telephony = tmp_path / "calls.db"
     code, _ = finish(worker(store_url, telephony, "doomed", point, after))
     assert code == -signal.SIGKILL
-    code, records = finish(worker(store_url, telephony, "heir"))
+    # The heir settles what it finds in doubt from the telephony log alone: the
+    # provider's webhooks for the calls placed before the crash are held back
+    # until it is done (they are delivered afterwards, late).
+    code, records = finish(worker(store_url, telephony, "heir", "none", 1, "--no-deliver"))
     assert code == 0, records
+    subprocess.run(hooks_command(store_url, telephony), env=ENV, check=True, capture_output=True)
+    assert finish(worker(store_url, telephony, "last"))[0] == 0
     doubts = [r["in_doubt"] for r in records if "in_doubt" in r]
     if placed is None:
         # killed inside a snapshot's transaction: none of it committed (the Dials
@@ -182,8 +193,7 @@ def test_webhooks_from_another_process_duplicated_and_reversed(
     runs = create(store_url)
     telephony = tmp_path / "calls.db"
     process = worker(store_url, telephony, "w", "none", 1, "--no-deliver")
-    hooks = [sys.executable, str(EXAMPLES / "store_service.py"), "webhooks", "--store",
-             store_url, "--telephony", str(telephony), "--duplicate", "--reverse"]  # fmt: skip
+    hooks = [*hooks_command(store_url, telephony), "--duplicate", "--reverse"]
     while process.poll() is None:
         subprocess.run(hooks, env=ENV, check=True, capture_output=True, timeout=60)
         time.sleep(0.05)

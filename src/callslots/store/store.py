@@ -621,6 +621,7 @@ class Worker:
         self.runs: dict[int, Run] = {}
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
+        self._renewed = float("-inf")  # when due() last renewed the leases
 
     @property
     def db(self) -> _db.Database:
@@ -630,61 +631,73 @@ class Worker:
         """The runs due at ``now`` (default: the current time) that this worker
         holds or has just leased, earliest wake-up first, at most ``limit``.
 
-        Renews every lease this worker holds.  A run taken over from another
+        Renews every lease this worker holds (when a third of ``lease_seconds``
+        has passed since the last renewal) and gives back the held runs with
+        nothing due within ``hold_seconds``.  A run taken over from another
         worker (or after a restart) is restored; its :meth:`Run.in_doubt` Dials
         must be settled before it is polled.  A run that cannot be restored is
-        released untouched and recorded in :attr:`failed`.
+        released untouched and recorded in :attr:`failed`.  When there is
+        nothing to renew or take, it only reads (no write transaction).
         """
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
         u = _seconds(when)
         wall = self.clock()
-        expires = wall + self.lease_seconds
         db = self.db
         skip = sorted(self.failed)
         avoid = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
-        with db.transaction():
-            db.execute(
-                "UPDATE callslots_runs SET lease_expires = ? WHERE lease_owner = ? "
-                "AND lease_expires > ?",
-                (expires, self.owner, wall),
-            )
-            # Runs held and idle (nothing due within hold_seconds): given back, so
-            # any worker may take them when they are due.  Their last Dials were
-            # placed before this call (the worker loop is sequential).
-            given = db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ? AND "
-                "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) RETURNING id",
-                (self.owner, u + self.hold_seconds, DUE_NOW),
-            )
-            mine = db.execute(
-                "SELECT id, lease_gen, position FROM callslots_runs WHERE lease_owner = ? "
-                "AND next_wakeup <= ? AND lease_expires > ? ORDER BY next_wakeup LIMIT ?",
-                (self.owner, u, wall, limit),
-            )
-            held = db.execute(
-                "SELECT COUNT(*) FROM callslots_runs WHERE lease_owner = ? AND lease_expires > ?",
-                (self.owner, wall),
-            )[0][0]
-            room = min(limit - len(mine), self.max_runs - int(held))
-            taken: list[tuple[Any, ...]] = []
-            if room > 0:
-                ids = [
-                    r[0]
-                    for r in db.execute(
-                        "SELECT id FROM callslots_runs WHERE lease_owner IS NULL "
-                        f"AND next_wakeup IS NOT NULL AND next_wakeup <= ?{avoid} "
-                        f"ORDER BY next_wakeup LIMIT ?{db.skip_locked}",
-                        (u, *skip, room),
-                    )
-                ]
-                if len(ids) < room:  # leases that ran out: their worker died or stalled
+        given: list[tuple[Any, ...]] = []
+        if wall >= self._renewed + self.lease_seconds / 3:
+            expires = wall + self.lease_seconds
+            with db.transaction():
+                db.execute(
+                    "UPDATE callslots_runs SET lease_expires = ? WHERE lease_owner = ? "
+                    "AND lease_expires > ?",
+                    (expires, self.owner, wall),
+                )
+                # Runs held and idle (nothing due within hold_seconds): given back,
+                # so any worker may take them when they are due.  Their last Dials
+                # were placed before this call (the worker loop is sequential).
+                given = db.execute(
+                    "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ? AND "
+                    "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) "
+                    "RETURNING id",
+                    (self.owner, u + self.hold_seconds, DUE_NOW),
+                )
+            self._renewed = wall
+        for (run_id,) in given:
+            if int(run_id) in self.runs:
+                self.runs[int(run_id)].held = False
+        mine = db.execute(
+            "SELECT id, lease_gen, position, lease_expires FROM callslots_runs "
+            "WHERE lease_owner = ? AND next_wakeup <= ? AND lease_expires > ? "
+            "ORDER BY next_wakeup LIMIT ?",
+            (self.owner, u, wall, limit),
+        )
+        held = sum(1 for r in self.runs.values() if r.held and not r.dead)
+        room = min(limit - len(mine), self.max_runs - held)
+        taken: list[tuple[Any, ...]] = []
+        free = (
+            "SELECT id FROM callslots_runs WHERE lease_owner IS NULL "
+            f"AND next_wakeup IS NOT NULL AND next_wakeup <= ?{avoid} "
+            "ORDER BY next_wakeup LIMIT ?"
+        )
+        lapsed = (  # leases that ran out: their worker died or stalled
+            "SELECT id FROM callslots_runs WHERE lease_owner IS NOT NULL "
+            f"AND lease_expires <= ? AND next_wakeup <= ?{avoid} "
+            "ORDER BY lease_expires LIMIT ?"
+        )
+        if room > 0 and (
+            db.execute(free, (u, *skip, 1)) or db.execute(lapsed, (wall, u, *skip, 1))
+        ):
+            expires = wall + self.lease_seconds
+            with db.transaction():
+                # Again under locks: another worker may have taken them meanwhile.
+                ids = [r[0] for r in db.execute(free + db.skip_locked, (u, *skip, room))]
+                if len(ids) < room:
                     ids += [
                         r[0]
                         for r in db.execute(
-                            "SELECT id FROM callslots_runs WHERE lease_owner IS NOT NULL "
-                            f"AND lease_expires <= ? AND next_wakeup <= ?{avoid} "
-                            f"ORDER BY lease_expires LIMIT ?{db.skip_locked}",
-                            (wall, u, *skip, room - len(ids)),
+                            lapsed + db.skip_locked, (wall, u, *skip, room - len(ids))
                         )
                     ]
                 if ids:
@@ -692,15 +705,12 @@ class Worker:
                     taken = db.execute(
                         "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
                         f"lease_expires = ? WHERE id IN ({marks}) "
-                        "RETURNING id, lease_gen, position",
+                        "RETURNING id, lease_gen, position, lease_expires",
                         (self.owner, expires, *ids),
                     )
-        for (run_id,) in given:
-            if int(run_id) in self.runs:
-                self.runs[int(run_id)].held = False
         found: list[Run] = []
-        for run_id, gen, position in [*mine, *taken]:
-            run = self._ready(int(run_id), int(gen), int(position), expires)
+        for run_id, gen, position, expiry in [*mine, *taken]:
+            run = self._ready(int(run_id), int(gen), int(position), float(expiry))
             if run is not None:
                 found.append(run)
         return found
