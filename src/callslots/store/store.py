@@ -503,6 +503,7 @@ class Store:
                 continue  # it changed nothing when it came
             try:
                 restored.replay(self, run_id, event)
+                look_ahead(restored.engine)
             except DispatchError as error:
                 raise RunUnreadable(
                     run_id, f"event {event.position} ({event.kind}) does not replay: {error}"
@@ -559,6 +560,18 @@ class _Restored:
             self.count = stop
         else:
             apply_event(engine, event.kind, body)
+
+
+def look_ahead(engine: Dispatcher) -> None:
+    """Ask the engine for its wake-up (and, when there is none, whether it is
+    finished), as the store does after every event it applies, live or replayed.
+
+    Both read customers ahead of the slots, which counts them in the summary as
+    read (``pending``, or ``unscheduled`` once finished): doing it at the same
+    moments live and in a replay makes a restored engine's totals equal to the
+    original's, not only its Dials."""
+    if engine.next_wakeup() is None:
+        _ = engine.finished
 
 
 def apply_event(engine: Dispatcher, kind: str, body: Mapping[str, Any]) -> Attempt | None:
@@ -873,6 +886,7 @@ class Run:
         with self._write() as log_:
             self._take_inbox(log_)
             dials = self._engine.poll(when)
+            look_ahead(self._engine)
             log_.dialed = bool(dials)
             expired = self._engine.expired()
             self._expired.extend(expired)
@@ -906,6 +920,7 @@ class Run:
             if call_id is not None:
                 body["call"] = call_id
             log_.append(self._apply_inbox(kind, body))
+            look_ahead(self._engine)
         if inbox:
             marks = ", ".join("?" * len(inbox))
             db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox])
@@ -968,6 +983,7 @@ class Run:
         self._alive()
         with self._write() as log_:
             result = apply_event(self._engine, kind, body)
+            look_ahead(self._engine)
             log_.append((kind, body, "duplicate" if kind == "ended" and result is None else None))
         return result
 
