@@ -200,7 +200,7 @@ def _postgres_url() -> tuple[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from store_support import PostgresServer
 
-    server = PostgresServer()
+    server = PostgresServer(fsync=True)  # durable commits, as in production
     return server.new_database(), server
 
 

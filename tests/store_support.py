@@ -50,7 +50,9 @@ def _free_port() -> int:
 class PostgresServer:
     """A PostgreSQL server of its own in ``base`` (a temporary directory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fsync: bool = False) -> None:
+        # fsync off by default: the tests kill clients, never the machine.
+        self.fsync = fsync
         bin_dir = _bin_dir()
         if bin_dir is None:
             raise RuntimeError("initdb was not found (on PATH or in /usr/lib/postgresql/*/bin)")
@@ -83,7 +85,9 @@ class PostgresServer:
         return result
 
     def start(self) -> None:
-        options = f"-k {self.base} -p {self.port} -c listen_addresses='' -F -c max_connections=200"
+        options = f"-k {self.base} -p {self.port} -c listen_addresses='' -c max_connections=200"
+        if not self.fsync:
+            options += " -F"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "log"), "-o", options,
                   "-w", "-t", "60", "start")  # fmt: skip
 

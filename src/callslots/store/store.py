@@ -504,7 +504,7 @@ class Store:
             try:
                 restored.replay(self, run_id, event)
                 look_ahead(restored.engine)
-            except DispatchError as error:
+            except (DispatchError, KeyError, TypeError, ValueError) as error:
                 raise RunUnreadable(
                     run_id, f"event {event.position} ({event.kind}) does not replay: {error}"
                 ) from None
@@ -1014,9 +1014,14 @@ class Run:
         if replayed:
             state = self._engine.snapshot()
             store = self.worker.store
-            self._engine = Dispatcher.restore(
-                self.campaign, state, store._list_for(self.id, state, self.count)
-            )
+            try:
+                self._engine = Dispatcher.restore(
+                    self.campaign, state, store._list_for(self.id, state, self.count)
+                )
+            except DispatchError as error:  # the log replayed, yet does not restore
+                raise RunUnreadable(
+                    self.id, f"its replayed state does not restore: {error}"
+                ) from None
         waiting = self.worker.db.execute(
             "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
         )
