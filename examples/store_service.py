@@ -364,13 +364,16 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return EX_TEMPFAIL if isinstance(error, StoreUnavailable) else 2
-    telephony = FakeTelephony(args.telephony)
-    try:
-        if args.command == "create":
+    if args.command == "create":
+        try:
             for k in range(args.runs):
                 run_id = store.create_run(CAMPAIGN, phones(args.customers, k), name=f"run {k}")
                 print(json.dumps({"created": run_id}))
-            return 0
+        finally:
+            store.close()
+        return 0
+    telephony = FakeTelephony(args.telephony)
+    try:
         if args.command == "work":
             return work(
                 store,
