@@ -252,6 +252,7 @@ def work(
     lease_seconds: float = 30.0,
     outage_seconds: float = 60.0,
     max_runs: int = 100,
+    hold_seconds: float = 300.0,
     out: Any = None,
 ) -> int:
     """The worker loop; returns the exit status (0, or 75 after an outage)."""
@@ -260,7 +261,9 @@ def work(
     def say(record: dict[str, Any]) -> None:
         print(json.dumps(record), file=out, flush=True)
 
-    worker: Worker = store.worker(name, lease_seconds=lease_seconds, max_runs=max_runs)
+    worker: Worker = store.worker(
+        name, lease_seconds=lease_seconds, hold_seconds=hold_seconds, max_runs=max_runs
+    )
     dialed = 0
     stopping = False
 
@@ -355,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--lease-seconds", type=float, default=30.0)
     parser.add_argument("--outage-seconds", type=float, default=60.0)
+    parser.add_argument("--max-runs", type=int, default=100, help="the most runs a worker holds")
+    parser.add_argument(
+        "--hold-seconds", type=float, default=300.0, help="keep idle runs this long"
+    )
     parser.add_argument("--snapshot-every", type=int, default=1000)
     parser.add_argument("--duplicate", action="store_true", help="webhooks: deliver each twice")
     parser.add_argument("--reverse", action="store_true", help="webhooks: newest first")
@@ -384,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                 deliver=not args.no_deliver,
                 lease_seconds=args.lease_seconds,
                 outage_seconds=args.outage_seconds,
+                max_runs=args.max_runs,
+                hold_seconds=args.hold_seconds,
             )
         if args.command == "webhooks":
             total = 0

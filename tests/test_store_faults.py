@@ -179,12 +179,20 @@ def test_workers_racing_for_the_same_runs_never_both_drive_one(
 ) -> None:
     runs = create(store_url, runs=4)
     telephony = tmp_path / "calls.db"
-    racers = [worker(store_url, telephony, f"racer{k}") for k in range(3)]
+    # Each racer holds one run at a time and gives it back as soon as nothing is
+    # due: the runs pass from hand to hand while all three race for them.
+    racers = [worker(store_url, telephony, f"racer{k}", "none", 1, "--max-runs", "1",
+                     "--hold-seconds", "0") for k in range(3)]  # fmt: skip
     results = [finish(p) for p in racers]
     assert [code for code, _ in results] == [0, 0, 0], results
     check(store_url, telephony, runs)
     dialed = [r["dialed"] for _, records in results for r in records if "done" in r]
     assert sum(dialed) == len(store_service.FakeTelephony(str(telephony)).calls())
+    assert sum(1 for n in dialed if n) >= 2, dialed  # more than one racer drove runs
+    store = Store.open(store_url)
+    hands = [len({e.body["lease"] for e in store.events(r) if e.kind == "poll"}) for r in runs]
+    store.close()
+    assert max(hands) >= 2, hands  # runs changed hands, each lease after the last
 
 
 def test_webhooks_from_another_process_duplicated_and_reversed(
