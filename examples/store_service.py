@@ -284,8 +284,12 @@ def work(
                     dials = run.poll(virtual_now(run) if virtual else None)
                     for dial in dials:
                         if not run.may_dial():
+                            # Too late to place it safely: say so while the lease
+                            # lasts; if it has run out, the next holder finds the
+                            # Dial in doubt and settles it from the telephony log.
                             say({"not_dialed": dial.call_id, "run": run.id, "why": "lease"})
-                            break  # left for the next holder to settle
+                            run.not_started(dial.call_id, "not placed: the lease was ending")
+                            continue
                         telephony.dial(run.id, dial)
                         dialed += 1
                 except LeaseLost as error:

@@ -5,7 +5,9 @@ itself (SIGKILL, no clean-up of any kind) at a chosen point of its work:
 * ``after_dial``: the telephony client placed a call, whose started/ended were
   not recorded yet;
 * ``in_snapshot``: inside the transaction that writes a snapshot, after the
-  snapshot row was written and before the commit.
+  snapshot row was written and before the commit;
+* ``stall``: not killed, but stopped for ``STALL_SECONDS`` (longer than the
+  tests' leases) right after the Nth poll that handed out Dials.
 
     python tests/store_child.py POINT N -- <arguments of examples/store_service.py work>
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ import store_service  # noqa: E402
 
 from callslots.store import _db  # noqa: E402
 from callslots.store.store import Run  # noqa: E402
+
+STALL_SECONDS = 2.2
 
 
 def die() -> None:
@@ -69,6 +74,20 @@ def arm(point: str, after: int) -> None:
                 return rows
 
             cls.execute = executed  # type: ignore[method-assign]
+    elif point == "stall":
+        # The process stops for longer than its lease right after a poll stored
+        # its Dials (a long GC pause, a stopped VM): other workers take its runs.
+        poll_ = Run.poll
+
+        def stalled(self: Run, now: Any = None) -> Any:
+            dials = poll_(self, now)
+            if dials:
+                seen[0] += 1
+                if seen[0] == after:
+                    time.sleep(STALL_SECONDS)
+            return dials
+
+        Run.poll = stalled  # type: ignore[method-assign]
     elif point != "none":
         raise SystemExit(f"unknown crash point {point!r}")
 

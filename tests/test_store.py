@@ -437,3 +437,28 @@ def test_the_worked_example_in_docs_store_md(capsys: pytest.CaptureFixture[str])
     assert code is not None and shown is not None
     exec(compile(code.group(1), "docs/store.md", "exec"), {"__name__": "docs_store"})
     assert capsys.readouterr().out == shown.group(1)
+
+
+def test_a_replay_across_a_snapshot_with_unconfirmed_calls_is_exact(store_url: str) -> None:
+    """A snapshot taken while a Dial is unconfirmed, then the Dial expires: a
+    restore from that snapshot must replay the expiry as it happened (the call
+    was not in doubt for the engine that logged it), and only then put what is
+    still unconfirmed in doubt."""
+    store = Store.open(store_url, snapshot_every=3)
+    run_id = store.create_run({**CAMPAIGN, "maxCallSeconds": 600}, numbers(6))
+    worker = store.worker("a", hold_seconds=10**9)
+    (run,) = worker.due(FAR)
+    assert [d.call_id for d in run.poll(at("14:00:00"))] == ["1"]
+    assert [d.call_id for d in run.poll(at("14:01:00"))] == ["2"]
+    run.started("2", at("14:01:01"))
+    assert store.info(run_id).snapshot_position == 3  # call 1 unconfirmed in it
+    assert [d.call_id for d in run.poll(at("14:10:00"))] == ["3"]  # 1 expired at 14:10
+    assert [(a.customer_index, a.attempt) for a in run.expired()] == [(0, 1)]
+    assert store.info(run_id).snapshot_position == 3  # the restore replays the expiry
+    live = [d.call_id for d in run.in_progress()]
+    worker.forget()
+    (again,) = worker.due(FAR)
+    assert worker.failed == {}
+    assert [d.call_id for d in again.in_progress()] == live == ["2", "3"]
+    assert [d.call_id for d in again.in_doubt()] == ["3"]  # unconfirmed at the takeover
+    assert again.summary.expired == 1

@@ -305,12 +305,7 @@ class Store:
         written; webhooks still in the inbox are not applied).  Calls handed out
         and not confirmed are in doubt, as after a crash."""
         restored = self._restore(run_id, self._run_row(run_id))
-        if not restored.replayed:
-            return restored.engine
-        state = restored.engine.snapshot()
-        return Dispatcher.restore(
-            restored.campaign, state, self._list_for(run_id, state, restored.count)
-        )
+        return restored.crash_rule(self, run_id)
 
     # -- webhooks and commands from any process --------------------------------
 
@@ -488,7 +483,11 @@ class Store:
                 f"snapshot at position {snap_position} is not JSON ({error}); left untouched",
             ) from None
         try:
-            engine = Dispatcher.restore(campaign, state, self._list_for(run_id, state, count))
+            # Exact: the engine that took the snapshot; the events after it say
+            # what became of its unconfirmed calls (the crash rule comes after).
+            engine = Dispatcher.restore(
+                campaign, state, self._list_for(run_id, state, count), exact=True
+            )
         except DispatchError as error:
             raise RunUnreadable(
                 run_id, f"snapshot at position {snap_position} cannot be restored: {error}"
@@ -537,6 +536,17 @@ class _Restored:
         self.snap_bytes = snap_bytes
         self.position = snap_position
         self.replayed = 0
+
+    def crash_rule(self, store: Store, run_id: int) -> Dispatcher:
+        """The engine through a snapshot and a plain restore: every Dial not
+        confirmed is in doubt, as after a crash (docs/dispatch.md)."""
+        state = self.engine.snapshot()
+        try:
+            return Dispatcher.restore(
+                self.campaign, state, store._list_for(run_id, state, self.count)
+            )
+        except DispatchError as error:  # the log replayed, yet does not restore
+            raise RunUnreadable(run_id, f"its replayed state does not restore: {error}") from None
 
     def replay(self, store: Store, run_id: int, event: Event) -> None:
         body, engine = event.body, self.engine
@@ -629,8 +639,7 @@ class Worker:
         self.hold_seconds = float(hold_seconds)
         self.max_runs = max_runs
         self.clock = clock
-        #: Runs this worker holds, and runs it released with their engines kept
-        #: (reused when it takes the run again and nobody wrote in between).
+        #: The runs this worker holds, with their engines.
         self.runs: dict[int, Run] = {}
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
@@ -678,8 +687,9 @@ class Worker:
                 )
             self._renewed = wall
         for (run_id,) in given:
-            if int(run_id) in self.runs:
-                self.runs[int(run_id)].held = False
+            gone = self.runs.pop(int(run_id), None)
+            if gone is not None:
+                gone.held = False
         mine = db.execute(
             "SELECT id, lease_gen, position, lease_expires FROM callslots_runs "
             "WHERE lease_owner = ? AND next_wakeup <= ? AND lease_expires > ? "
@@ -729,19 +739,29 @@ class Worker:
         return found
 
     def _ready(self, run_id: int, gen: int, position: int, expires: float) -> Run | None:
-        """The run with its engine: the one kept, when nobody wrote since, or a
-        restored one."""
+        """The run with its engine: the one in memory while this worker has held
+        the lease all along (same generation, nothing written by others), else
+        one restored from the database.  A lease that was given back or ran out
+        is never resumed from memory: Dials handed out under it and not placed
+        (the lease ran out first, the dial loop broke) must come back in doubt."""
         run = self.runs.get(run_id)
-        if run is not None and not run.dead and run.position == position:
-            run.gen, run.lease_expires, run.held = gen, expires, True
+        if (
+            run is not None
+            and not run.dead
+            and run.held
+            and run.gen == gen
+            and run.position == position
+        ):
+            run.lease_expires = expires
             return run
         try:
             row = self.store._run_row(run_id)
             restored = self.store._restore(run_id, row)
+            # Dials handed out by the worker that held the run before and not
+            # confirmed may have rung: they come back in doubt (the crash rule).
+            restored.engine = restored.crash_rule(self.store, run_id)
             run = Run(self, run_id, gen, expires, restored)
-            # Dials replayed from the log were handed out by a worker that may
-            # have dialed them: they come back in doubt (the crash rule).
-            run._settle(restored.replayed > 0)
+            run._settle()
         except RunUnreadable as error:
             log.error("%s", error)
             self.failed[run_id] = str(error)
@@ -771,6 +791,7 @@ class Worker:
             )
         for run in self.runs.values():
             run.held = False
+        self.runs.clear()
 
     def forget(self) -> None:
         """Drop every engine kept in memory (after :class:`StoreUnavailable`:
@@ -988,10 +1009,11 @@ class Run:
         return result
 
     def release(self) -> None:
-        """Give the lease back now (the engine is kept for a later lease)."""
+        """Give the lease back now (a later lease restores the run)."""
         if self.dead or not self.held:
             return
         self.held = False
+        self.worker.runs.pop(self.id, None)
         self.worker._give_back(self.id, self.gen)
 
     # -- the one write path ------------------------------------------------------
@@ -1006,30 +1028,15 @@ class Run:
         self._alive()
         return _Write(self)
 
-    def _settle(self, replayed: bool) -> None:
-        """Right after a restore: when events were replayed, go through a
-        snapshot so that every Dial not confirmed is in doubt (the crash rule)
-        and store that snapshot; then apply the inbox, so that :meth:`in_doubt`
-        already counts the webhooks received while nobody held the run."""
-        if replayed:
-            state = self._engine.snapshot()
-            store = self.worker.store
-            try:
-                self._engine = Dispatcher.restore(
-                    self.campaign, state, store._list_for(self.id, state, self.count)
-                )
-            except DispatchError as error:  # the log replayed, yet does not restore
-                raise RunUnreadable(
-                    self.id, f"its replayed state does not restore: {error}"
-                ) from None
-        waiting = self.worker.db.execute(
-            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
-        )
-        if replayed or waiting:
-            with self._write() as log_:
-                log_.force_snapshot = replayed
-                log_.keep = True  # the caller of Worker.due is about to use it
-                self._take_inbox(log_)
+    def _settle(self) -> None:
+        """Right after a restore: store the engine as it now is (unconfirmed
+        Dials in doubt) as the run's snapshot, so that a later restore replays
+        from it exactly, and apply the inbox, so that :meth:`in_doubt` already
+        counts the webhooks received while nobody held the run."""
+        with self._write() as log_:
+            log_.force_snapshot = True
+            log_.keep = True  # the caller of Worker.due is about to use it
+            self._take_inbox(log_)
 
 
 def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
@@ -1132,14 +1139,16 @@ class _Write:
         summary: str | None = None
         if snapshot:
             body = _dump(engine.snapshot())
+            # The new snapshot replaces the run's last (at the same position too:
+            # a takeover stores the engine with its unconfirmed Dials in doubt).
+            db.execute(
+                "DELETE FROM callslots_snapshots WHERE run_id = ? AND position <= ?",
+                (run.id, position),
+            )
             db.execute(
                 "INSERT INTO callslots_snapshots (run_id, position, customer_count, body, "
                 "taken_at) VALUES (?, ?, ?, ?, ?)",
                 (run.id, position, run.count, body, self.wall),
-            )
-            db.execute(
-                "DELETE FROM callslots_snapshots WHERE run_id = ? AND position < ?",
-                (run.id, position),
             )
             summary = _dump(summary_dict(engine.summary))
         if not self.read_inbox and not self.due_now:
@@ -1179,3 +1188,4 @@ class _Write:
             run.snap_position = position
         if release:
             run.held = False
+            worker.runs.pop(run.id, None)
