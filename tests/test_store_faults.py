@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -170,7 +171,7 @@ def test_workers_killed_at_random_moments_lose_nothing(store_url: str, tmp_path:
         killed += code == -signal.SIGKILL
     code, records = finish(worker(store_url, telephony, "last"))
     assert code == 0, records
-    assert killed >= 5
+    assert killed >= 4  # the four at a point; the timed ones when work was left
     check(store_url, telephony, runs, customers=60)
 
 
@@ -220,6 +221,23 @@ def test_webhooks_from_another_process_duplicated_and_reversed(
     assert result["calls"] > 0 and "duplicate" in notes
 
 
+def busy(process: subprocess.Popen[str], telephony: Path, calls: int = 30) -> None:
+    """Wait until the worker has placed ``calls`` calls (it is in the middle of
+    its work), failing if it ends first."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the worker ended before the fault"
+        if telephony.exists():
+            try:
+                with sqlite3.connect(telephony, timeout=5) as conn:
+                    if conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0] >= calls:
+                        return
+            except sqlite3.OperationalError:
+                pass  # its table is not there yet
+        time.sleep(0.02)
+    raise AssertionError("the worker placed no calls")
+
+
 @pytest.fixture(scope="module")
 def own_postgres() -> Any:
     server: PostgresServer = start_postgres()
@@ -231,30 +249,28 @@ def test_postgres_restarted_under_a_running_worker(
     own_postgres: PostgresServer, tmp_path: Path
 ) -> None:
     url = own_postgres.new_database()
-    runs = create(url, runs=4, customers=60)
+    runs = create(url, runs=4, customers=200)
     telephony = tmp_path / "calls.db"
     # a short outage: the worker reconnects and finishes
     process = worker(url, telephony, "w", "none", 1, "--outage-seconds", "60")
-    time.sleep(0.8)
-    assert process.poll() is None, "the worker finished before the restart"
+    busy(process, telephony)
     own_postgres.stop("fast")
     time.sleep(1.0)
     own_postgres.start()
     code, records = finish(process)
     assert code == 0, records
     assert any("reconnecting" in r for r in records)
-    check(url, telephony, runs, customers=60)
+    check(url, telephony, runs, customers=200)
 
 
 def test_postgres_away_for_too_long_the_worker_exits_cleanly(
     own_postgres: PostgresServer, tmp_path: Path
 ) -> None:
     url = own_postgres.new_database()
-    runs = create(url, runs=4, customers=60)
+    runs = create(url, runs=4, customers=200)
     telephony = tmp_path / "calls.db"
     process = worker(url, telephony, "w", "none", 1, "--outage-seconds", "1")
-    time.sleep(0.8)
-    assert process.poll() is None, "the worker finished before the outage"
+    busy(process, telephony)
     own_postgres.stop("immediate")  # a crash of the server, not a clean shutdown
     code, records = finish(process)
     assert code == store_service.EX_TEMPFAIL
@@ -262,4 +278,4 @@ def test_postgres_away_for_too_long_the_worker_exits_cleanly(
     own_postgres.start()
     code, records = finish(worker(url, telephony, "w2"))
     assert code == 0, records
-    check(url, telephony, runs, customers=60)
+    check(url, telephony, runs, customers=200)
