@@ -215,10 +215,18 @@ def test_webhooks_from_another_process_duplicated_and_reversed(
     subprocess.run(hooks, env=ENV, check=True, capture_output=True, timeout=60)
     assert finish(worker(store_url, telephony, "w2"))[0] == 0
     result = check(store_url, telephony, runs)
+    # Every webhook was sent twice, ends before starts: each call still ended
+    # once in the log (the copies were kept once in the inbox, or logged as
+    # duplicates and ignored).
     store = Store.open(store_url)
-    notes = [e.note for r in runs for e in store.events(r) if e.kind != "poll"]
+    applied = [
+        (r, e.body["call"])
+        for r in runs
+        for e in store.events(r)
+        if e.kind == "ended" and e.note is None
+    ]
     store.close()
-    assert result["calls"] > 0 and "duplicate" in notes
+    assert result["calls"] > 0 and len(applied) == len(set(applied)) <= result["calls"]
 
 
 def busy(process: subprocess.Popen[str], telephony: Path, calls: int = 30) -> None:
