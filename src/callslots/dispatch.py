@@ -1130,23 +1130,30 @@ class Dispatcher:
         campaign: Schedule,
         state: dict[str, Any],
         customers: Iterable[object] | None = None,
+        *,
+        exact: bool = False,
     ) -> Dispatcher:
         """The engine ``state`` (from :meth:`snapshot`) describes, on ``campaign``
         and ``customers`` (the same list, in the same order, with every list
         added by :meth:`add` after it).  Calls handed out and never confirmed
         come back :meth:`in_doubt`.  A snapshot of another campaign, of another
-        format, or that does not fit the list is a :class:`DispatchError`."""
+        format, or that does not fit the list is a :class:`DispatchError`.
+
+        ``exact``: calls keep the in-doubt mark the snapshot holds, so the engine
+        is the one that took the snapshot, for a caller that replays the events
+        it logged after it (which say what became of those calls) before it
+        applies the crash rule itself."""
         snapshots.check_header(state, snapshots.digest(to_payload(campaign)), tz_database()[0])
         engine = cls(campaign, customers)
         try:
-            engine._load(state)
+            engine._load(state, exact)
         except DispatchError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error) as e:
             raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
         return engine
 
-    def _load(self, state: dict[str, Any]) -> None:
+    def _load(self, state: dict[str, Any], exact: bool = False) -> None:
         cursor = int(state["cursor"])
         if cursor:
             self._skip_read(cursor, state["last_phone"])
@@ -1176,7 +1183,7 @@ class Dispatcher:
             call = _Call(int(seq), entry, int(slot), int(kind), group, int(deadline))
             call.started = None if started is None else int(started)
             # Handed out and never confirmed before the snapshot: it may have rung.
-            call.in_doubt = bool(doubt) or call.started is None
+            call.in_doubt = bool(doubt) or (call.started is None and not exact)
             self._calls[call.seq] = call
         self._ends = [int(e) for e in state["ends"]]
         heapq.heapify(self._ends)

@@ -1,0 +1,266 @@
+"""Load benchmark of callslots.store (benchmarks/README.md, "The store under load").
+
+    python -m benchmarks.store             # 1,000 runs x 1,000 customers, 4 workers, both DBs
+    python -m benchmarks.store --quick     # a few runs, seconds: the code still works
+    python -m benchmarks.store --db sqlite --speed 20 --seconds 120 --json out.json
+
+Each run is a campaign with one line and a slot every 60 s, 08:00-20:00 UTC, two
+retries 600 s after a failure.  Worker processes lease runs and poll them on a
+*scaled virtual clock*: virtual time = 08:00 + (wall time since the start) x
+``speed``, the same for every worker.  Each Dial is answered at once by a webhook
+(``record_ended``, 30 virtual seconds after the slot; 35 % Completed) written
+through the store's inbox, as a web process would.  Measured over the last
+``--seconds`` after a warm-up:
+
+* dials per second handed out (all workers together);
+* the delay between a slot's instant and its Dial being handed out, in wall
+  seconds ((virtual now at the poll - the slot) / speed): p50, p99, max;
+* the database's growth per million attempts (events, snapshots, inbox), and its
+  size per million customers after the runs were created.
+
+The offered load is runs / 60 x speed dials per wall second (one slot a minute
+per run).  A speed whose offered load is above what the workers sustain shows
+the ceiling; a lower one shows the delay when they keep up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+UTC = timezone.utc
+START = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+CAMPAIGN: dict[str, Any] = {
+    "timezone": "UTC",
+    "startDate": "2024-03-04",
+    "endDate": "2024-03-30",
+    "startTime": "08:00",
+    "endTime": "20:00",
+    "callIntervalSeconds": 60,
+    "maxConcurrency": 1,
+    "callRetries": 2,
+    "retryDelaySeconds": 600,
+}
+
+
+def phones(run: int, count: int) -> list[str]:
+    return [f"+1{200 + run // 1000:03d}{run % 1000:03d}{i:04d}" for i in range(count)]
+
+
+def outcome(phone: str, attempt: int) -> str:
+    return "Completed" if zlib.crc32(f"{phone}/{attempt}".encode()) % 100 < 35 else "No Answer"
+
+
+def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) -> None:
+    from callslots.store import Store
+
+    store = Store.open(url)
+    share = math.ceil(args["runs"] / args["workers"])
+    worker = store.worker(f"bench{k}", lease_seconds=120, hold_seconds=10**7, max_runs=share)
+    speed, stop = args["speed"], wall0 + args["warmup"] + args["seconds"]
+    measure_from = wall0 + args["warmup"]
+    dials = polls = 0
+    delays: list[float] = []
+    while True:
+        wall = time.time()
+        if wall >= stop:
+            break
+        virtual = START + timedelta(seconds=(wall - wall0) * speed)
+        runs = worker.due(virtual, limit=100)
+        if not runs:
+            time.sleep(0.002)
+            continue
+        for run in runs:
+            now = START + timedelta(seconds=(time.time() - wall0) * speed)
+            if run.last_now is not None:
+                now = max(now, datetime.fromtimestamp(run.last_now, UTC))
+            handed = run.poll(now)
+            counted = time.time() >= measure_from
+            polls += counted
+            for dial in handed:
+                if counted:
+                    dials += 1
+                    delays.append((now - dial.at).total_seconds() / speed)
+                store.record_ended(
+                    run.id,
+                    dial.call_id,
+                    outcome(dial.phone, dial.attempt),
+                    dial.at + timedelta(seconds=30),
+                )
+    worker.release_all()
+    store.close()
+    queue.put({"dials": dials, "polls": polls, "delays": delays})
+
+
+def _size(url: str) -> int:
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        if store.kind == "sqlite":
+            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            path = Path(store.db.path)  # type: ignore[attr-defined]
+            return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+        return int(store.db.execute("SELECT pg_database_size(current_database())")[0][0])
+    finally:
+        store.close()
+
+
+def _attempts(url: str) -> int:
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        rows = store.db.execute("SELECT body FROM callslots_events WHERE kind = 'poll'")
+        return sum(len(json.loads(body)["dials"]) for (body,) in rows)
+    finally:
+        store.close()
+
+
+def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    from callslots.store import Store
+
+    store = Store.open(url)
+    t0 = time.perf_counter()
+    for r in range(args["runs"]):
+        store.create_run(CAMPAIGN, phones(r, args["customers"]), name=f"bench {r}")
+    created = time.perf_counter() - t0
+    store.close()
+    size0 = _size(url)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    wall0 = time.time() + 1.0  # every worker is up before the clock starts
+    procs = [
+        ctx.Process(target=_worker, args=(k, url, args, wall0, queue))
+        for k in range(args["workers"])
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    size1 = _size(url)
+    attempts = _attempts(url)
+    dials = sum(r["dials"] for r in results)
+    delays = sorted(d for r in results for d in r["delays"])
+
+    def pct(q: float) -> float:
+        return delays[min(len(delays) - 1, int(q * len(delays)))] if delays else float("nan")
+
+    customers = args["runs"] * args["customers"]
+    return {
+        "db": kind,
+        "runs": args["runs"],
+        "customers": args["customers"],
+        "workers": args["workers"],
+        "speed": args["speed"],
+        "offered_per_s": args["runs"] / 60 * args["speed"],
+        "seconds": args["seconds"],
+        "create_s": created,
+        "dials": dials,
+        "dials_per_s": dials / args["seconds"],
+        "polls_per_s": sum(r["polls"] for r in results) / args["seconds"],
+        "delay_p50_s": pct(0.50),
+        "delay_p99_s": pct(0.99),
+        "delay_max_s": delays[-1] if delays else float("nan"),
+        "attempts": attempts,
+        "bytes_per_million_customers": size0 / customers * 1e6,
+        "bytes_per_million_attempts": (size1 - size0) / max(attempts, 1) * 1e6,
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| database | runs x customers | workers | speed (offered dials/s) | dials/s | "
+        "delay p50 / p99 / max | DB per 1M attempts | DB per 1M customers (created) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['db']} | {r['runs']:,} x {r['customers']:,} | {r['workers']} | "
+            f"{r['speed']:g}x ({r['offered_per_s']:,.0f}) | {r['dials_per_s']:,.0f} | "
+            f"{r['delay_p50_s']:.3f} / {r['delay_p99_s']:.3f} / {r['delay_max_s']:.3f} s | "
+            f"{r['bytes_per_million_attempts'] / 1e6:,.0f} MB | "
+            f"{r['bytes_per_million_customers'] / 1e6:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def _postgres_url() -> tuple[str, Any]:
+    """A throwaway server, as the tests start one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from store_support import PostgresServer
+
+    server = PostgresServer(fsync=True)  # durable commits, as in production
+    return server.new_database(), server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--postgres-url", help="an empty database (default: start a server)")
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--speed", type=float, nargs="+", default=[6.0, 60.0])
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument("--dir", help="where the SQLite files go (default: a temporary one)")
+    parser.add_argument("--json", help="also write the results here")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.runs, options.customers, options.workers = 6, 40, 2
+        options.speed, options.seconds, options.warmup = [60.0], 3.0, 0.5
+        if options.db == "both" and not options.postgres_url:
+            options.db = "sqlite"
+    import tempfile
+
+    base = Path(options.dir or tempfile.mkdtemp(prefix="callslots-bench-"))
+    rows = []
+    server = None
+    try:
+        for kind in ["sqlite", "postgresql"] if options.db == "both" else [options.db]:
+            for speed in options.speed:
+                args = {
+                    "runs": options.runs,
+                    "customers": options.customers,
+                    "workers": options.workers,
+                    "speed": speed,
+                    "seconds": options.seconds,
+                    "warmup": options.warmup,
+                }
+                if kind == "sqlite":
+                    url = f"sqlite:///{base}/bench-{speed:g}.db"
+                elif options.postgres_url:
+                    url = options.postgres_url
+                else:
+                    if server is None:
+                        url, server = _postgres_url()
+                    else:
+                        url = server.new_database()
+                row = bench(url, kind, args)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        if server is not None:
+            server.close()
+    print(f"callslots.store load, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print()
+    print(table(rows))
+    if options.json:
+        Path(options.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

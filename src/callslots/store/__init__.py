@@ -1,0 +1,31 @@
+"""Durable campaign runs on SQLite or PostgreSQL (docs/store.md).
+
+An optional part of callslots: SQLite needs nothing beyond the standard
+library; PostgreSQL needs ``psycopg`` 3 (``pip install 'callslots[postgres]'``).
+
+    store = Store.open("sqlite:///runs.db")
+    run_id = store.create_run(payload)              # customers streamed in
+    worker = store.worker("worker-1")
+    for run in worker.due():                         # leased, restored, due now
+        for dial in run.in_doubt(): ...              # settle from the telephony log
+        for dial in run.poll():                      # logged before it is returned
+            telephony.dial(dial)
+    store.record_ended(run_id, call_id, outcome, at)  # from any process
+"""
+
+from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
+from .store import DUE_NOW, Event, Run, RunInfo, Store, Worker, summary_dict
+
+__all__ = [
+    "DUE_NOW",
+    "Event",
+    "LeaseLost",
+    "Run",
+    "RunInfo",
+    "RunUnreadable",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "Worker",
+    "summary_dict",
+]

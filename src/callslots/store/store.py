@@ -1,0 +1,1191 @@
+"""Durable campaign runs: the Dispatcher's state kept in SQLite or PostgreSQL.
+
+A run is a campaign, its customer list, an append-only event log and periodic
+snapshots of the engine.  Any process may record what happened to a call
+(``record_started`` / ``record_not_started`` / ``record_ended``): the webhook
+goes into the run's inbox and wakes the run.  A :class:`Worker` leases due
+runs, restores each one's :class:`~callslots.Dispatcher` (the latest snapshot,
+then the events logged after it), applies the inbox in the order it arrived,
+polls, and logs the poll's Dials in the same transaction that moves the run's
+next wake-up, before it returns them (write-ahead).  Every write checks the
+lease (owner, generation, expiry) under a row lock, so a worker whose lease
+ran out can never write.  docs/store.md states the rules and the faults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import chain, repeat
+from typing import Any
+
+from .. import snapshots
+from ..campaign import Campaign
+from ..customers import Customer, customer_from
+from ..dispatch import Attempt, Dial, Dispatcher, Summary
+from ..errors import DispatchError
+from ..instants import parse_iso
+from ..outcomes import Outcome
+from ..windows import from_seconds
+from . import _db, schema
+from .errors import LeaseLost, RunUnreadable, StoreError
+
+__all__ = ["DUE_NOW", "Event", "Run", "RunInfo", "Store", "Worker"]
+
+log = logging.getLogger("callslots.store")
+
+#: ``next_wakeup`` of a run with webhooks or commands waiting in its inbox:
+#: below any instant, so the run is due at once whatever clock a worker uses.
+DUE_NOW = -(2**62)
+#: Customers read from the database per query, and rows per bulk insert.
+PAGE = 2000
+#: The kinds of the event log; the inbox holds the kinds after "poll".
+KINDS = ("poll", "started", "not_started", "ended", "cancel", "callback", "pause", "resume", "add")
+_CALL_KINDS = frozenset({"started", "not_started", "ended"})
+_UTC = timezone.utc
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _seconds(t: datetime) -> int:
+    """Whole UTC seconds of an aware datetime, rounded down (as the engine does)."""
+    delta = t - datetime(1970, 1, 1, tzinfo=_UTC)
+    return delta.days * 86400 + delta.seconds
+
+
+def _aware(t: object, name: str) -> datetime:
+    if not isinstance(t, datetime) or t.utcoffset() is None:
+        raise StoreError(f"{name} must be an aware datetime, not {t!r}")
+    return t
+
+
+def _call_id(call_id: object) -> str:
+    if not isinstance(call_id, str) or not call_id.isdigit() or not call_id.isascii():
+        raise StoreError(
+            f"call_id must be a Dial's id, a decimal string such as '7', not {call_id!r}"
+        )
+    return call_id
+
+
+def _index(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StoreError(f"customer_index must be a whole number from 0, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """What the ``callslots_runs`` row says about a run (no engine restored).
+
+    ``status``: ``"active"`` or ``"finished"``.  ``next_wakeup``: when a worker
+    should poll it next (None: only an event can change anything; ``DUE_NOW``
+    in the table shows as the run's own instant being unknown: ``inbox`` > 0).
+    ``position``: events logged; ``inbox``: webhooks and commands waiting.
+    ``summary``: the totals stored with the latest snapshot, as JSON-ready data.
+    """
+
+    id: int
+    name: str | None
+    status: str
+    customer_count: int
+    next_wakeup: datetime | None
+    position: int
+    snapshot_position: int
+    lease_owner: str | None
+    lease_expires: float
+    inbox: int
+    summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of a run's event log: ``position`` (1, 2, ...), ``kind`` (one of
+    :data:`KINDS`), ``body`` (its data) and ``note`` (None when applied;
+    ``"duplicate"``; ``"rejected: why"`` for a webhook the engine refused)."""
+
+    position: int
+    kind: str
+    body: dict[str, Any]
+    note: str | None
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """A JSON-ready form of a :class:`~callslots.dispatch.Summary`."""
+    return {
+        "finished_at": None if summary.finished_at is None else summary.finished_at.isoformat(),
+        "attempts": summary.attempts,
+        "attempts_by_outcome": {o.value: n for o, n in summary.attempts_by_outcome.items()},
+        "reached": summary.reached,
+        "not_reached": summary.not_reached,
+        "cut_off": summary.cut_off,
+        "unscheduled": summary.unscheduled,
+        "repeats": summary.repeats,
+        "cancelled": summary.cancelled,
+        "expired": summary.expired,
+        "pending": summary.pending,
+        "in_progress": summary.in_progress,
+    }
+
+
+class Store:
+    """A connection to a store database (one thread; open one per process or thread).
+
+    ``Store.open("sqlite:///runs.db")`` or ``Store.open("postgresql://...")``
+    creates the schema when it is missing.  ``snapshot_every``: a worker writes a
+    snapshot once that many events were logged after the last one (replay after
+    a restart is bounded by it).
+    """
+
+    def __init__(self, url: str, *, snapshot_every: int = 1000) -> None:
+        if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, int):
+            raise StoreError(f"snapshot_every must be a whole number, not {snapshot_every!r}")
+        if snapshot_every < 1:
+            raise StoreError(f"snapshot_every must be at least 1, not {snapshot_every}")
+        self.url = url
+        self.snapshot_every = snapshot_every
+        self.db = _db.connect(url)
+        try:
+            schema.migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+
+    @classmethod
+    def open(cls, url: str, *, snapshot_every: int = 1000) -> Store:
+        """The store at ``url`` (``sqlite:///path.db`` or ``postgresql://...``)."""
+        return cls(url, snapshot_every=snapshot_every)
+
+    @property
+    def kind(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.db.kind
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reconnect(self) -> None:
+        """Open a new connection (after :class:`StoreUnavailable`); raises it
+        again while the database is still away."""
+        with contextlib.suppress(Exception):  # the old connection is gone anyway
+            self.db.close()
+        self.db = _db.connect(self.url)
+
+    # -- runs ------------------------------------------------------------------
+
+    def create_run(
+        self,
+        campaign: Campaign | Mapping[str, Any],
+        customers: Iterable[object] | None = None,
+        *,
+        name: str | None = None,
+    ) -> int:
+        """Store a new run and return its id.
+
+        ``campaign``: a :class:`~callslots.Campaign` or a payload (read with
+        ``Campaign.from_dict``: a ``ConfigError`` lists its problems).
+        ``customers``: any iterable of E.164 strings, ``Customer`` values or
+        ``{phoneNumber, properties}`` objects, streamed into the database in
+        batches (never all in memory); None: the payload's own.  An invalid
+        customer raises ``ConfigError`` naming it, and nothing is stored.
+        """
+        if not isinstance(campaign, Campaign):
+            campaign = Campaign.from_dict(campaign)
+        payload = {k: v for k, v in campaign.to_dict().items() if k != "customers"}
+        source: Iterable[object] = campaign.customers if customers is None else customers
+        text = _dump(payload)
+        digest = snapshots.digest(payload)
+        count = [0]
+
+        def rows(run_id: int) -> Iterator[tuple[int, int, str, str | None]]:
+            for index, item in enumerate(source):
+                customer = customer_from(item, f"customers.{index}")
+                props = _dump(dict(customer.properties)) if customer.properties else None
+                count[0] = index + 1
+                yield run_id, index, customer.phone, props
+
+        if snapshots.digest(Campaign.from_dict(payload).to_dict()) != digest:
+            raise StoreError(
+                "this campaign does not read back the same from its normalized form; "
+                "please report it (a run of it could never be restored)"
+            )
+        with self.db.transaction():
+            run_id = int(
+                self.db.execute(
+                    "INSERT INTO callslots_runs (name, campaign, campaign_digest, customer_count, "
+                    "status, created_at) VALUES (?, ?, ?, 0, 'active', ?) RETURNING id",
+                    (name, text, digest, time.time()),
+                )[0][0]
+            )
+            self.db.copy_rows(
+                "callslots_customers", ("run_id", "idx", "phone", "properties"), rows(run_id)
+            )
+            # A snapshot at position 0 pins the engine format and the tz database
+            # the run started with; the wake-up reads the first customers.
+            engine = Dispatcher(Campaign.from_dict(payload), self._customers(run_id, 0, count[0]))
+            state = engine.snapshot()
+            wakeup = engine.next_wakeup()
+            finished = wakeup is None and engine.finished
+            self.db.execute(
+                "INSERT INTO callslots_snapshots "
+                "(run_id, position, customer_count, body, taken_at) VALUES (?, 0, ?, ?, ?)",
+                (run_id, count[0], _dump(state), time.time()),
+            )
+            self.db.execute(
+                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ? "
+                "WHERE id = ?",
+                (
+                    count[0],
+                    None if wakeup is None else _seconds(wakeup),
+                    "finished" if finished else "active",
+                    run_id,
+                ),
+            )
+        return run_id
+
+    def info(self, run_id: int) -> RunInfo:
+        """The run's row; :class:`StoreError` for an unknown run."""
+        rows = self.db.execute(
+            "SELECT id, name, status, customer_count, next_wakeup, position, snapshot_position, "
+            "lease_owner, lease_expires, summary, "
+            "(SELECT COUNT(*) FROM callslots_inbox i WHERE i.run_id = r.id) "
+            "FROM callslots_runs r WHERE id = ?",
+            (run_id,),
+        )
+        if not rows:
+            raise StoreError(f"no run {run_id!r} in this store")
+        (rid, name, status, count, wakeup, position, snap, owner, expires, summary, inbox) = rows[0]
+        return RunInfo(
+            id=int(rid),
+            name=name,
+            status=status,
+            customer_count=int(count),
+            next_wakeup=None if wakeup is None or wakeup == DUE_NOW else from_seconds(wakeup),
+            position=int(position),
+            snapshot_position=int(snap),
+            lease_owner=owner,
+            lease_expires=float(expires),
+            inbox=int(inbox),
+            summary=None if summary is None else json.loads(summary),
+        )
+
+    def run_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.db.execute("SELECT id FROM callslots_runs ORDER BY id")]
+
+    def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
+        """The run's event log from position ``after + 1`` on, in order."""
+        while True:
+            rows = self.db.execute(
+                "SELECT position, kind, body, note FROM callslots_events "
+                "WHERE run_id = ? AND position > ? ORDER BY position LIMIT ?",
+                (run_id, after, PAGE),
+            )
+            for position, kind, body, note in rows:
+                yield Event(int(position), kind, json.loads(body), note)
+            if len(rows) < PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def inspect(self, run_id: int) -> Dispatcher:
+        """The run's engine as the log says it is now (read-only: nothing is
+        written; webhooks still in the inbox are not applied).  Calls handed out
+        and not confirmed are in doubt, as after a crash."""
+        restored = self._restore(run_id, self._run_row(run_id))
+        return restored.crash_rule(self, run_id)
+
+    # -- webhooks and commands from any process --------------------------------
+
+    def record_started(self, run_id: int, call_id: str, at: datetime) -> None:
+        """Call ``call_id`` of run ``run_id`` was placed at ``at``.  Durable on
+        return; applied in arrival order by the worker holding the run."""
+        self._post(run_id, "started", _call_id(call_id), {"at": _aware(at, "at").isoformat()})
+
+    def record_not_started(self, run_id: int, call_id: str, reason: str = "") -> None:
+        """The dial of ``call_id`` never happened (its attempt is not used up)."""
+        self._post(run_id, "not_started", _call_id(call_id), {"reason": str(reason)})
+
+    def record_ended(self, run_id: int, call_id: str, outcome: Outcome | str, at: datetime) -> None:
+        """Call ``call_id`` ended at ``at`` with ``outcome`` (an ``Outcome`` or an
+        API name; an unknown one is a :class:`StoreError` now, not later)."""
+        try:
+            parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
+        except ValueError as error:
+            raise StoreError(str(error)) from None
+        body = {"outcome": parsed.value, "at": _aware(at, "at").isoformat()}
+        self._post(run_id, "ended", _call_id(call_id), body)
+
+    def cancel(self, run_id: int, customer_index: int, reason: str = "") -> None:
+        """Never dial customer ``customer_index`` of the run again (an opt-out)."""
+        self._post(run_id, "cancel", None, {"customer": _index(customer_index), "reason": reason})
+
+    def callback(self, run_id: int, customer_index: int, at: datetime) -> None:
+        """The person asked to be called back at ``at`` (docs/dispatch.md)."""
+        body = {"customer": _index(customer_index), "at": _aware(at, "at").isoformat()}
+        self._post(run_id, "callback", None, body)
+
+    def pause(self, run_id: int) -> None:
+        self._post(run_id, "pause", None, {})
+
+    def resume(self, run_id: int) -> None:
+        self._post(run_id, "resume", None, {})
+
+    def add_customers(self, run_id: int, customers: Iterable[object]) -> tuple[int, int]:
+        """Append customers to the run's list; returns their index range
+        ``(first, end)``.  Validated as in :meth:`create_run`."""
+        with self.db.transaction():
+            rows = self.db.execute(
+                f"SELECT customer_count FROM callslots_runs WHERE id = ?{self.db.for_update}",
+                (run_id,),
+            )
+            if not rows:
+                raise StoreError(f"no run {run_id!r} in this store")
+            first = end = int(rows[0][0])
+
+            def values() -> Iterator[tuple[int, int, str, str | None]]:
+                nonlocal end
+                for offset, item in enumerate(customers):
+                    customer = customer_from(item, f"customers.{offset}")
+                    props = _dump(dict(customer.properties)) if customer.properties else None
+                    end = first + offset + 1
+                    yield run_id, first + offset, customer.phone, props
+
+            self.db.copy_rows(
+                "callslots_customers", ("run_id", "idx", "phone", "properties"), values()
+            )
+            self.db.execute(
+                "UPDATE callslots_runs SET customer_count = ?, status = 'active' WHERE id = ?",
+                (end, run_id),
+            )
+            self._insert_inbox(run_id, "add", None, {"from": first, "to": end})
+        return first, end
+
+    def _post(self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]) -> None:
+        if isinstance(run_id, bool) or not isinstance(run_id, int):
+            raise StoreError(f"run_id must be a run's id (an int), not {run_id!r}")
+        with self.db.transaction():
+            self._insert_inbox(run_id, kind, call_id, body)
+
+    def _insert_inbox(
+        self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]
+    ) -> None:
+        # The run row is updated first: it exists, and its row lock orders this
+        # webhook against the holder's poll (which locks the row before it reads
+        # the inbox), so the wake-up set here is never overwritten unseen.
+        touched = self.db.execute(
+            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? RETURNING id",
+            (DUE_NOW, run_id),
+        )
+        if not touched:
+            raise StoreError(f"no run {run_id!r} in this store")
+        self.db.execute(
+            "INSERT INTO callslots_inbox (run_id, kind, call_id, body, received_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (run_id, kind, call_id, _dump(body), time.time()),
+        )
+
+    # -- workers ---------------------------------------------------------------
+
+    def worker(
+        self,
+        name: str = "worker",
+        *,
+        lease_seconds: float = 30.0,
+        hold_seconds: float = 300.0,
+        max_runs: int = 100,
+    ) -> Worker:
+        """A worker on this connection (docs/store.md, "Workers and leases")."""
+        return Worker(
+            self, name, lease_seconds=lease_seconds, hold_seconds=hold_seconds, max_runs=max_runs
+        )
+
+    # -- reading a run back ----------------------------------------------------
+
+    def _run_row(self, run_id: int) -> tuple[Any, ...]:
+        rows = self.db.execute(
+            "SELECT campaign, campaign_digest, customer_count, lease_gen, position "
+            "FROM callslots_runs WHERE id = ?",
+            (run_id,),
+        )
+        if not rows:
+            raise StoreError(f"no run {run_id!r} in this store")
+        return rows[0]
+
+    def _customers(self, run_id: int, start: int, stop: int) -> Iterator[object]:
+        """Customers ``start`` to ``stop - 1`` of the run, read page by page when
+        the engine asks for them."""
+        at = start
+        while at < stop:
+            rows = self.db.execute(
+                "SELECT idx, phone, properties FROM callslots_customers "
+                "WHERE run_id = ? AND idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
+                (run_id, at, stop, PAGE),
+            )
+            if not rows:
+                return
+            for idx, phone, properties in rows:
+                if int(idx) != at:
+                    raise StoreError(f"run {run_id}: customer {at} is missing from the database")
+                at += 1
+                yield phone if properties is None else Customer(phone, json.loads(properties))
+
+    def _list_for(self, run_id: int, state: Mapping[str, Any], count: int) -> Iterable[object]:
+        """The customer list for ``Dispatcher.restore``: the entries the snapshot
+        had read are skipped by the engine unread, so they are stand-ins here,
+        except the last one, which the engine checks against the snapshot."""
+        cursor = state.get("cursor") if isinstance(state, Mapping) else None
+        if isinstance(cursor, int) and not isinstance(cursor, bool) and 0 < cursor <= count:
+            return chain(repeat(None, cursor - 1), self._customers(run_id, cursor - 1, count))
+        return self._customers(run_id, 0, count)
+
+    def _restore(self, run_id: int, row: tuple[Any, ...]) -> _Restored:
+        """The engine of the run: its latest snapshot, then the events after it."""
+        campaign_text, digest, _, _, position = row
+        try:
+            payload = json.loads(campaign_text)
+            campaign = Campaign.from_dict(payload)
+        except (ValueError, TypeError) as error:
+            raise RunUnreadable(run_id, f"its stored campaign cannot be read: {error}") from None
+        normalized = {k: v for k, v in campaign.to_dict().items() if k != "customers"}
+        if snapshots.digest(payload) != digest or snapshots.digest(normalized) != digest:
+            raise RunUnreadable(
+                run_id,
+                "its campaign changed since the run was created (the stored settings do not "
+                "match their digest, or this callslots reads them differently); the run was "
+                "left untouched",
+            )
+        found = self.db.execute(
+            "SELECT position, customer_count, body FROM callslots_snapshots WHERE run_id = ? "
+            "ORDER BY position DESC LIMIT 1",
+            (run_id,),
+        )
+        if not found:
+            raise RunUnreadable(run_id, "it has no snapshot")
+        snap_position, count, body = int(found[0][0]), int(found[0][1]), found[0][2]
+        try:
+            state = json.loads(body)
+        except ValueError as error:
+            raise RunUnreadable(
+                run_id,
+                f"snapshot at position {snap_position} is not JSON ({error}); left untouched",
+            ) from None
+        try:
+            # Exact: the engine that took the snapshot; the events after it say
+            # what became of its unconfirmed calls (the crash rule comes after).
+            engine = Dispatcher.restore(
+                campaign, state, self._list_for(run_id, state, count), exact=True
+            )
+        except DispatchError as error:
+            raise RunUnreadable(
+                run_id, f"snapshot at position {snap_position} cannot be restored: {error}"
+            ) from None
+        restored = _Restored(campaign, engine, count, state.get("now"), snap_position, len(body))
+        replayed = 0
+        for event in self.events(run_id, snap_position):
+            if event.position != snap_position + replayed + 1:
+                raise RunUnreadable(run_id, f"event {snap_position + replayed + 1} is missing")
+            replayed += 1
+            if event.note is not None and event.note.startswith("rejected"):
+                continue  # it changed nothing when it came
+            try:
+                restored.replay(self, run_id, event)
+                look_ahead(restored.engine)
+            except (DispatchError, KeyError, TypeError, ValueError) as error:
+                raise RunUnreadable(
+                    run_id, f"event {event.position} ({event.kind}) does not replay: {error}"
+                ) from None
+        if snap_position + replayed != int(position):
+            raise RunUnreadable(
+                run_id, f"the log ends at {snap_position + replayed}, the run says {position}"
+            )
+        restored.position = int(position)
+        restored.replayed = replayed
+        return restored
+
+
+class _Restored:
+    """An engine being rebuilt, and what the store must know beside it."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        engine: Dispatcher,
+        count: int,
+        now: object,
+        snap_position: int,
+        snap_bytes: int,
+    ) -> None:
+        self.campaign = campaign
+        self.engine = engine
+        self.count = count
+        self.now = now if isinstance(now, int) and not isinstance(now, bool) else None
+        self.snap_position = snap_position
+        self.snap_bytes = snap_bytes
+        self.position = snap_position
+        self.replayed = 0
+
+    def crash_rule(self, store: Store, run_id: int) -> Dispatcher:
+        """The engine through a snapshot and a plain restore: every Dial not
+        confirmed is in doubt, as after a crash (docs/dispatch.md)."""
+        state = self.engine.snapshot()
+        try:
+            return Dispatcher.restore(
+                self.campaign, state, store._list_for(run_id, state, self.count)
+            )
+        except DispatchError as error:  # the log replayed, yet does not restore
+            raise RunUnreadable(run_id, f"its replayed state does not restore: {error}") from None
+
+    def replay(self, store: Store, run_id: int, event: Event) -> None:
+        body, engine = event.body, self.engine
+        if event.kind == "poll":
+            now = int(body["now"])
+            dials = [
+                [d.call_id, d.customer_index, d.attempt] for d in engine.poll(from_seconds(now))
+            ]
+            expired = [[a.customer_index, a.attempt] for a in engine.expired()]
+            self.now = now
+            if dials != body["dials"] or expired != body.get("expired", []):
+                raise DispatchError(
+                    f"it handed out {body['dials']} and expired {body.get('expired', [])} when "
+                    f"logged, {dials} and {expired} now: the campaign or the engine changed"
+                )
+        elif event.kind == "add":
+            start, stop = int(body["from"]), int(body["to"])
+            if start != self.count:
+                raise DispatchError(f"customers added from {start}, the list had {self.count}")
+            engine.add(store._customers(run_id, start, stop))
+            self.count = stop
+        else:
+            apply_event(engine, event.kind, body)
+
+
+def look_ahead(engine: Dispatcher) -> None:
+    """Ask the engine for its wake-up (and, when there is none, whether it is
+    finished), as the store does after every event it applies, live or replayed.
+
+    Both read customers ahead of the slots, which counts them in the summary as
+    read (``pending``, or ``unscheduled`` once finished): doing it at the same
+    moments live and in a replay makes a restored engine's totals equal to the
+    original's, not only its Dials."""
+    if engine.next_wakeup() is None:
+        _ = engine.finished
+
+
+def apply_event(engine: Dispatcher, kind: str, body: Mapping[str, Any]) -> Attempt | None:
+    """Give ``engine`` one logged event that is not a poll or an add
+    (DispatchError when the engine refuses it, its state unchanged)."""
+    try:
+        if kind == "started":
+            engine.started(body["call"], parse_iso(body["at"]))
+        elif kind == "not_started":
+            engine.not_started(body["call"], body.get("reason", ""))
+        elif kind == "ended":
+            return engine.ended(body["call"], body["outcome"], parse_iso(body["at"]))
+        elif kind == "cancel":
+            engine.cancel(int(body["customer"]), body.get("reason", ""))
+        elif kind == "callback":
+            engine.callback(int(body["customer"]), parse_iso(body["at"]))
+        elif kind == "pause":
+            engine.pause()
+        elif kind == "resume":
+            engine.resume()
+        else:
+            raise DispatchError(f"unknown event kind {kind!r}")
+    except (KeyError, TypeError) as error:
+        raise DispatchError(f"a {kind} event without {error}") from None
+    return None
+
+
+class Worker:
+    """Leases due runs and drives them (docs/store.md, "Workers and leases").
+
+    ``lease_seconds``: how long a lease lasts without a write or a renewal (each
+    :meth:`due` renews every lease this worker holds).  ``hold_seconds``: a run
+    whose next wake-up is further away than this is released after its poll, so
+    that any worker may take it when it is due.  ``max_runs``: the most runs
+    held at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        *,
+        lease_seconds: float,
+        hold_seconds: float,
+        max_runs: int,
+        clock: Any = time.time,
+    ) -> None:
+        if not lease_seconds > 0 or not hold_seconds >= 0 or max_runs < 1:
+            raise StoreError("lease_seconds > 0, hold_seconds >= 0 and max_runs >= 1 are needed")
+        self.store = store
+        self.name = name
+        #: Unique among all workers ever: the lease owner written in the runs table.
+        self.owner = f"{name}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lease_seconds = float(lease_seconds)
+        self.hold_seconds = float(hold_seconds)
+        self.max_runs = max_runs
+        self.clock = clock
+        #: The runs this worker holds, with their engines.
+        self.runs: dict[int, Run] = {}
+        #: Runs this worker could not restore, with the reason (not tried again).
+        self.failed: dict[int, str] = {}
+        self._renewed = float("-inf")  # when due() last renewed the leases
+
+    @property
+    def db(self) -> _db.Database:
+        return self.store.db
+
+    def due(self, now: datetime | None = None, *, limit: int = 50) -> list[Run]:
+        """The runs due at ``now`` (default: the current time) that this worker
+        holds or has just leased, earliest wake-up first, at most ``limit``.
+
+        Renews every lease this worker holds (when a third of ``lease_seconds``
+        has passed since the last renewal) and gives back the held runs with
+        nothing due within ``hold_seconds``.  A run taken over from another
+        worker (or after a restart) is restored; its :meth:`Run.in_doubt` Dials
+        must be settled before it is polled.  A run that cannot be restored is
+        released untouched and recorded in :attr:`failed`.  When there is
+        nothing to renew or take, it only reads (no write transaction).
+        """
+        when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        u = _seconds(when)
+        wall = self.clock()
+        db = self.db
+        skip = sorted(self.failed)
+        avoid = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        given: list[tuple[Any, ...]] = []
+        if wall >= self._renewed + self.lease_seconds / 3:
+            expires = wall + self.lease_seconds
+            with db.transaction():
+                db.execute(
+                    "UPDATE callslots_runs SET lease_expires = ? WHERE lease_owner = ? "
+                    "AND lease_expires > ?",
+                    (expires, self.owner, wall),
+                )
+                # Runs held and idle (nothing due within hold_seconds): given back,
+                # so any worker may take them when they are due.  Their last Dials
+                # were placed before this call (the worker loop is sequential).
+                given = db.execute(
+                    "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ? AND "
+                    "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) "
+                    "RETURNING id",
+                    (self.owner, u + self.hold_seconds, DUE_NOW),
+                )
+            self._renewed = wall
+        for (run_id,) in given:
+            gone = self.runs.pop(int(run_id), None)
+            if gone is not None:
+                gone.held = False
+        mine = db.execute(
+            "SELECT id, lease_gen, position, lease_expires FROM callslots_runs "
+            "WHERE lease_owner = ? AND next_wakeup <= ? AND lease_expires > ? "
+            "ORDER BY next_wakeup LIMIT ?",
+            (self.owner, u, wall, limit),
+        )
+        held = sum(1 for r in self.runs.values() if r.held and not r.dead)
+        room = min(limit - len(mine), self.max_runs - held)
+        taken: list[tuple[Any, ...]] = []
+        free = (
+            "SELECT id FROM callslots_runs WHERE lease_owner IS NULL "
+            f"AND next_wakeup IS NOT NULL AND next_wakeup <= ?{avoid} "
+            "ORDER BY next_wakeup LIMIT ?"
+        )
+        lapsed = (  # leases that ran out: their worker died or stalled
+            "SELECT id FROM callslots_runs WHERE lease_owner IS NOT NULL "
+            f"AND lease_expires <= ? AND next_wakeup <= ?{avoid} "
+            "ORDER BY lease_expires LIMIT ?"
+        )
+        if room > 0 and (
+            db.execute(free, (u, *skip, 1)) or db.execute(lapsed, (wall, u, *skip, 1))
+        ):
+            expires = wall + self.lease_seconds
+            with db.transaction():
+                # Again under locks: another worker may have taken them meanwhile.
+                ids = [r[0] for r in db.execute(free + db.skip_locked, (u, *skip, room))]
+                if len(ids) < room:
+                    ids += [
+                        r[0]
+                        for r in db.execute(
+                            lapsed + db.skip_locked, (wall, u, *skip, room - len(ids))
+                        )
+                    ]
+                if ids:
+                    marks = ", ".join("?" * len(ids))
+                    taken = db.execute(
+                        "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
+                        f"lease_expires = ? WHERE id IN ({marks}) "
+                        "RETURNING id, lease_gen, position, lease_expires",
+                        (self.owner, expires, *ids),
+                    )
+        found: list[Run] = []
+        for run_id, gen, position, expiry in [*mine, *taken]:
+            run = self._ready(int(run_id), int(gen), int(position), float(expiry))
+            if run is not None:
+                found.append(run)
+        return found
+
+    def _ready(self, run_id: int, gen: int, position: int, expires: float) -> Run | None:
+        """The run with its engine: the one in memory while this worker has held
+        the lease all along (same generation, nothing written by others), else
+        one restored from the database.  A lease that was given back or ran out
+        is never resumed from memory: Dials handed out under it and not placed
+        (the lease ran out first, the dial loop broke) must come back in doubt."""
+        run = self.runs.get(run_id)
+        if (
+            run is not None
+            and not run.dead
+            and run.held
+            and run.gen == gen
+            and run.position == position
+        ):
+            run.lease_expires = expires
+            return run
+        try:
+            row = self.store._run_row(run_id)
+            restored = self.store._restore(run_id, row)
+            # Dials handed out by the worker that held the run before and not
+            # confirmed may have rung: they come back in doubt (the crash rule).
+            restored.engine = restored.crash_rule(self.store, run_id)
+            run = Run(self, run_id, gen, expires, restored)
+            run._settle()
+        except RunUnreadable as error:
+            log.error("%s", error)
+            self.failed[run_id] = str(error)
+            self.runs.pop(run_id, None)
+            self._give_back(run_id, gen)
+            return None
+        except LeaseLost:
+            self.runs.pop(run_id, None)
+            return None
+        self.runs[run_id] = run
+        return run
+
+    def _give_back(self, run_id: int, gen: int) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE callslots_runs SET lease_owner = NULL WHERE id = ? AND lease_owner = ? "
+                "AND lease_gen = ?",
+                (run_id, self.owner, gen),
+            )
+
+    def release_all(self) -> None:
+        """Give back every lease this worker holds (a clean shutdown)."""
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ?",
+                (self.owner,),
+            )
+        for run in self.runs.values():
+            run.held = False
+        self.runs.clear()
+
+    def forget(self) -> None:
+        """Drop every engine kept in memory (after :class:`StoreUnavailable`:
+        whether the last write committed is unknown, so the database decides)."""
+        for run in self.runs.values():
+            run.dead = True
+        self.runs.clear()
+
+    def next_due(self, *, any_holder: bool = False) -> datetime | None:
+        """The earliest wake-up among the runs this worker could lease now (its
+        own and free ones; with ``any_holder``, runs other workers hold too),
+        for sleeping until then; None when there is none.  Runs in
+        :attr:`failed` do not count."""
+        skip = sorted(self.failed)
+        avoid = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        held = (
+            ""
+            if any_holder
+            else " AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires <= ?)"
+        )
+        rows = self.db.execute(
+            "SELECT MIN(next_wakeup) FROM callslots_runs "
+            f"WHERE next_wakeup IS NOT NULL{held}{avoid}",
+            (*(() if any_holder else (self.owner, self.clock())), *skip),
+        )
+        value = rows[0][0] if rows else None
+        if value is None:
+            return None
+        return datetime(1, 1, 1, tzinfo=_UTC) if value == DUE_NOW else from_seconds(int(value))
+
+
+class Run:
+    """A run leased by a worker, with its engine (from :meth:`Worker.due`).
+
+    Every method that changes the run logs it first under the lease check; a
+    :class:`LeaseLost` or :class:`StoreUnavailable` makes this object dead (the
+    engine in memory may be ahead of the database), and the run is restored from
+    the database when it is leased again.
+    """
+
+    def __init__(
+        self, worker: Worker, run_id: int, gen: int, lease_expires: float, restored: _Restored
+    ) -> None:
+        self.worker = worker
+        self.id = run_id
+        self.gen = gen
+        self.lease_expires = lease_expires
+        self.campaign = restored.campaign
+        self._engine = restored.engine
+        self.count = restored.count
+        self.position = restored.position
+        self.snap_position = restored.snap_position
+        self.snap_bytes = restored.snap_bytes
+        self.last_now = restored.now
+        self.held = True
+        self.dead = False
+        self._expired: list[Attempt] = []
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} gen {self.gen} at event {self.position}>"
+
+    # -- reading --------------------------------------------------------------
+
+    def in_doubt(self) -> list[Dial]:
+        """Dials handed out before a crash or a takeover and never confirmed:
+        settle each one from the telephony log (``started``/``ended`` if the
+        call was placed, ``not_started`` if not) before dialing more."""
+        return self._engine.in_doubt()
+
+    def in_progress(self) -> list[Dial]:
+        return self._engine.in_progress()
+
+    def next_wakeup(self) -> datetime | None:
+        return self._engine.next_wakeup()
+
+    @property
+    def summary(self) -> Summary:
+        return self._engine.summary
+
+    @property
+    def finished(self) -> bool:
+        return self._engine.finished
+
+    @property
+    def paused(self) -> bool:
+        return self._engine.paused
+
+    def expired(self) -> list[Attempt]:
+        """The calls the last polls closed as expired (``maxCallSeconds``)."""
+        found, self._expired = self._expired, []
+        return found
+
+    def may_dial(self, margin: float = 1.0) -> bool:
+        """Whether this worker's lease still has ``margin`` seconds to run: place
+        a poll's Dials only while it does (after it, another worker may take the
+        run and settle those Dials as never placed)."""
+        return self.held and not self.dead and self.worker.clock() + margin < self.lease_expires
+
+    # -- changing -------------------------------------------------------------
+
+    def poll(self, now: datetime | None = None) -> list[Dial]:
+        """Apply the run's inbox in arrival order, poll the engine at ``now``
+        (default: the current time), log both and the new wake-up in one
+        transaction, then return the Dials: they are durable before the caller
+        sees them (write-ahead)."""
+        when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        u = _seconds(when)
+        if self.last_now is not None and u < self.last_now:
+            raise DispatchError(
+                f"poll at {when.isoformat()} is earlier than the previous poll at "
+                f"{from_seconds(self.last_now).isoformat()}; time only moves forward"
+            )
+        with self._write() as log_:
+            self._take_inbox(log_)
+            dials = self._engine.poll(when)
+            look_ahead(self._engine)
+            log_.dialed = bool(dials)
+            expired = self._engine.expired()
+            self._expired.extend(expired)
+            self.last_now = u
+            log_.append(
+                (
+                    "poll",
+                    {
+                        "now": u,
+                        "lease": self.gen,
+                        "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
+                        "expired": [[a.customer_index, a.attempt] for a in expired],
+                    },
+                    None,
+                )
+            )
+        return dials
+
+    def _take_inbox(self, log_: _Write) -> None:
+        """Apply the webhooks and commands waiting in the inbox, oldest first,
+        and remove them (inside the write ``log_``, which logs them)."""
+        db = self.worker.db
+        inbox = db.execute(
+            "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
+            "ORDER BY id LIMIT ?",
+            (self.id, PAGE),
+        )
+        log_.read_inbox = True
+        for _, kind, call_id, text in inbox:
+            body = json.loads(text)
+            if call_id is not None:
+                body["call"] = call_id
+            log_.append(self._apply_inbox(kind, body))
+            look_ahead(self._engine)
+        if inbox:
+            marks = ", ".join("?" * len(inbox))
+            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox])
+            if len(inbox) == PAGE:
+                log_.due_now = True  # more waits: stay due
+
+    def _apply_inbox(
+        self, kind: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], str | None]:
+        if kind == "add":
+            start, stop = int(body["from"]), int(body["to"])
+            if start != self.count:
+                return (
+                    kind,
+                    body,
+                    f"rejected: customers added from {start}, the list has {self.count}",
+                )
+            self._engine.add(self.worker.store._customers(self.id, start, stop))
+            self.count = stop
+            return kind, body, None
+        try:
+            result = apply_event(self._engine, kind, body)
+        except DispatchError as error:
+            log.warning("run %s: %s webhook rejected: %s", self.id, kind, error)
+            return kind, body, f"rejected: {error}"
+        return kind, body, "duplicate" if kind == "ended" and result is None else None
+
+    def started(self, call_id: str, at: datetime) -> None:
+        """Call ``call_id`` was placed at ``at`` (logged, then applied)."""
+        self._event("started", {"call": _call_id(call_id), "at": _aware(at, "at").isoformat()})
+
+    def not_started(self, call_id: str, reason: str = "") -> None:
+        """Call ``call_id`` was never placed: its attempt waits again."""
+        self._event("not_started", {"call": _call_id(call_id), "reason": str(reason)})
+
+    def ended(self, call_id: str, outcome: Outcome | str, at: datetime) -> Attempt | None:
+        try:
+            parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
+        except ValueError as error:
+            raise DispatchError(str(error)) from None
+        body = {
+            "call": _call_id(call_id),
+            "outcome": parsed.value,
+            "at": _aware(at, "at").isoformat(),
+        }
+        return self._event("ended", body)
+
+    def cancel(self, customer_index: int, reason: str = "") -> None:
+        self._event("cancel", {"customer": _index(customer_index), "reason": reason})
+
+    def pause(self) -> None:
+        self._event("pause", {})
+
+    def resume(self) -> None:
+        self._event("resume", {})
+
+    def _event(self, kind: str, body: dict[str, Any]) -> Attempt | None:
+        """Apply an event the holder reports (a DispatchError leaves everything as
+        it was), then log it."""
+        self._alive()
+        with self._write() as log_:
+            result = apply_event(self._engine, kind, body)
+            look_ahead(self._engine)
+            log_.append((kind, body, "duplicate" if kind == "ended" and result is None else None))
+        return result
+
+    def release(self) -> None:
+        """Give the lease back now (a later lease restores the run)."""
+        if self.dead or not self.held:
+            return
+        self.held = False
+        self.worker.runs.pop(self.id, None)
+        self.worker._give_back(self.id, self.gen)
+
+    # -- the one write path ------------------------------------------------------
+
+    def _alive(self) -> None:
+        if self.dead:
+            raise LeaseLost(f"run {self.id}: this handle is no longer valid; lease the run again")
+        if not self.held:
+            raise LeaseLost(f"run {self.id} was released; lease it again with Worker.due()")
+
+    def _write(self) -> _Write:
+        self._alive()
+        return _Write(self)
+
+    def _settle(self) -> None:
+        """Right after a restore: store the engine as it now is (unconfirmed
+        Dials in doubt) as the run's snapshot, so that a later restore replays
+        from it exactly, and apply the inbox, so that :meth:`in_doubt` already
+        counts the webhooks received while nobody held the run."""
+        with self._write() as log_:
+            log_.force_snapshot = True
+            log_.keep = True  # the caller of Worker.due is about to use it
+            self._take_inbox(log_)
+
+
+def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
+    """Nothing due within the worker's ``hold_seconds`` (or only an event can help)."""
+    if next_value is None:
+        return True
+    if next_value == DUE_NOW or now is None:
+        return False
+    return next_value > now + worker.hold_seconds
+
+
+class _Write:
+    """The transaction of one change to a run: lock the run's row, check the
+    lease, let the caller apply events to the engine, append them to the log,
+    move the wake-up and renew (or release) the lease, snapshot when due."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.events: list[tuple[str, dict[str, Any], str | None]] = []
+        self.due_now = False
+        self.keep = False
+        self.read_inbox = False
+        self.dialed = False
+        self.force_snapshot = False
+        self._tx: Any = None
+
+    def append(self, event: tuple[str, dict[str, Any], str | None]) -> None:
+        self.events.append(event)
+
+    def __enter__(self) -> _Write:
+        run = self.run
+        worker = run.worker
+        db = worker.db
+        self._tx = db.transaction()
+        self._tx.__enter__()
+        try:
+            wall = worker.clock()
+            rows = db.execute(
+                "SELECT lease_owner, lease_gen, lease_expires, position FROM callslots_runs "
+                f"WHERE id = ?{db.for_update}",
+                (run.id,),
+            )
+            owner, gen, expires, position = rows[0] if rows else (None, None, 0.0, None)
+            if owner != worker.owner or gen != run.gen or expires <= wall:
+                raise LeaseLost(
+                    f"run {run.id}: lease lost (held by {owner!r}, generation {gen}, "
+                    f"expiry {'passed' if expires <= wall else 'ahead'}); nothing was written"
+                )
+            if position != run.position:
+                raise LeaseLost(f"run {run.id}: the log moved under this lease; nothing written")
+        except BaseException as error:
+            run.dead = True
+            self._tx.__exit__(type(error), error, error.__traceback__)
+            raise
+        self.wall = wall
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        run = self.run
+        if error is not None:
+            # The engine may already hold what the database will not: drop it,
+            # unless the engine refused the event (then nothing changed).
+            if not isinstance(error, DispatchError):
+                run.dead = True
+            self._tx.__exit__(kind, error, trace)
+            return
+        try:
+            self._finish()
+        except BaseException as failure:
+            run.dead = True
+            self._tx.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        try:
+            self._tx.__exit__(None, None, None)
+        except BaseException:
+            run.dead = True
+            raise
+
+    def _finish(self) -> None:
+        run = self.run
+        worker = run.worker
+        store = worker.store
+        db = worker.db
+        start = run.position
+        if self.events:
+            db.executemany(
+                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (run.id, start + i + 1, kind, _dump(body), note)
+                    for i, (kind, body, note) in enumerate(self.events)
+                ],
+            )
+        position = start + len(self.events)
+        engine = run._engine
+        wakeup = engine.next_wakeup()
+        finished = wakeup is None and not engine.in_progress() and engine.finished
+        since = position - run.snap_position
+        snapshot = self.force_snapshot or finished or since >= store.snapshot_every
+        summary: str | None = None
+        if snapshot:
+            body = _dump(engine.snapshot())
+            # The new snapshot replaces the run's last (at the same position too:
+            # a takeover stores the engine with its unconfirmed Dials in doubt).
+            db.execute(
+                "DELETE FROM callslots_snapshots WHERE run_id = ? AND position <= ?",
+                (run.id, position),
+            )
+            db.execute(
+                "INSERT INTO callslots_snapshots (run_id, position, customer_count, body, "
+                "taken_at) VALUES (?, ?, ?, ?, ?)",
+                (run.id, position, run.count, body, self.wall),
+            )
+            summary = _dump(summary_dict(engine.summary))
+        if not self.read_inbox and not self.due_now:
+            # A write that did not take the inbox keeps the run due for it.
+            self.due_now = bool(
+                db.execute("SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (run.id,))
+            )
+        if self.due_now:
+            next_value: int | None = DUE_NOW
+        else:
+            next_value = None if wakeup is None else _seconds(wakeup)
+        # A run is given back when it is finished, or when nothing is due for a
+        # while and this write handed out no Dial: a Dial needs the lease until
+        # it is placed (Worker.due gives those runs back on its next call).
+        release = not self.keep and (
+            finished or (not self.dialed and _idle(next_value, run.last_now, worker))
+        )
+        expires = self.wall + worker.lease_seconds
+        db.execute(
+            "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
+            "lease_expires = ?, lease_owner = ?"
+            + (", snapshot_position = ?, summary = ?" if snapshot else "")
+            + " WHERE id = ?",
+            (
+                position,
+                next_value,
+                "finished" if finished else "active",
+                expires,
+                None if release else worker.owner,
+                *((position, summary) if snapshot else ()),
+                run.id,
+            ),
+        )
+        run.position = position
+        run.lease_expires = expires
+        if snapshot:
+            run.snap_position = position
+        if release:
+            run.held = False
+            worker.runs.pop(run.id, None)
