@@ -32,7 +32,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
@@ -289,7 +289,8 @@ class Dispatcher:
         self._held = 0  # first attempts read and waiting in the groups
         self._cancel_ahead: dict[int, str] = {}  # customers cancelled before they were read
         # -- time
-        self._now: int | None = None  # the last poll's now
+        self._now: int | None = None  # the last poll's now (whole seconds, rounded down)
+        self._now_us = 0  # and its microseconds, so that a poll is never earlier
         self._last_at: int | None = None  # the slot of the last Dial
         self._paused = False
         self._window = (MIN_UTC, MIN_UTC)  # the last campaign window looked up
@@ -466,11 +467,14 @@ class Dispatcher:
         """The calls to place at ``now``: at most one, on the slot whose interval
         holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
         u = _instant(now, "now")
-        if self._now is not None and u < self._now:
+        exact = (now - _EPOCH).microseconds
+        if self._now is not None and (u, exact) < (self._now, self._now_us):
+            previous = from_seconds(self._now) + timedelta(microseconds=self._now_us)
             raise DispatchError(
                 f"poll at {now.isoformat()} is earlier than the previous poll at "
-                f"{from_seconds(self._now).isoformat()}; time only moves forward"
+                f"{previous.isoformat()}; time only moves forward"
             )
+        self._now_us = exact
         call = self._poll(u)
         return [] if call is None else [call.dial()]
 
@@ -570,10 +574,19 @@ class Dispatcher:
         return None if u is None else from_seconds(u)
 
     def _floor(self) -> int:
-        floor = MIN_UTC if self._now is None else self._now
-        if self._last_at is not None and self._last_at + self._interval > floor:
-            floor = self._last_at + self._interval
-        return floor
+        """The first slot a poll from now on could still use: the slot holding the
+        last poll's ``now`` while nothing was dialed on it (a later poll inside its
+        interval may use it), else the first slot time after it and the interval
+        after the last Dial."""
+        now, last = self._now, self._last_at
+        if now is None:
+            return MIN_UTC
+        s = self._slot_of(now)
+        if s is not None and (last is None or s >= last + self._interval):
+            return s
+        if last is not None and last + self._interval > now:
+            return last + self._interval
+        return now
 
     def _wakeup(self) -> int | None:
         plain = self._plain
@@ -619,10 +632,10 @@ class Dispatcher:
     def _wakeup_general(self) -> int | None:
         deadline = min((c.deadline for c in self._calls.values() if not c.in_doubt), default=None)
         if self._paused:
-            return deadline
+            return self._not_before_now(deadline)
         free = self._line_free_from()
         if free is None:
-            return deadline
+            return self._not_before_now(deadline)
         floor = self._floor()
         if not self._calls:
             # Every call handed out has ended: the lines free up exactly as those ends
@@ -632,32 +645,14 @@ class Dispatcher:
             dial = self._next_dial(floor)
             if dial is not None and dial < free:
                 dial = self._next_dial(free, settle=False)
-        now = self._now
-        if now is not None and floor > now and (dial is None or dial > now):
-            # The slot holding the last poll's now may still be used by a later
-            # poll inside its interval, if nothing was dialed on it.
-            s = self._slot_of(now)
-            if (
-                s is not None
-                and (self._last_at is None or s >= self._last_at + self._interval)
-                and free <= s
-                and self._choose_dry(s, now)
-            ):
-                dial = now
         if deadline is not None and (dial is None or deadline < dial):
-            return deadline
-        return dial
+            dial = deadline
+        return self._not_before_now(dial)
 
-    def _choose_dry(self, s: int, now: int) -> bool:
-        """Whether a poll at ``now`` could dial someone already read on slot ``s``."""
-        for group in self._groups.values():
-            if (
-                group.firsts
-                or (group.retries and group.retries[0][0] <= s)
-                or (group.callbacks and group.callbacks[0][0] <= s)
-            ) and group.open_through(s, now):
-                return True
-        return False
+    def _not_before_now(self, u: int | None) -> int | None:
+        """A slot or a deadline already passed means: poll now."""
+        now = self._now
+        return u if u is None or now is None or u > now else now
 
     def _next_dial(self, floor: int, settle: bool = True) -> int | None:
         """The first slot ``>= floor`` at which some pending attempt is due and
@@ -714,14 +709,16 @@ class Dispatcher:
             self._pending -= 1
         self._held -= len(group.firsts)
         group.firsts.clear()
-        for _, index, _, _ in chain(group.retries, group.callbacks):
-            self._cut_off += 1
-            if index in self._reached_open:
+        for _, index, attempt, _ in chain(group.retries, group.callbacks):
+            self._pending -= 1
+            if index in self._reached_open:  # a callback after a completed call
                 self._reached_open.discard(index)
                 self._reached += 1
+            elif attempt == 1:  # a first attempt reported not_started: never dialed
+                self._unscheduled += 1
             else:
+                self._cut_off += 1
                 self._not_reached += 1
-            self._pending -= 1
         group.retries.clear()
         group.callbacks.clear()
 
@@ -1093,6 +1090,7 @@ class Dispatcher:
             "campaign": snapshots.digest(to_payload(self._campaign)),
             "tz_database": tz_database()[0],
             "now": self._now,
+            "now_us": self._now_us,
             "last_at": self._last_at,
             "paused": self._paused,
             "seq": self._seq,
@@ -1162,6 +1160,7 @@ class Dispatcher:
         self._seen = SeenNumbers.from_bytes(snapshots.unpack_bytes(seen["table"]), seen["count"])
         self._final = bytearray(snapshots.unpack_bytes(state["final"]))
         self._now, self._last_at = state["now"], state["last_at"]
+        self._now_us = int(state["now_us"])
         self._paused = bool(state["paused"])
         self._seq = int(state["seq"])
         if len(self._final) != self._seq + 1:
