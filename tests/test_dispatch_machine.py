@@ -9,9 +9,7 @@ service loop over the public API gives exactly what ``simulate()`` gives, and na
 tests pin the scenarios the docs describe in words.
 
 The machine's failures that were disagreements between the engine and the docs are
-kept, reduced by hand, as named tests at the end of the file.  Those still open are
-strict xfails, and the machine steps around them (a comment names the test): remove
-the marker and the detour when the engine or the docs change.
+kept, reduced by hand, as named tests at the end of the file; all of them are fixed.
 """
 
 from __future__ import annotations
@@ -346,12 +344,8 @@ class DispatchMachine(RuleBasedStateMachine):
     def do_poll(self, now: datetime) -> tuple[list[Dial], list[Attempt]]:
         d = self.d
         wake = d.next_wakeup()
-        if self.last_poll is not None and wake is not None and wake < self.last_poll:
-            # Docs: "at or after the last poll".  The engine answers the last poll's now
-            # without its fraction of a second, which poll() then refuses:
-            # test_next_wakeup_keeps_the_fraction_of_the_last_poll (xfail).
-            assert wake == self.last_poll.replace(microsecond=0), (wake, self.last_poll)
-            wake = self.last_poll
+        # Docs: "at or after the last poll" (test_next_wakeup_keeps_the_fraction_of_the_last_poll).
+        assert self.last_poll is None or wake is None or wake >= self.last_poll, (wake,)
         dials = d.poll(now)
         expired = d.expired()
         note(f"poll({now.astimezone(UTC)}) -> {dials} expired {len(expired)} (wake-up was {wake})")
@@ -384,11 +378,9 @@ class DispatchMachine(RuleBasedStateMachine):
         if wake is None or now < wake:
             assert not dials and not expired, (wake, now, dials, expired)
         elif now == wake:
-            # Docs: at the wake-up a poll can dial or close a call.  Under recipient hours
-            # the engine can answer the last poll's now for a slot whose customers are
-            # no longer callable: test_no_wake_up_at_a_slot_nobody_can_take_any_more (xfail).
-            stale = self.setup.recipient and wake == self.last_poll
-            assert dials or expired or stale, (wake, dials)
+            # Docs: at the wake-up a poll can dial or close a call
+            # (test_no_wake_up_at_a_slot_nobody_can_take_any_more).
+            assert dials or expired, (wake, dials)
         self.last_poll = now
         for dial in dials:
             self.check_new_dial(dial, now)
@@ -1391,13 +1383,6 @@ def test_reading_the_summary_does_not_change_the_next_poll() -> None:
 # ------------------------------------------------------ where the engine and docs differ
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/dispatch.md: the wake-up is 'at or after the last poll' (it 'can be the "
-    "last poll's now itself'), and a poll earlier than the last is refused, to the "
-    "microsecond since 7a446a6; next_wakeup() answers the last poll's now without its "
-    "fraction of a second, so poll(next_wakeup()) raises DispatchError",
-)
 def test_next_wakeup_keeps_the_fraction_of_the_last_poll() -> None:
     c = plain_campaign(maxConcurrency=1)
     d = Dispatcher(c)
@@ -1410,14 +1395,6 @@ def test_next_wakeup_keeps_the_fraction_of_the_last_poll() -> None:
     assert [x.customer_index for x in d.poll(wake)] == [1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/dispatch.md: next_wakeup() is the earliest instant at which a poll could "
-    "hand out a Dial (a slot where a pending attempt is callable for its customer); since "
-    "7a446a6, after a poll late in a slot's interval, when the slot's customer is no "
-    "longer callable (recipient hours ended), it answers the last poll's now again and "
-    "again: a loop polling at next_wakeup() never moves on",
-)
 def test_no_wake_up_at_a_slot_nobody_can_take_any_more() -> None:
     c = plain_campaign(
         endDate="2024-03-05",

@@ -571,7 +571,11 @@ class Dispatcher:
         expired one, if nothing else happens; None when only an event can change
         anything (every line held by calls not ended, or nothing left)."""
         u = self._wakeup()
-        return None if u is None else from_seconds(u)
+        if u is None:
+            return None
+        if u == self._now:  # poll now: the last poll's instant, to the microsecond
+            return from_seconds(u) + timedelta(microseconds=self._now_us)
+        return from_seconds(u)
 
     def _floor(self) -> int:
         """The first slot a poll from now on could still use: the slot holding the
@@ -582,7 +586,11 @@ class Dispatcher:
         if now is None:
             return MIN_UTC
         s = self._slot_of(now)
-        if s is not None and (last is None or s >= last + self._interval):
+        if (
+            s is not None
+            and (last is None or s >= last + self._interval)
+            and self._may_take(s, now)
+        ):
             return s
         if last is not None and last + self._interval > now:
             return last + self._interval
@@ -653,6 +661,21 @@ class Dispatcher:
         """A slot or a deadline already passed means: poll now."""
         now = self._now
         return u if u is None or now is None or u > now else now
+
+    def _may_take(self, s: int, now: int) -> bool:
+        """Whether someone could still be dialed on slot ``s`` by a poll at ``now`` or
+        later in its interval: an attempt read and due at ``s``, callable from ``s``
+        to ``now``, or (without recipient hours) a customer not read yet."""
+        if self._plain is not None and not self._exhausted:
+            return True
+        for group in self._groups.values():
+            if (
+                group.firsts
+                or (group.retries and group.retries[0][0] <= s)
+                or (group.callbacks and group.callbacks[0][0] <= s)
+            ) and group.open_through(s, now):
+                return True
+        return False
 
     def _next_dial(self, floor: int, settle: bool = True) -> int | None:
         """The first slot ``>= floor`` at which some pending attempt is due and
