@@ -1033,7 +1033,7 @@ def test_ended_before_started_and_the_late_start_is_ignored() -> None:
     c = plain_campaign(retryDelayMode="next_day", retryDelaySeconds=0)
     d = Dispatcher(c)
     (dial,) = d.poll(at("2024-03-04T09:00:10+00:00"))
-    a = d.ended(dial.call_id, "No Answer", at("2024-03-04T09:00:40.5+00:00"))
+    a = d.ended(dial.call_id, "No Answer", at("2024-03-04T09:00:40.500000+00:00"))
     assert a is not None
     assert a.ended_at == at("2024-03-04T09:00:41+00:00")  # rounded up to the second
     # no started came: the retry rule counts from the slot
