@@ -111,50 +111,38 @@ def test_recipient_hours_worked_example() -> None:
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def test_dispatch_service_loop() -> None:
+def prints_what_it_shows(path: Path, heading: str) -> None:
+    """The first python block after ``heading`` in ``path`` prints the text block after
+    it (run in this process, from the repository's root)."""
     import contextlib
     import io
+    import os
 
-    text = (DOCS / "dispatch.md").read_text(encoding="utf-8")
-    section = text.split("## A service loop, worked through", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    shown = re.search(r"```text\n(.*?)```", section, re.S)
-    assert code is not None and shown is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(code.group(1), {"__name__": "dispatch_example"})
-    assert out.getvalue() == shown.group(1)
-
-
-def test_readme_running_a_campaign_example() -> None:
-    import subprocess
-    import sys
-
-    root = DOCS.parent
-    section = (root / "README.md").read_text(encoding="utf-8").split("## Running a campaign", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    shown = re.search(r"```text\n(.*?)```", section, re.S)
-    assert code is not None and shown is not None
-    result = subprocess.run(
-        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=root
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == shown.group(1)
-
-
-def test_the_ends_of_the_time_line_example_prints_what_it_shows() -> None:
-    import contextlib
-    import io
-
-    text = (DOCS / "semantics.md").read_text(encoding="utf-8")
-    section = text.split("**Example: the ends of the time line.**", 1)[1]
+    section = path.read_text(encoding="utf-8").split(heading, 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S)
     shown = re.search(r"```text\n(.*?)```", section, re.S)
     assert code is not None and shown is not None
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(code.group(1), {})
+    here = os.getcwd()
+    os.chdir(DOCS.parent)
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(code.group(1), {"__name__": "docs_example"})
+    finally:
+        os.chdir(here)
     assert printed.getvalue() == shown.group(1)
+
+
+def test_dispatch_service_loop() -> None:
+    prints_what_it_shows(DOCS / "dispatch.md", "## A service loop, worked through")
+
+
+def test_readme_running_a_campaign_example() -> None:
+    prints_what_it_shows(DOCS.parent / "README.md", "## Running a campaign")
+
+
+def test_the_ends_of_the_time_line_example_prints_what_it_shows() -> None:
+    prints_what_it_shows(DOCS / "semantics.md", "**Example: the ends of the time line.**")
 
 
 def test_the_customer_view_example_follows_the_campaigns_contract() -> None:
