@@ -44,6 +44,7 @@ from .outcomes import Outcome
 from .retry import due as retry_due
 from .retry import refusal
 from .schedule import Schedule
+from .sharing import LOOKAHEAD  # the same bound for the plan and the engine
 from .tz import MAX_UTC, MIN_UTC, tz_database
 from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
@@ -52,10 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summary"]
 
-#: The most first attempts held in memory waiting for their customers' own hours.
-LOOKAHEAD = 100_000
-#: Why customers are set aside without a call (the plan's notes say the same).
-NEVER = "never callable: its recipient hours never meet the campaign's windows"
 
 _OUTCOMES = tuple(Outcome)
 #: Outcome codes (1-based; 0 is "not ended") by the outcome's value string: a
