@@ -20,7 +20,7 @@ LAYERS = [
     ["errors", "instants", "outcomes", "recurrence", "tz"],
     ["weekly"],
     ["windows"],
-    ["dates", "rulepack"],
+    ["dates", "limits", "rulepack"],
     ["customers"],
     ["config"],
     ["retry"],
