@@ -209,6 +209,16 @@ class Ledger:
         self.number_connected: list[int] = []
         self._days: dict[tuple[int, int], list[int]] = {}
 
+    def copy(self) -> Ledger:
+        """An independent ledger with the same calls."""
+        other = Ledger(self.phone, self.limits, self.quiet, self.zones, self.connected_outcomes)
+        other.attempts = self.attempts.copy()
+        other.connected = self.connected.copy()
+        other.talks = self.talks.copy()
+        other.number_attempts = self.number_attempts.copy()
+        other.number_connected = self.number_connected.copy()
+        return other
+
     # -- the calls ---------------------------------------------------------------
 
     def add(self, phone: str, at: int, outcome: Outcome | None) -> None:
