@@ -49,13 +49,13 @@ from .customers import (
     zones_of,
 )
 from .errors import ConfigError, DispatchError
-from .limits import MICROS, ContactLimit, Ledger, QuietRule
+from .limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
 from .outcomes import Outcome
 from .retry import Search, refusal
 from .retry import due as retry_due
 from .schedule import Schedule
 from .sharing import LOOKAHEAD  # the same bound for the plan and the engine
-from .tz import MAX_UTC, MIN_UTC, load_zone, tz_database
+from .tz import MAX_UTC, MIN_UTC, Zone, load_zone, tz_database
 from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
 if TYPE_CHECKING:
@@ -340,12 +340,15 @@ class Dispatcher:
         self._clocks: dict[str, tuple[str, ...]] = {}
         self._needs_customer = self._shared or self._limited
         quiet = campaign.quiet_after_conversation_days
-        self._base_rules: tuple[tuple[ContactLimit, ...], tuple[QuietRule, ...]] = (
+        #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
+        self._base = Rules(
             campaign.contact_limits,
             () if quiet is None else (QuietRule(quiet),),
+            campaign.connected_outcomes,
         )
-        #: Limits that a customer's own rules add (a rule pack's), by number.
-        self._rules: dict[str, tuple[tuple[ContactLimit, ...], tuple[QuietRule, ...]]] = {}
+        self._rules: dict[str, Rules] = {}
+        self._zone_tuple = (self._zone,)
+        self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         self._rules_by_view = _has_rules(campaign)
 
     # -- reading customers ----------------------------------------------------
@@ -450,14 +453,15 @@ class Dispatcher:
         customers that share its ``customerId``."""
         phone = customer.phone
         campaign = self._campaign
-        limits, quiet = self._base_rules
+        rules = self._base
         if self._rules_by_view:
             view = campaign.view_for(customer, f"customers.{index}")
             extra = (tuple(getattr(view, "limits", ())), tuple(getattr(view, "quiet", ())))
             if extra[0] or extra[1]:
-                self._rules[phone] = extra
-                limits, quiet = limits + extra[0], quiet + extra[1]
-        if quiet or any(limit.window == "calendar" for limit in limits):
+                rules = self._rules[phone] = Rules(
+                    rules.limits + extra[0], rules.quiet + extra[1], rules.connected
+                )
+        if rules.zoned:
             zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
             if zones != (campaign.timezone,):
                 self._clocks[phone] = zones
@@ -487,16 +491,14 @@ class Dispatcher:
         ledger = self._ledgers.get(phone)
         if ledger is not None:
             return ledger
-        limits, quiet = self._base_rules
-        extra = self._rules.get(phone)
-        if extra is not None:
-            limits, quiet = limits + extra[0], quiet + extra[1]
-        clocks = self._clocks.get(phone, (self._campaign.timezone,))
-        zones = tuple(load_zone(z) for z in clocks)
-        campaign = self._campaign
-        ledger = self._ledgers[phone] = Ledger(
-            phone, limits, quiet, zones, campaign.connected_outcomes
-        )
+        rules = self._rules.get(phone, self._base)
+        clocks = self._clocks.get(phone)
+        zones: tuple[Zone, ...] = self._zone_tuple
+        if clocks is not None:
+            zones = self._loaded.get(clocks) or self._loaded.setdefault(
+                clocks, tuple(load_zone(z) for z in clocks)
+            )
+        ledger = self._ledgers[phone] = Ledger(phone, rules, zones)
         member = self._member_of.get(phone)
         if member is not None:
             for other, at, outcome in self._member_calls[member]:
@@ -507,9 +509,9 @@ class Dispatcher:
         """Count a call's Dial (``dialed``), or settle its outcome (None: it never
         started), in the ledgers it counts in."""
         at = slot * MICROS
-        member = self._member_of.get(phone)
+        member = self._member_of.get(phone) if self._member_of else None
         if member is None:
-            ledger = self._ledger(phone)
+            ledger = self._ledgers.get(phone) or self._ledger(phone)
             if dialed:
                 ledger.add(phone, at, None)
             else:
@@ -552,7 +554,7 @@ class Dispatcher:
             _, index, attempt, phone = entry
             ledger = self._ledgers.get(phone)
             free = at if ledger is None else ledger.first_allowed(at)
-            if free == at and not self._member_busy(phone):
+            if free == at and not (self._member_of and self._member_busy(phone)):
                 return chosen
             if free is None:  # no allowed time ever again
                 self._lose(index, attempt)
@@ -697,13 +699,23 @@ class Dispatcher:
         if len(self._calls) + len(ends) >= self._lines:
             return None
         chosen = self._choose(s, now)
-        if self._limited:
-            chosen = self._within_limits(chosen, s, now)
+        if self._limited and chosen is not None:
+            ledger = self._ledgers.get(chosen[2][3])
+            # Inlined Ledger.first_allowed's first test: below its least count and
+            # with no conversation, nothing can bind (most first attempts).
+            if (
+                ledger is not None and (len(ledger.attempts) >= ledger.least or ledger.talks)
+            ) or self._member_of:
+                chosen = self._within_limits(chosen, s, now)
         if chosen is None:
             return None
         group, kind, entry = chosen
         if self._limited:
-            self._count(entry[3], s, None, dialed=True)
+            phone = entry[3]
+            if self._member_of:
+                self._count(phone, s, None, dialed=True)
+            else:
+                (self._ledgers.get(phone) or self._ledger(phone)).add(phone, s * MICROS, None)
         self._seq += 1
         seq = self._seq
         deadline = min(s + self._max_call, MAX_UTC)
@@ -1064,9 +1076,13 @@ class Dispatcher:
         seq, index, attempt, s = call.seq, call.index, call.attempt, call.slot
         ledger: Ledger | None = None
         if self._limited:
+            phone = call.phone
             if known:
-                self._count(call.phone, s, outcome, dialed=False)
-            ledger = self._ledgers.get(call.phone)
+                if self._member_of:
+                    self._count(phone, s, outcome, dialed=False)
+                else:
+                    self._ledgers[phone].settle(phone, s * MICROS, outcome)
+            ledger = self._ledgers.get(phone)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
         code = _CODE[outcome._value_]
@@ -1396,8 +1412,8 @@ class Dispatcher:
             },
             "clocks": {p: list(z) for p, z in self._clocks.items()},
             "rules": {
-                p: [[limit_row(c) for c in limits], [[q.days, q.name] for q in quiet]]
-                for p, (limits, quiet) in self._rules.items()
+                p: [[limit_row(c) for c in r.limits], [[q.days, q.name] for q in r.quiet]]
+                for p, r in self._rules.items()
             },
         }
         return snapshots.pack_bytes(json.dumps(state, separators=(",", ":")).encode())
@@ -1420,12 +1436,13 @@ class Dispatcher:
         }
         self._clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
         self._rules = {
-            str(p): (
+            str(p): Rules(
                 tuple(
                     ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f))
                     for a, b, c, d, e, f in limits
                 ),
                 tuple(QuietRule(int(days), str(name)) for days, name in quiet),
+                self._base.connected,
             )
             for p, (limits, quiet) in state["rules"].items()
         }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .outcomes import Outcome
 from .tz import DAY, MAX_UTC, Zone
@@ -31,6 +31,7 @@ __all__ = [
     "ContactLimit",
     "Ledger",
     "QuietRule",
+    "Rules",
     "first_allowed_day",
     "first_allowed_instant",
     "first_allowed_rolling",
@@ -160,6 +161,27 @@ def bisect_count(starts: Sequence[int], first: int, end: int) -> int:
     return bisect_left(starts, end) - bisect_left(starts, first)
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The limits and quiet periods that apply to a customer, and the outcomes that
+    count as connected; ``least``: below this many attempts (and with no
+    conversation) no limit can bind."""
+
+    limits: tuple[ContactLimit, ...]
+    quiet: tuple[QuietRule, ...] = ()
+    connected: frozenset[Outcome] = CONNECTED
+    least: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        least = min((limit.max_calls for limit in self.limits), default=1 << 62)
+        object.__setattr__(self, "least", least)
+
+    @property
+    def zoned(self) -> bool:
+        """Whether local dates are read (a calendar limit or a quiet period)."""
+        return bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+
+
 #: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
 UNKNOWN = None
 
@@ -180,28 +202,25 @@ class Ledger:
         "attempts",
         "connected",
         "connected_outcomes",
+        "least",
         "limits",
         "number_attempts",
         "number_connected",
         "phone",
         "quiet",
+        "rules",
         "talks",
         "zones",
     )
 
-    def __init__(
-        self,
-        phone: str,
-        limits: tuple[ContactLimit, ...],
-        quiet: tuple[QuietRule, ...],
-        zones: tuple[Zone, ...],
-        connected: frozenset[Outcome] = CONNECTED,
-    ) -> None:
+    def __init__(self, phone: str, rules: Rules, zones: tuple[Zone, ...] = ()) -> None:
         self.phone = phone
-        self.limits = limits
-        self.quiet = quiet
+        self.rules = rules
+        self.limits = rules.limits
+        self.quiet = rules.quiet
         self.zones = zones
-        self.connected_outcomes = connected
+        self.connected_outcomes = rules.connected
+        self.least = rules.least
         self.attempts: list[int] = []
         self.connected: list[int] = []
         self.talks: list[int] = []
@@ -221,7 +240,7 @@ class Ledger:
 
     def copy(self) -> Ledger:
         """An independent ledger with the same calls."""
-        other = Ledger(self.phone, self.limits, self.quiet, self.zones, self.connected_outcomes)
+        other = Ledger(self.phone, self.rules, self.zones)
         other.load(self.state())
         return other
 
@@ -312,6 +331,8 @@ class Ledger:
     def first_allowed(self, t: int) -> int | None:
         """The first microsecond ``>= t`` at which a new call to ``phone`` is allowed
         by every limit and quiet period; None when none is before the end of time."""
+        if len(self.attempts) < self.least and not self.talks:
+            return t if t < END_US else None
         while True:
             start = t
             for i, limit in enumerate(self.limits):
