@@ -171,15 +171,14 @@ class Rules:
     quiet: tuple[QuietRule, ...] = ()
     connected: frozenset[Outcome] = CONNECTED
     least: int = field(init=False)
+    #: Whether local dates are read (a calendar limit or a quiet period).
+    zoned: bool = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
         object.__setattr__(self, "least", least)
-
-    @property
-    def zoned(self) -> bool:
-        """Whether local dates are read (a calendar limit or a quiet period)."""
-        return bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+        zoned = bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+        object.__setattr__(self, "zoned", zoned)
 
 
 #: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
