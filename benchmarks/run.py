@@ -19,9 +19,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
+from functools import partial
 from itertools import islice
 from zoneinfo import ZoneInfo
 
