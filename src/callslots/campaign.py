@@ -212,7 +212,7 @@ class Campaign(Schedule):
         """
         source: Iterable[object] = self.customers if customers is None else customers
         first = _ceil(start)
-        if self.recipient_hours is not None:  # each customer's own hours: sharing.py
+        if self.per_customer:  # each customer's own hours or rules: sharing.py
             return plan_shared(self, source, first)
         spread = self.scheduling_mode == "spread"
         interval = self.call_interval_seconds
