@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -398,7 +399,8 @@ def test_rules_that_never_meet_the_campaign_are_answered_at_once() -> None:
 
 def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import fails
-    jur.number_place.cache_clear()
+    jur.area_code_place.cache_clear()
+    jur._whole_number_place.cache_clear()
     zones_by_number.cache_clear()
     c = campaign(callPurpose="debt-collection")
     try:
@@ -424,7 +426,8 @@ def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch)
         assert parsed.value.errors[0].path == "callingRules"
         assert "phonenumbers" in parsed.value.errors[0].message
     finally:
-        jur.number_place.cache_clear()
+        jur.area_code_place.cache_clear()
+        jur._whole_number_place.cache_clear()
         zones_by_number.cache_clear()
 
 
@@ -643,3 +646,24 @@ def test_a_customers_set_is_what_the_rules_say(
 
 def _clock(seconds: int) -> str:
     return "24:00" if seconds == 86400 else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def test_a_north_american_number_is_placed_by_its_area_code() -> None:
+    """docs/compliance.md, section 5: every valid number of an area code has the
+    place the area code is given (sampled on every area code), and an invalid
+    number of a US area code is in that area code's state."""
+    phonenumbers = pytest.importorskip("phonenumbers")
+    from callslots.jurisdiction import _whole_number_place, number_place
+
+    rng = random.Random(12)
+    checked = 0
+    for npa in range(200, 1000):
+        for _ in range(4):
+            number = f"+1{npa}{rng.randint(2_000_000, 9_999_999)}"
+            if not phonenumbers.is_valid_number(phonenumbers.parse(number)):
+                continue
+            checked += 1
+            assert number_place(number) == _whole_number_place(number), number
+    assert checked > 1000
+    assert number_place("+14150000001") == (True, "CA")
+    assert number_place("+16045550100") == (False, None)  # Canada
