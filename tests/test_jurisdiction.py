@@ -667,3 +667,28 @@ def test_a_north_american_number_is_placed_by_its_area_code() -> None:
     assert checked > 1000
     assert number_place("+14150000001") == (True, "CA")
     assert number_place("+16045550100") == (False, None)  # Canada
+
+
+def test_a_louisiana_sunday_and_a_louisiana_holiday() -> None:
+    """La. R.S. 45:811(2),(3) (US-LA-hours, US-LA-holidays): 08:00-20:00 Monday to
+    Saturday on the called person's clock, no call on Sundays nor on Louisiana's
+    state holidays.  A Baton Rouge number (+1 225, Central time) from a New York
+    campaign open 07:00-23:00: Saturday 2 January 2027 is 09:00-21:00 New York
+    (08:00-20:00 Central), Sunday the 3rd has no window, Monday the 4th is open again,
+    and Mardi Gras (Tuesday 9 February 2027, a Louisiana holiday) has none."""
+    holidays_package()
+    c = campaign(startTime="07:00", endTime="23:00")
+    view = c.for_customer("+12255550100")
+    assert view.scopes == ("federal", "LA")
+    assert day_windows(view, date(2027, 1, 2)) == [("09:00", "21:00")]
+    assert day_windows(view, date(2027, 1, 3)) == []
+    assert day_windows(view, date(2027, 1, 4)) == [("09:00", "21:00")]
+    assert day_windows(view, date(2027, 2, 9)) == []
+    assert day_windows(view, date(2027, 2, 10)) == [("09:00", "21:00")]
+    sunday = view.explain(ny(2027, 1, 3, 11))
+    assert not sunday.callable
+    assert any(
+        "US-LA-hours" in r.message and "La. R.S. 45:811" in r.message for r in sunday.reasons
+    )
+    # A New York number is called on that Sunday (no state rule bans it).
+    assert day_windows(c.for_customer(NEW_YORK_NUMBER), date(2027, 1, 3)) == [("08:00", "21:00")]
