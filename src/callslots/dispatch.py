@@ -475,12 +475,11 @@ class Dispatcher:
         """A customer was read: its clocks and rules, its history, the calls of the
         customers that share its ``customerId``."""
         phone = customer.phone
-        key = _setup_key(customer)
-        found = self._setups.get(key) if key is not None else None
-        if found is None:
-            found = self._setup(customer, index)
-            if key is not None:
-                self._setups[key] = found
+        found: tuple[RecipientView | None, Rules, tuple[str, ...] | None]
+        if not self._shared and not self._base.zoned:  # nothing of its own to find
+            found = None, self._base, None
+        else:
+            found = self._setup_of(customer, index)
         view, rules, clocks = found
         if view is not None:
             self._last_view = (customer, view)
@@ -508,6 +507,18 @@ class Dispatcher:
                     known.add(phone, record.at, record.outcome)
         if log:
             self._ledger(phone)
+
+    def _setup_of(
+        self, customer: Customer, index: int
+    ) -> tuple[RecipientView | None, Rules, tuple[str, ...] | None]:
+        """:meth:`_setup`, looked up once per :func:`_setup_key`."""
+        key = _setup_key(customer)
+        found = self._setups.get(key) if key is not None else None
+        if found is None:
+            found = self._setup(customer, index)
+            if key is not None:
+                self._setups[key] = found
+        return found
 
     def _setup(
         self, customer: Customer, index: int
@@ -1168,7 +1179,7 @@ class Dispatcher:
                 retry = ended + fixed  # inside a campaign window: callable itself
             else:
                 search: Search | None = None if group.view is None else group.view.next_second
-                if ledger is not None:
+                if ledger is not None and ledger.may_bind():
                     search = self._search(group, ledger)
                 retry = retry_due(
                     self._campaign, self._campaign._calendar, ended, call.started or s, search
@@ -1226,7 +1237,7 @@ class Dispatcher:
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
             search: Search | None = None if group.view is None else group.view.next_second
-            if ledger is not None:
+            if ledger is not None and ledger.may_bind():
                 search = self._search(group, ledger)
             retry = retry_due(
                 self._campaign, self._campaign._calendar, ended, call.started or call.slot, search
