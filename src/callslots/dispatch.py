@@ -1296,10 +1296,27 @@ class Dispatcher:
             self._pending -= 1
             return None
         if later is not None:  # the callback asked for during the call replaces its retry
+            due: int | None = later[0]
+            if ended > later[0]:  # not while the call it follows is on: from its end
+                if ledger is not None and ledger.may_bind():
+                    due = self._search(group, ledger)(ended, None)
+                elif group.view is None:
+                    due = self._campaign._calendar.next_callable(ended)
+                else:
+                    due = group.view.next_second(ended)
+            if due is None:  # no callable time after the end: as a retry cut off
+                self._pending -= 1
+                if outcome is Outcome.COMPLETED or index in self._reached_open:
+                    self._reached_open.discard(index)
+                    self._reached += 1
+                else:
+                    self._cut_off += 1
+                    self._not_reached += 1
+                return None
             if outcome is Outcome.COMPLETED:
                 self._reached_open.add(index)
-            heapq.heappush(group.callbacks, (later[0], index, attempt + 1, call.phone))
-            return later[0]
+            heapq.heappush(group.callbacks, (due, index, attempt + 1, call.phone))
+            return due
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
             search: Search | None = None if group.view is None else group.view.next_second
