@@ -295,7 +295,15 @@ class DispatchMachine(RuleBasedStateMachine):
         if p.cancelled:
             return None  # "a call in progress ends normally but gets no retry"
         if p.callback is not None:
-            return p.callback  # the callback replaces the retry of the call in progress
+            # The callback replaces the retry of the call in progress, and is never
+            # dialed before that call's reported end (rounded up to a whole second):
+            # then it is due at the first callable instant from the end.
+            end = ended_at.replace(microsecond=0) + timedelta(
+                seconds=1 if ended_at.microsecond else 0
+            )
+            if end <= p.callback:
+                return p.callback
+            return self.view(p.index).next_callable(end)
         started = call.started if call.started is not None else call.dial.at
         decision = self.view(p.index).retry(
             outcome, call.dial.attempt, ended_at, started_at=started
@@ -318,6 +326,8 @@ class DispatchMachine(RuleBasedStateMachine):
         p = self.people[dial.customer_index]
         p.tries.append(a)
         p.open_call = None
+        if p.callback is not None and not p.cancelled:
+            p.callback = a.retry_at  # due from the end when the end came after it
 
     # ------------------------------------------------------------- error helper
 
