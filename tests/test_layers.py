@@ -26,6 +26,7 @@ LAYERS = [
     ["retry"],
     ["explain"],
     ["recipients"],
+    ["limited"],
     ["slots"],
     ["schedule"],
     ["sharing", "snapshots"],

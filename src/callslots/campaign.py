@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from . import config
 from .config import WEEKDAYS
+from .customers import customer_from, read_history
 from .dates import DayRule
 from .errors import Problem
 from .explain import Explanation, day_rule, explain
+from .limited import LimitedView, view_limits, view_quiet
 from .outcomes import Outcome
 from .recipients import RecipientView
 from .retry import RetryDecision, decide
@@ -143,14 +145,28 @@ class Campaign(Schedule):
             return explain(self, self._calendar, t)
         return self.for_customer(customer).explain(t)
 
-    def for_customer(self, customer: object) -> RecipientView:
+    def for_customer(
+        self, customer: object, history: Iterable[object] | None = None
+    ) -> RecipientView:
         """The campaign as ``customer`` sees it: the same questions (``windows``,
         ``is_callable``, ``next_callable``, ``day_of``, ``retry``, ``explain``)
         answered under the same contract on its callable set, the campaign's cut to
         ``recipientHours`` in its zones.
         Customers with the same zones share one view; without ``recipientHours``
-        the view's set is the campaign's."""
-        return self.view_for(customer, "customer")
+        the view's set is the campaign's.
+
+        With contact limits or a quiet period (docs/limits.md) the answer is a
+        :class:`LimitedView` (a RecipientView) that counts ``history``, ``(phone,
+        at, outcome)`` records of calls made before or elsewhere, all this
+        customer's, and
+        ``next_callable``, ``is_callable``, ``retry`` and ``explain`` honour every
+        limit.  A bad record is a ConfigError naming ``history.N``."""
+        records = read_history(history)
+        view = self.view_for(customer, "customer")
+        if self.limited or view_limits(view) or view_quiet(view):
+            person = customer_from(customer, "customer")
+            return LimitedView.limit(view, person, records)
+        return view
 
     # -- slots and pacing -------------------------------------------------------
 

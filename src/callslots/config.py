@@ -13,7 +13,7 @@ import difflib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +21,7 @@ from .customers import Customer, MissingPhoneNumbers, phone_problem, zones_of
 from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .instants import parse_iso
+from .limits import CONNECTED, ContactLimit
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
 from .recurrence import MAX_DAYS, BlackoutRule, TooManyDays, Unexpandable, expand, parse_rule
 from .tz import load_zone, zone_names
@@ -80,6 +81,9 @@ FIELDS: tuple[PayloadField, ...] = (
     PayloadField("callIntervalSeconds", _RESP, True),
     PayloadField("maxConcurrency", _RESP, True),
     PayloadField("maxCallSeconds", _EXT, True),
+    PayloadField("contactLimits", _EXT, True),
+    PayloadField("quietAfterConversationDays", _EXT, True),
+    PayloadField("connectedOutcomes", _EXT, True),
     PayloadField("schedulingMode", _RESP, True),
     PayloadField("customers", _BOTH, True),
     PayloadField("phoneList", _REQ, True),
@@ -167,6 +171,17 @@ class Settings:
     max_call_seconds: int = 3600
     #: ``blackoutRules``, in the payload's order (docs/compliance.md, section 1).
     blackout_rules: tuple[BlackoutRule, ...] = ()
+    #: ``contactLimits`` in the payload's order, and the quiet period after a
+    #: conversation, in local days (docs/limits.md).
+    contact_limits: tuple[ContactLimit, ...] = ()
+    quiet_after_conversation_days: int | None = None
+    #: The outcomes counted as connected (docs/limits.md, section 3).
+    connected_outcomes: frozenset[Outcome] = CONNECTED
+
+    @property
+    def limited(self) -> bool:
+        """Whether any contact limit or quiet period applies."""
+        return bool(self.contact_limits) or self.quiet_after_conversation_days is not None
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -355,6 +370,11 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     interval, concurrency, scheduling = _pacing(r, fields, end_date)
     customers = _customers(r, fields)
     max_call = r.integer(fields.get("maxCallSeconds", 3600), "maxCallSeconds", 1, 86400)
+    limits = _contact_limits(r, fields.get("contactLimits"))
+    quiet = fields.get("quietAfterConversationDays")
+    if quiet is not None:
+        quiet = r.integer(quiet, "quietAfterConversationDays", 1, 366)
+    connected = _connected_outcomes(r, fields.get("connectedOutcomes"))
 
     if r.errors:
         raise ConfigError(r.errors)
@@ -385,6 +405,9 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         recipient_hours=recipient_hours,
         max_call_seconds=max_call,
         blackout_rules=blackout_rules,
+        contact_limits=limits,
+        quiet_after_conversation_days=quiet,
+        connected_outcomes=connected,
     )
     _advise(r, settings, fields)
     _recipient_zones(r, settings, fields)
@@ -810,11 +833,25 @@ def _recipient_hours(r: _Reader, value: object) -> Hours | None:
     )
 
 
+def zone_field(s: Settings) -> str | None:
+    """The field that needs each customer's own time zone (``recipientHours``, a
+    calendar contact limit, the quiet period), or None when none does."""
+    if s.recipient_hours is not None:
+        return "recipientHours"
+    for limit in s.contact_limits:
+        if limit.window == "calendar":
+            return limit.name
+    if s.quiet_after_conversation_days is not None:
+        return "quietAfterConversationDays"
+    return None
+
+
 def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     """Every payload customer's zones can be found (a bad ``properties.timezone``
     or a missing phonenumbers package is an error; a number with no known zone
     is a warning: the campaign's zone stands in)."""
-    if s.recipient_hours is None:
+    needs = zone_field(s)
+    if needs is None:
         return
 
     name = (_customer_fields(fields) or ["customers"])[0]
@@ -834,11 +871,78 @@ def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     if needs_package:
         more = f" and {len(needs_package) - 1} more" if len(needs_package) > 1 else ""
         r.error(
-            "recipientHours",
+            needs,
             f"needs each customer's time zone: {needs_package[0]}{more} have no "
             "properties.timezone; install the optional phonenumbers package "
             "(pip install 'callslots[phone]') to find zones from the numbers",
         )
+
+
+_LIMIT_KEYS = ("maxCalls", "days", "per", "count", "window")
+
+
+def _contact_limits(r: _Reader, value: object) -> tuple[ContactLimit, ...]:
+    """``contactLimits``: a list of ``{maxCalls, days, per, count, window}``."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        r.error("contactLimits", f"must be a list of limits, not {_kind(value)}")
+        return ()
+    if len(value) > 20:
+        r.error("contactLimits", f"has {len(value)} limits; at most 20")
+        return ()
+    found: list[ContactLimit] = []
+    for i, entry in enumerate(value):
+        path = f"contactLimits.{i}"
+        if not isinstance(entry, Mapping):
+            r.error(
+                path,
+                "must be an object such as "
+                '{"maxCalls": 7, "days": 7, "per": "customer", "count": "attempts", '
+                f'"window": "calendar"}}, not {_kind(entry)}',
+            )
+            continue
+        r.unknown_keys(entry, path, _LIMIT_KEYS)
+        before = len(r.errors)
+        most = days = None
+        for key, high in (("maxCalls", 1000), ("days", 366)):
+            if entry.get(key) is None:
+                r.error(f"{path}.{key}", f"is missing (an integer from 1 to {high})")
+            elif key == "maxCalls":
+                most = r.integer(entry[key], f"{path}.{key}", 1, high)
+            else:
+                days = r.integer(entry[key], f"{path}.{key}", 1, high)
+        per = r.choice(entry.get("per", "customer"), f"{path}.per", ("customer", "number"))
+        count = r.choice(entry.get("count", "attempts"), f"{path}.count", ("attempts", "connected"))
+        window = r.choice(entry.get("window", "rolling"), f"{path}.window", ("rolling", "calendar"))
+        if len(r.errors) > before or most is None or days is None:
+            continue
+        limit = ContactLimit(most, days, per, count, window, path)
+        if any(replace(limit, name="") == replace(f, name="") for f in found):
+            r.warn(path, "is the same limit as one listed before; counted once")
+            continue
+        found.append(limit)
+    return tuple(found)
+
+
+def _connected_outcomes(r: _Reader, value: object) -> frozenset[Outcome]:
+    """``connectedOutcomes``: the outcomes that count as connected."""
+    if value is None:
+        return CONNECTED
+    if not isinstance(value, (list, tuple)):
+        r.error("connectedOutcomes", f"must be a list of outcomes, not {_kind(value)}")
+        return CONNECTED
+    found: set[Outcome] = set()
+    for i, item in enumerate(value):
+        try:
+            outcome = Outcome.parse(item)
+        except ValueError as e:
+            r.error(f"connectedOutcomes.{i}", str(e))
+            continue
+        if outcome in found:
+            r.warn(f"connectedOutcomes.{i}", f"{outcome.value!r} is listed twice; counted once")
+        found.add(outcome)
+    return frozenset(found)
 
 
 def _date_conflicts(
@@ -1158,6 +1262,18 @@ def to_payload(s: Settings) -> dict[str, Any]:
             "callIntervalSeconds": s.call_interval_seconds,
             "maxConcurrency": s.max_concurrency,
             "maxCallSeconds": s.max_call_seconds,
+            "contactLimits": [
+                {
+                    "maxCalls": c.max_calls,
+                    "days": c.days,
+                    "per": c.per,
+                    "count": c.count,
+                    "window": c.window,
+                }
+                for c in s.contact_limits
+            ],
+            "quietAfterConversationDays": s.quiet_after_conversation_days,
+            "connectedOutcomes": [o.value for o in Outcome if o in s.connected_outcomes],
             "schedulingMode": s.scheduling_mode,
             "customers": [
                 {"phoneNumber": c.phone, "properties": dict(c.properties)} for c in s.customers

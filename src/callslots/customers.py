@@ -11,16 +11,26 @@ from __future__ import annotations
 import re
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigError, Problem
+from .outcomes import Outcome
 from .tz import zone_names
 
-__all__ = ["PHONE_INSTALL", "Customer", "MissingPhoneNumbers", "read_customers", "zones_of"]
+__all__ = [
+    "PHONE_INSTALL",
+    "CallRecord",
+    "Customer",
+    "MissingPhoneNumbers",
+    "read_customers",
+    "read_history",
+    "zones_of",
+]
 
 PHONE_INSTALL = "pip install 'callslots[phone]'"
 
@@ -245,3 +255,69 @@ def zones_of(
             "is used for its recipient hours"
         )
     return found, None
+
+
+# -- a history of calls (contact limits) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A call made before or outside the run: to ``phone``, started ``at`` (UTC
+    microseconds since the epoch), ended with ``outcome`` (docs/limits.md)."""
+
+    phone: str
+    at: int
+    outcome: Outcome
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def read_history(records: Iterable[object] | None, path: str = "history") -> list[CallRecord]:
+    """Every record of ``records``, each a ``(phone, at, outcome)`` sequence (or a
+    :class:`CallRecord`): an E.164 number, an aware datetime, an outcome name.  A
+    ConfigError lists every bad record's problems with their paths
+    (``history.3.at``)."""
+    if records is None:
+        return []
+    if isinstance(records, (str, bytes, Mapping)):
+        raise ConfigError([Problem(path, "must be an iterable of (phone, at, outcome) records")])
+    found: list[CallRecord] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(records):
+        where = f"{path}.{i}"
+        if isinstance(item, CallRecord):
+            found.append(item)
+            continue
+        if not isinstance(item, Sequence) or isinstance(item, (str, bytes)) or len(item) != 3:
+            problems.append(
+                Problem(
+                    where,
+                    "must be a (phone, at, outcome) record, such as "
+                    "('+12125550100', datetime(2026, 3, 2, 14, tzinfo=timezone.utc), 'No Answer')",
+                )
+            )
+            continue
+        phone, at, outcome = item
+        before = len(problems)
+        wrong = phone_problem(phone)
+        if wrong is not None:
+            problems.append(Problem(f"{where}.phone", wrong))
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            shown = "a naive datetime" if isinstance(at, datetime) else repr(at)
+            problems.append(
+                Problem(f"{where}.at", f"must be an aware datetime (with a time zone), not {shown}")
+            )
+        try:
+            parsed = Outcome.parse(outcome)
+        except ValueError as e:
+            problems.append(Problem(f"{where}.outcome", str(e)))
+        if len(problems) > before:
+            continue
+        assert isinstance(phone, str) and isinstance(at, datetime)
+        delta = at - _EPOCH
+        micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+        found.append(CallRecord(phone, micros, parsed))
+    if problems:
+        raise ConfigError(problems)
+    return found

@@ -134,6 +134,7 @@ def _utc(u: int) -> datetime:
     except (OverflowError, OSError, ValueError):  # a platform whose time_t stops at 1970
         return from_seconds(u)
 
+
 _SET_INDEX = vars(Attempt)["customer_index"].__set__
 _SET_PHONE = vars(Attempt)["phone"].__set__
 _SET_ATTEMPT = vars(Attempt)["attempt"].__set__

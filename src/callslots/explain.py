@@ -46,6 +46,8 @@ RULES = (
     "dst gap",  # the day's window loses wall-clock times that do not exist
     "out of range",  # outside the time line, or a local date outside the years 1-9999
     "recipient hours",  # the customer's own wall clock, inside or outside recipientHours
+    "contact limit",  # a contactLimits entry (or a rule pack's) is full (docs/limits.md)
+    "quiet after conversation",  # quietAfterConversationDays after a conversation
 )
 
 

@@ -17,7 +17,7 @@ fractions of a second); local dates are day numbers (days since 1970-01-01).
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +27,9 @@ from .tz import DAY, MAX_UTC, Zone
 __all__ = [
     "CONNECTED",
     "MICROS",
+    "Block",
     "ContactLimit",
+    "Ledger",
     "QuietRule",
     "first_allowed_day",
     "first_allowed_instant",
@@ -156,3 +158,232 @@ def first_allowed_instant(zone: Zone, u: int, free_day: Callable[[int], int]) ->
 def bisect_count(starts: Sequence[int], first: int, end: int) -> int:
     """How many of the sorted ``starts`` lie in ``[first, end)``."""
     return bisect_left(starts, end) - bisect_left(starts, first)
+
+
+#: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
+UNKNOWN = None
+
+
+class Ledger:
+    """The counted calls of one customer, and the first instant its limits allow.
+
+    ``phone`` is the customer's own number (per-number limits count the calls to it);
+    per-customer limits count every call added.  ``zones`` are the clocks on which
+    calendar limits and quiet periods read local dates (each must allow a call).
+    Starts are kept sorted: attempts, connected calls (outcome in ``connected`` or
+    not known), conversations (``Completed``).  Day lists per zone are made on first
+    use and dropped when a call is added or changed, so repeated questions on a long
+    history cost a bisection each (docs/limits.md)."""
+
+    __slots__ = (
+        "_days",
+        "attempts",
+        "connected",
+        "connected_outcomes",
+        "limits",
+        "number_attempts",
+        "number_connected",
+        "phone",
+        "quiet",
+        "talks",
+        "zones",
+    )
+
+    def __init__(
+        self,
+        phone: str,
+        limits: tuple[ContactLimit, ...],
+        quiet: tuple[QuietRule, ...],
+        zones: tuple[Zone, ...],
+        connected: frozenset[Outcome] = CONNECTED,
+    ) -> None:
+        self.phone = phone
+        self.limits = limits
+        self.quiet = quiet
+        self.zones = zones
+        self.connected_outcomes = connected
+        self.attempts: list[int] = []
+        self.connected: list[int] = []
+        self.talks: list[int] = []
+        self.number_attempts: list[int] = []  # the calls to ``phone`` only
+        self.number_connected: list[int] = []
+        self._days: dict[tuple[int, int], list[int]] = {}
+
+    def copy(self) -> Ledger:
+        """An independent ledger with the same calls."""
+        other = Ledger(self.phone, self.limits, self.quiet, self.zones, self.connected_outcomes)
+        other.attempts = self.attempts.copy()
+        other.connected = self.connected.copy()
+        other.talks = self.talks.copy()
+        other.number_attempts = self.number_attempts.copy()
+        other.number_connected = self.number_connected.copy()
+        return other
+
+    # -- the calls ---------------------------------------------------------------
+
+    def add(self, phone: str, at: int, outcome: Outcome | None) -> None:
+        """Count a call to ``phone`` started at ``at`` (µs); ``outcome`` None while
+        it is not known."""
+        insort(self.attempts, at)
+        mine = phone == self.phone
+        if mine:
+            insort(self.number_attempts, at)
+        if outcome is None or outcome in self.connected_outcomes:
+            insort(self.connected, at)
+            if mine:
+                insort(self.number_connected, at)
+        if outcome is Outcome.COMPLETED:
+            insort(self.talks, at)
+        self._days.clear()
+
+    def settle(self, phone: str, at: int, outcome: Outcome | None) -> None:
+        """The call added with an unknown outcome ended with ``outcome``; None: it
+        never started (it counts nothing)."""
+        mine = phone == self.phone
+        if outcome is None:
+            _remove(self.attempts, at)
+            if mine:
+                _remove(self.number_attempts, at)
+        if outcome is None or outcome not in self.connected_outcomes:
+            _remove(self.connected, at)
+            if mine:
+                _remove(self.number_connected, at)
+        if outcome is Outcome.COMPLETED:
+            insort(self.talks, at)
+        self._days.clear()
+
+    def _starts(self, limit: ContactLimit) -> list[int]:
+        if limit.per == "number":
+            return self.number_connected if limit.count == "connected" else self.number_attempts
+        return self.connected if limit.count == "connected" else self.attempts
+
+    def _dates(self, which: int, starts: list[int], z: int) -> list[int]:
+        """The local dates of ``starts`` on zone ``z`` (sorted: dates follow starts
+        within a zone's stretch, and are sorted anyway for a fall-back)."""
+        key = (which, z)
+        found = self._days.get(key)
+        if found is None:
+            zone = self.zones[z]
+            found = self._days[key] = sorted(day_of_us(zone, u) for u in starts)
+        return found
+
+    # -- the questions -----------------------------------------------------------
+
+    @property
+    def empty(self) -> bool:
+        return not self.attempts
+
+    def first_allowed(self, t: int) -> int | None:
+        """The first microsecond ``>= t`` at which a new call to ``phone`` is allowed
+        by every limit and quiet period; None when none is before the end of time."""
+        while True:
+            start = t
+            for i, limit in enumerate(self.limits):
+                starts = self._starts(limit)
+                if len(starts) < limit.max_calls:
+                    continue
+                if limit.window == "rolling":
+                    t = first_allowed_rolling(starts, limit.max_calls, limit.span_us, t)
+                    continue
+                for z, zone in enumerate(self.zones):
+                    days = self._dates(i, starts, z)
+                    found = first_allowed_instant(
+                        zone,
+                        t,
+                        _counted(days, limit.max_calls, limit.days),
+                    )
+                    if found is None:
+                        return None
+                    t = found
+            if self.talks:
+                for rule in self.quiet:
+                    for z, zone in enumerate(self.zones):
+                        days = self._dates(-1, self.talks, z)
+                        found = first_allowed_instant(zone, t, _quieted(days, rule.days))
+                        if found is None:
+                            return None
+                        t = found
+            if t >= END_US:
+                return None
+            if t == start:
+                return t
+
+    def blocks(self, t: int) -> list[Block]:
+        """Each limit and quiet period that forbids a call at ``t``, with the calls
+        that fill its span and when it alone frees."""
+        found: list[Block] = []
+        for i, limit in enumerate(self.limits):
+            starts = self._starts(limit)
+            if len(starts) < limit.max_calls:
+                continue
+            n = limit.max_calls
+            if limit.window == "rolling":
+                rolled = first_allowed_rolling(starts, n, limit.span_us, t)
+                if rolled != t:
+                    j = bisect_right(starts, t - limit.span_us)
+                    found.append(
+                        Block(
+                            limit.name,
+                            limit.describe(),
+                            starts[j],
+                            starts[j + n - 1],
+                            n,
+                            rolled,
+                            None,
+                        )
+                    )
+                continue
+            for z, zone in enumerate(self.zones):
+                days = self._dates(i, starts, z)
+                x = day_of_us(zone, t)
+                y = first_allowed_day(days, n, limit.days, x)
+                if y == x:
+                    continue
+                j = bisect_right(days, x - limit.days)
+                free = first_allowed_instant(zone, t, _counted(days, n, limit.days))
+                found.append(
+                    Block(limit.name, limit.describe(), days[j], days[j + n - 1], n, free, zone.key)
+                )
+        for rule in self.quiet if self.talks else ():
+            for z, zone in enumerate(self.zones):
+                days = self._dates(-1, self.talks, z)
+                x = day_of_us(zone, t)
+                if first_quiet_free_day(days, rule.days, x) == x:
+                    continue
+                j = bisect_right(days, x - rule.days)
+                free = first_allowed_instant(zone, t, _quieted(days, rule.days))
+                what = f"no call on the {rule.days} local days from a conversation's date"
+                found.append(Block(rule.name, what, days[j], days[j], 1, free, zone.key))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A limit that forbids a call: ``name`` and ``what`` it says; the ``count``
+    counted calls that fill a span with the new one, from ``first`` to ``last``
+    (µs for a rolling limit; local day numbers on ``zone`` for a calendar one or a
+    conversation's date); ``free``: when it alone allows a call again (None: never)."""
+
+    name: str
+    what: str
+    first: int
+    last: int
+    count: int
+    free: int | None
+    zone: str | None
+
+
+def _counted(days: Sequence[int], most: int, span: int) -> Callable[[int], int]:
+    """The first free date from ``x`` under a calendar limit on call dates ``days``."""
+    return lambda x: first_allowed_day(days, most, span, x)
+
+
+def _quieted(days: Sequence[int], quiet: int) -> Callable[[int], int]:
+    """The first free date from ``x`` after the conversations on ``days``."""
+    return lambda x: first_quiet_free_day(days, quiet, x)
+
+
+def _remove(starts: list[int], at: int) -> None:
+    i = bisect_left(starts, at)
+    if i < len(starts) and starts[i] == at:
+        del starts[i]
