@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, note
+from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 import limits_oracle as lo
@@ -153,7 +153,9 @@ def test_oracle_rolling_spans_agree_with_every_span_of_the_grid(
 # ====================================================================== strategies
 
 
-def limit_dicts(max_days: int = 4, max_calls: int = 3) -> st.SearchStrategy[dict[str, Any]]:
+def limit_dicts(
+    max_days: int = 4, max_calls: int = 3, windows: Sequence[str] = ("rolling", "calendar")
+) -> st.SearchStrategy[dict[str, Any]]:
     """A ``contactLimits`` entry, its optional fields sometimes left to their default."""
 
     @st.composite
@@ -165,10 +167,12 @@ def limit_dicts(max_days: int = 4, max_calls: int = 3) -> st.SearchStrategy[dict
         for key, values in (
             ("per", ["customer", "number"]),
             ("count", ["attempts", "connected"]),
-            ("window", ["rolling", "calendar"]),
         ):
             if draw(st.booleans()):
                 entry[key] = draw(st.sampled_from(values))
+        window = draw(st.sampled_from(list(windows)))
+        if window == "calendar" or draw(st.booleans()):  # rolling is the default
+            entry["window"] = window
         return entry
 
     return build()
@@ -217,7 +221,7 @@ def instants_near(draw: st.DrawFn, centre: datetime, days: int) -> datetime:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> World:
+def worlds(draw: st.DrawFn, windows: Sequence[str] = ("rolling", "calendar")) -> World:
     zone = draw(st.sampled_from(ZONES))
     day = draw(st.sampled_from(CENTRES[zone]))
     centre = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
@@ -226,12 +230,15 @@ def worlds(draw: st.DrawFn) -> World:
         "timezone": campaign_zone,
         "startDate": (day - timedelta(days=20)).isoformat(),
         "endDate": (day + timedelta(days=draw(st.sampled_from([10, 40])))).isoformat(),
+        "callRetries": 3,
+        "retryDelaySeconds": draw(st.sampled_from([0, 600, 3600, 86400])),
+        "retryDelayMode": draw(st.sampled_from(["fixed", "fixed", "next_day"])),
     }
     if draw(st.booleans()):  # otherwise open all day, every day: only the limits decide
         payload["startTime"], payload["endTime"] = draw(
             st.sampled_from([("09:00", "17:00"), ("00:30", "02:30"), ("22:00", "03:00")])
         )
-    limits = draw(st.lists(limit_dicts(), min_size=1, max_size=3))
+    limits = draw(st.lists(limit_dicts(windows=windows), min_size=1, max_size=3))
     quiet = draw(st.none() | st.integers(1, 4))
     connected = draw(connected_sets)
     payload.update(limit_fields(limits, quiet, connected))
@@ -279,6 +286,17 @@ def expected_next(world: World, t: datetime) -> datetime | None:
 
 @given(worlds())
 def test_next_callable_and_is_callable_agree_with_the_oracle(world: World) -> None:
+    check_the_customers_questions(world)
+
+
+@given(worlds(windows=["calendar"]))
+def test_calendar_limits_and_the_quiet_period_agree_with_the_oracle(world: World) -> None:
+    """The same, only calendar limits (so that a disagreement about rolling spans
+    does not hide one about dates)."""
+    check_the_customers_questions(world)
+
+
+def check_the_customers_questions(world: World) -> None:
     view = world.campaign.for_customer(world.customer, history=world.history)
     calls = oracle_calls(world)
     me = world.customer["phoneNumber"]
@@ -311,6 +329,7 @@ def test_retry_adds_the_call_that_ended_and_waits_for_the_limits(
     if not plain.retry or plain.at is None:
         assert not limited.retry or limited.at is None
         return
+    event("retried")
     me = world.customer["phoneNumber"]
     longer = World(
         world.zone,
@@ -907,6 +926,7 @@ def test_every_bad_limit_is_named_with_its_path() -> None:
     found = bad_paths(
         {
             "startTime": "25:00",
+            "endTime": "17:00",
             "contactLimits": [
                 {"maxCalls": 0, "days": 1},
                 {"maxCalls": 2, "days": 3, "window": "daily"},
@@ -1118,3 +1138,31 @@ def test_two_calls_exactly_a_span_apart_do_not_share_a_span_with_a_call_between(
         ],
     )
     assert two_days.next_callable(utc("2026-06-08T12:00Z")) == utc("2026-06-10T12:00Z")
+
+
+def test_calls_either_side_of_a_date_that_no_run_of_dates_holds_together() -> None:
+    """2 calls in 3 calendar days, calls on 8 and 11 June.  On 10 June the runs are
+    8-10 (the 8th's call and this one), 9-11 (the 11th's and this one) and 10-12 (the
+    11th's and this one): two each, allowed.  8 to 11 June is four dates, no run
+    (found by test_calendar_limits_and_the_quiet_period_agree_with_the_oracle)."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "2026-06-01",
+            "endDate": "2026-06-30",
+            "contactLimits": [{"maxCalls": 2, "days": 3, "window": "calendar"}],
+        }
+    )
+    customer = {"phoneNumber": phone(1), "properties": {"timezone": "UTC"}}
+    history = [
+        (phone(1), utc("2026-06-08T12:00Z"), "Busy"),
+        (phone(1), utc("2026-06-11T12:00Z"), "Busy"),
+    ]
+    view = campaign.for_customer(customer, history=history)
+    t = utc("2026-06-10T12:00Z")
+    rules = lo.Rules.of([{"maxCalls": 2, "days": 3, "window": "calendar"}])
+    calls = [lo.Call(at, o, n, "me") for n, at, o in history]
+    assert lo.allowed(rules, t, calls, phone(1), "me", ["UTC"])
+    assert not lo.allowed(rules, utc("2026-06-09T12:00Z"), calls, phone(1), "me", ["UTC"])
+    assert view.is_callable(t)
+    assert view.next_callable(utc("2026-06-09T12:00Z")) == utc("2026-06-10T00:00Z")
