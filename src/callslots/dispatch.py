@@ -28,9 +28,10 @@ All instants inside are integer UTC seconds; datetimes are made at the edges.
 from __future__ import annotations
 
 import heapq
+import json
 import zlib
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain, islice
@@ -38,14 +39,23 @@ from typing import TYPE_CHECKING, Any
 
 from . import snapshots
 from .config import to_payload
-from .customers import E164, Customer, SeenNumbers, customer_from
+from .customers import (
+    E164,
+    CallRecord,
+    Customer,
+    SeenNumbers,
+    customer_from,
+    read_history,
+    zones_of,
+)
 from .errors import ConfigError, DispatchError
+from .limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
 from .outcomes import Outcome
+from .retry import Search, refusal
 from .retry import due as retry_due
-from .retry import refusal
 from .schedule import Schedule
 from .sharing import LOOKAHEAD  # the same bound for the plan and the engine
-from .tz import MAX_UTC, MIN_UTC, tz_database
+from .tz import MAX_UTC, MIN_UTC, Zone, load_zone, tz_database
 from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
 if TYPE_CHECKING:
@@ -254,7 +264,12 @@ class Dispatcher:
     an invalid one raises ``ConfigError`` with its index when it is reached.
     """
 
-    def __init__(self, campaign: Schedule, customers: Iterable[object] | None = None) -> None:
+    def __init__(
+        self,
+        campaign: Schedule,
+        customers: Iterable[object] | None = None,
+        history: Iterable[object] | None = None,
+    ) -> None:
         self._campaign = campaign
         self._interval = campaign.call_interval_seconds
         self._lines = campaign.max_concurrency
@@ -309,6 +324,32 @@ class Dispatcher:
         self._per_day: Counter[int] = Counter()
         self._segment = (0, 0, 0)  # the zone's segment of the last call: (first, end, offset)
         self._finished_at: int | None = None
+        # -- contact limits (docs/limits.md): on only when the campaign has some
+        self._limited = campaign.limited or _has_rules(campaign)
+        #: The calls made elsewhere, by number, until their customer is read.
+        self._history: dict[str, list[CallRecord]] = {}
+        for record in read_history(history):
+            self._history.setdefault(record.phone, []).append(record)
+        #: The counted calls of each customer read that has any, by number.
+        self._ledgers: dict[str, Ledger] = {}
+        #: Customers sharing a ``customerId``: the numbers, and every call counted.
+        self._members: dict[str, list[str]] = {}
+        self._member_of: dict[str, str] = {}
+        self._member_calls: dict[str, list[tuple[str, int, Outcome | None]]] = {}
+        #: Each read customer's clocks for calendar limits, when not the campaign's.
+        self._clocks: dict[str, tuple[str, ...]] = {}
+        self._needs_customer = self._shared or self._limited
+        quiet = campaign.quiet_after_conversation_days
+        #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
+        self._base = Rules(
+            campaign.contact_limits,
+            () if quiet is None else (QuietRule(quiet),),
+            campaign.connected_outcomes,
+        )
+        self._rules: dict[str, Rules] = {}
+        self._zone_tuple = (self._zone,)
+        self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
+        self._rules_by_view = _has_rules(campaign)
 
     # -- reading customers ----------------------------------------------------
 
@@ -336,7 +377,7 @@ class Dispatcher:
             index, item = found
             self._cursor = index + 1
             customer: Customer | None = None
-            if type(item) is str and not self._shared and E164.fullmatch(item):
+            if type(item) is str and not self._needs_customer and E164.fullmatch(item):
                 phone = item  # the common case: no Customer value needed
             else:
                 try:
@@ -353,8 +394,15 @@ class Dispatcher:
                 del self._cancel_ahead[index]
                 self._cancelled += 1
                 continue
-            if self._shared and customer is None:
+            if self._needs_customer and customer is None:
                 customer = Customer(phone)
+            if self._limited:
+                assert customer is not None
+                try:
+                    self._read_limits(index, customer)
+                except ConfigError as error:  # its zones (properties.timezone, phonenumbers)
+                    self._bad = error
+                    raise
             return index, phone, customer
 
     def _read_until_open(self, s: int, now: int) -> _Group | None:
@@ -397,6 +445,159 @@ class Dispatcher:
         begin = self._campaign._calendar.next_callable(MIN_UTC)
         group.never = begin is None or view.next_second(begin) is None
         return group
+
+    # -- contact limits (docs/limits.md) -------------------------------------------
+
+    def _read_limits(self, index: int, customer: Customer) -> None:
+        """A customer was read: its clocks and rules, its history, the calls of the
+        customers that share its ``customerId``."""
+        phone = customer.phone
+        campaign = self._campaign
+        rules = self._base
+        if self._rules_by_view:
+            view = campaign.view_for(customer, f"customers.{index}")
+            extra = (tuple(getattr(view, "limits", ())), tuple(getattr(view, "quiet", ())))
+            if extra[0] or extra[1]:
+                rules = self._rules[phone] = Rules(
+                    rules.limits + extra[0], rules.quiet + extra[1], rules.connected
+                )
+        if rules.zoned:
+            zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
+            if zones != (campaign.timezone,):
+                self._clocks[phone] = zones
+        records = self._history.pop(phone, [])
+        member = customer.properties.get("customerId")
+        if not isinstance(member, str):
+            if records:
+                ledger = self._ledger(phone)
+                for record in records:
+                    ledger.add(phone, record.at, record.outcome)
+            return
+        self._member_of[phone] = member
+        phones = self._members.setdefault(member, [])
+        log = self._member_calls.setdefault(member, [])
+        phones.append(phone)
+        for record in records:
+            log.append((phone, record.at, record.outcome))
+            for other in phones[:-1]:
+                known = self._ledgers.get(other)
+                if known is not None:  # (a new ledger replays the whole log)
+                    known.add(phone, record.at, record.outcome)
+        if log:
+            self._ledger(phone)
+
+    def _ledger(self, phone: str) -> Ledger:
+        """The ledger of ``phone``, made (with its customerId's calls) when needed."""
+        ledger = self._ledgers.get(phone)
+        if ledger is not None:
+            return ledger
+        rules = self._rules.get(phone, self._base)
+        clocks = self._clocks.get(phone)
+        zones: tuple[Zone, ...] = self._zone_tuple
+        if clocks is not None:
+            zones = self._loaded.get(clocks) or self._loaded.setdefault(
+                clocks, tuple(load_zone(z) for z in clocks)
+            )
+        ledger = self._ledgers[phone] = Ledger(phone, rules, zones)
+        member = self._member_of.get(phone)
+        if member is not None:
+            for other, at, outcome in self._member_calls[member]:
+                ledger.add(other, at, outcome)
+        return ledger
+
+    def _count(self, phone: str, slot: int, outcome: Outcome | None, *, dialed: bool) -> None:
+        """Count a call's Dial (``dialed``), or settle its outcome (None: it never
+        started), in the ledgers it counts in."""
+        at = slot * MICROS
+        member = self._member_of.get(phone) if self._member_of else None
+        if member is None:
+            ledger = self._ledgers.get(phone) or self._ledger(phone)
+            if dialed:
+                ledger.add(phone, at, None)
+            else:
+                ledger.settle(phone, at, outcome)
+            return
+        log = self._member_calls[member]
+        if dialed:
+            log.append((phone, at, None))
+        else:
+            i = log.index((phone, at, None))
+            if outcome is None:
+                del log[i]
+            else:
+                log[i] = (phone, at, outcome)
+        for other in self._members[member]:
+            known = self._ledgers.get(other)
+            if known is None:
+                self._ledger(other)  # replays the log, this call included
+            elif dialed:
+                known.add(phone, at, None)
+            else:
+                known.settle(phone, at, outcome)
+
+    def _member_busy(self, phone: str) -> bool:
+        """Whether another number of ``phone``'s customer is in a call."""
+        member = self._member_of.get(phone)
+        if member is None:
+            return False
+        return any(self._member_of.get(c.phone) == member for c in self._calls.values())
+
+    def _within_limits(
+        self, chosen: tuple[_Group, int, tuple[int, int, int, str]] | None, s: int, now: int
+    ) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
+        """``chosen`` when its customer's limits allow a call at slot ``s``; else it
+        waits (due again when they free; at the next second while another number
+        of the customer is in a call) and the next by the rule is taken."""
+        at = s * MICROS
+        while chosen is not None:
+            group, kind, entry = chosen
+            _, index, attempt, phone = entry
+            ledger = self._ledgers.get(phone)
+            free = at if ledger is None else ledger.first_allowed(at)
+            if free == at and not (self._member_of and self._member_busy(phone)):
+                return chosen
+            if free is None:  # no allowed time ever again
+                self._lose(index, attempt)
+            else:
+                due = max(-(-free // MICROS), s + 1)
+                heap = group.callbacks if kind == _CALLBACK else group.retries
+                heapq.heappush(heap, (due, index, attempt, phone))
+            chosen = self._choose(s, now)
+        return None
+
+    def _lose(self, index: int, attempt: int) -> None:
+        """An attempt that no time is left for: account for its customer."""
+        self._pending -= 1
+        if index in self._reached_open:
+            self._reached_open.discard(index)
+            self._reached += 1
+        elif attempt == 1:
+            self._unscheduled += 1
+        else:
+            self._cut_off += 1
+            self._not_reached += 1
+
+    def _search(self, group: _Group, ledger: Ledger) -> Callable[[int, int | None], int | None]:
+        """The first second ``>= u`` callable for ``group`` (in a window of a day ``>=
+        first_day``) and allowed by ``ledger``: leapfrogging the two."""
+        find = (
+            self._campaign._calendar.next_callable if group.view is None else group.view.next_second
+        )
+        allowed = ledger.first_allowed
+
+        def search(u: int, first_day: int | None) -> int | None:
+            while True:
+                found = find(u, first_day)
+                if found is None:
+                    return None
+                free = allowed(found * MICROS)
+                if free is None:
+                    return None
+                if free == found * MICROS:
+                    return found
+                u = -(-free // MICROS)
+
+        return search
 
     # -- the slot grid ----------------------------------------------------------
 
@@ -498,9 +699,23 @@ class Dispatcher:
         if len(self._calls) + len(ends) >= self._lines:
             return None
         chosen = self._choose(s, now)
+        if self._limited and chosen is not None:
+            ledger = self._ledgers.get(chosen[2][3])
+            # Inlined Ledger.first_allowed's first test: below its least count and
+            # with no conversation, nothing can bind (most first attempts).
+            if (
+                ledger is not None and (len(ledger.attempts) >= ledger.least or ledger.talks)
+            ) or self._member_of:
+                chosen = self._within_limits(chosen, s, now)
         if chosen is None:
             return None
         group, kind, entry = chosen
+        if self._limited:
+            phone = entry[3]
+            if self._member_of:
+                self._count(phone, s, None, dialed=True)
+            else:
+                (self._ledgers.get(phone) or self._ledger(phone)).add(phone, s * MICROS, None)
         self._seq += 1
         seq = self._seq
         deadline = min(s + self._max_call, MAX_UTC)
@@ -806,6 +1021,8 @@ class Dispatcher:
             raise DispatchError(f"call {call_id} was reported started; report how it ended instead")
         del self._calls[seq]
         self._final[seq] = _NOT_STARTED
+        if self._limited:
+            self._count(call.phone, call.slot, None, dialed=False)
         index = call.index
         group = call.group
         assert group is not None
@@ -853,9 +1070,19 @@ class Dispatcher:
             )
         return self._end(call, parsed, u)
 
-    def _end(self, call: _Call, outcome: Outcome, ended: int) -> Attempt:
-        """Apply the end of ``call`` (checked by the caller)."""
+    def _end(self, call: _Call, outcome: Outcome, ended: int, known: bool = True) -> Attempt:
+        """Apply the end of ``call`` (checked by the caller); ``known``: False for a
+        call closed by maxCallSeconds (its outcome stays unknown to the limits)."""
         seq, index, attempt, s = call.seq, call.index, call.attempt, call.slot
+        ledger: Ledger | None = None
+        if self._limited:
+            phone = call.phone
+            if known:
+                if self._member_of:
+                    self._count(phone, s, outcome, dialed=False)
+                else:
+                    self._ledgers[phone].settle(phone, s * MICROS, outcome)
+            ledger = self._ledgers.get(phone)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
         code = _CODE[outcome._value_]
@@ -866,14 +1093,24 @@ class Dispatcher:
         group = call.group
         retry: int | None = None
         if self._callback_after or self._cancelled_open or self._reached_open:
-            retry = self._end_special(call, outcome, ended)
+            retry = self._end_special(call, outcome, ended, ledger)
         elif attempt in self._retried[code]:
             window = self._window
             fixed = self._fixed_delay
-            if fixed is not None and group.view is None and window[0] <= ended + fixed < window[1]:
+            if (
+                fixed is not None
+                and group.view is None
+                and window[0] <= ended + fixed < window[1]
+                and (
+                    ledger is None
+                    or ledger.first_allowed((ended + fixed) * MICROS) == (ended + fixed) * MICROS
+                )
+            ):
                 retry = ended + fixed  # inside a campaign window: callable itself
             else:
-                search = None if group.view is None else group.view.next_second
+                search: Search | None = None if group.view is None else group.view.next_second
+                if ledger is not None:
+                    search = self._search(group, ledger)
                 retry = retry_due(
                     self._campaign, self._campaign._calendar, ended, call.started or s, search
                 )
@@ -909,7 +1146,9 @@ class Dispatcher:
         _SET_RETRY(record, None if retry is None else _utc(retry))
         return record
 
-    def _end_special(self, call: _Call, outcome: Outcome, ended: int) -> int | None:
+    def _end_special(
+        self, call: _Call, outcome: Outcome, ended: int, ledger: Ledger | None
+    ) -> int | None:
         """:meth:`_end` for a customer with a callback asked for, a cancellation, or
         a completed call behind it: the next attempt's due time, or None."""
         index, attempt, group = call.index, call.attempt, call.group
@@ -927,7 +1166,9 @@ class Dispatcher:
             return later[0]
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
-            search = None if group.view is None else group.view.next_second
+            search: Search | None = None if group.view is None else group.view.next_second
+            if ledger is not None:
+                search = self._search(group, ledger)
             retry = retry_due(
                 self._campaign, self._campaign._calendar, ended, call.started or call.slot, search
             )
@@ -955,7 +1196,7 @@ class Dispatcher:
         )
         for deadline, seq in late:
             call = self._calls[seq]
-            attempt = self._end(call, Outcome.UNSPECIFIED, deadline)
+            attempt = self._end(call, Outcome.UNSPECIFIED, deadline, known=False)
             self._final[seq] = _EXPIRED
             self._expired_count += 1
             self._expired.append(attempt)
@@ -1041,8 +1282,14 @@ class Dispatcher:
                 "(not dialed yet, or finished); a callback must be asked for before "
                 "the end of its call is reported"
             )
-        search = self._campaign._calendar.next_callable if holder.view is None else None
-        found = search(u) if search is not None else holder.view.next_second(u)  # type: ignore[union-attr]
+        phone = active.phone if active is not None else waiting[3] if waiting else ""
+        ledger = self._ledgers.get(phone) if self._limited else None
+        if ledger is not None:
+            found = self._search(holder, ledger)(u, None)
+        elif holder.view is None:
+            found = self._campaign._calendar.next_callable(u)
+        else:
+            found = holder.view.next_second(u)
         if found is None:
             raise DispatchError(
                 f"no time callable for customer {index} remains at or after {at.isoformat()}"
@@ -1141,7 +1388,68 @@ class Dispatcher:
             "counters": [getattr(self, name) for name in _COUNTERS],
             "by_outcome": self._by_code,
             "per_day": [[d, n] for d, n in sorted(self._per_day.items()) if n],
+            "limits": self._limits_state() if self._limited else None,
         }
+
+    def _limits_state(self) -> str:
+        """The counted calls, the history not read yet, the customerId groups, the
+        clocks and rules of the customers read: packed JSON (docs/limits.md)."""
+
+        def code(outcome: Outcome | None) -> int:
+            return 0 if outcome is None else _CODE[outcome.value]
+
+        def limit_row(limit: ContactLimit) -> list[Any]:
+            return [limit.max_calls, limit.days, limit.per, limit.count, limit.window, limit.name]
+
+        state = {
+            "history": [
+                [r.phone, r.at, code(r.outcome)] for rs in self._history.values() for r in rs
+            ],
+            "ledgers": [[phone, *ledger.state()] for phone, ledger in self._ledgers.items()],
+            "members": self._members,
+            "member_calls": {
+                m: [[p, at, code(o)] for p, at, o in log] for m, log in self._member_calls.items()
+            },
+            "clocks": {p: list(z) for p, z in self._clocks.items()},
+            "rules": {
+                p: [[limit_row(c) for c in r.limits], [[q.days, q.name] for q in r.quiet]]
+                for p, r in self._rules.items()
+            },
+        }
+        return snapshots.pack_bytes(json.dumps(state, separators=(",", ":")).encode())
+
+    def _load_limits(self, packed: str) -> None:
+        state = json.loads(snapshots.unpack_bytes(packed))
+
+        def outcome(code: int) -> Outcome | None:
+            return None if code == 0 else _OUTCOMES[int(code) - 1]
+
+        self._history = {}
+        for phone, at, code in state["history"]:
+            record = CallRecord(str(phone), int(at), outcome(code) or Outcome.UNSPECIFIED)
+            self._history.setdefault(record.phone, []).append(record)
+        self._members = {str(m): [str(p) for p in ps] for m, ps in state["members"].items()}
+        self._member_of = {p: m for m, ps in self._members.items() for p in ps}
+        self._member_calls = {
+            str(m): [(str(p), int(at), outcome(c)) for p, at, c in log]
+            for m, log in state["member_calls"].items()
+        }
+        self._clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
+        self._rules = {
+            str(p): Rules(
+                tuple(
+                    ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f))
+                    for a, b, c, d, e, f in limits
+                ),
+                tuple(QuietRule(int(days), str(name)) for days, name in quiet),
+                self._base.connected,
+            )
+            for p, (limits, quiet) in state["rules"].items()
+        }
+        self._ledgers = {}
+        for phone, *rows in state["ledgers"]:
+            ledger = self._ledger(str(phone))
+            ledger.load(rows)
 
     @classmethod
     def restore(
@@ -1232,6 +1540,11 @@ class Dispatcher:
         if len(self._by_code) != len(_OUTCOMES) + 1:
             raise DispatchError("the snapshot counts outcomes this callslots does not know")
         self._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+        limits = state.get("limits")
+        if (limits is not None) != self._limited:
+            raise DispatchError("the snapshot's contact limits do not match the campaign's")
+        if limits is not None:
+            self._load_limits(limits)
 
     def _skip_read(self, cursor: int, last_phone: object) -> None:
         """Skip the ``cursor`` entries read before the snapshot (at C speed, not
@@ -1307,3 +1620,8 @@ def _index(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise DispatchError(f"customer_index must be a whole number from 0, not {value!r}")
     return value
+
+
+def _has_rules(campaign: Schedule) -> bool:
+    """Whether the campaign's customers may get limits of their own (a rule pack)."""
+    return bool(getattr(campaign, "calling_rules", ()))

@@ -17,7 +17,7 @@ from datetime import datetime
 from .config import Settings
 from .customers import CallRecord, Customer, zones_of
 from .explain import Explanation, Reason
-from .limits import END_US, MICROS, Block, ContactLimit, Ledger, QuietRule
+from .limits import END_US, MICROS, Block, ContactLimit, Ledger, QuietRule, Rules
 from .outcomes import Outcome
 from .recipients import RecipientView
 from .retry import RetryDecision, decide
@@ -34,20 +34,16 @@ def ledger_for(
     its view; its clocks are its zones when a calendar limit or a quiet period
     needs them (``zones_of``: a ConfigError for a bad ``properties.timezone``,
     MissingPhoneNumbers without the package)."""
-    limits = (*settings.contact_limits, *view_limits(view))
     quiet: tuple[QuietRule, ...] = view_quiet(view)
     if settings.quiet_after_conversation_days is not None:
         quiet = (QuietRule(settings.quiet_after_conversation_days), *quiet)
-    zones: tuple[str, ...] = ()
-    if quiet or any(limit.window == "calendar" for limit in limits):
-        zones, _ = zones_of(customer, settings.timezone, path)
-    return Ledger(
-        customer.phone,
-        limits,
-        quiet,
-        tuple(load_zone(z) for z in zones),
-        settings.connected_outcomes,
+    rules = Rules(
+        (*settings.contact_limits, *view_limits(view)), quiet, settings.connected_outcomes
     )
+    zones: tuple[str, ...] = ()
+    if rules.zoned:
+        zones, _ = zones_of(customer, settings.timezone, path)
+    return Ledger(customer.phone, rules, tuple(load_zone(z) for z in zones))
 
 
 def view_limits(view: RecipientView) -> tuple[ContactLimit, ...]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .outcomes import Outcome
 from .tz import DAY, MAX_UTC, Zone
@@ -31,6 +31,7 @@ __all__ = [
     "ContactLimit",
     "Ledger",
     "QuietRule",
+    "Rules",
     "first_allowed_day",
     "first_allowed_instant",
     "first_allowed_rolling",
@@ -160,6 +161,27 @@ def bisect_count(starts: Sequence[int], first: int, end: int) -> int:
     return bisect_left(starts, end) - bisect_left(starts, first)
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The limits and quiet periods that apply to a customer, and the outcomes that
+    count as connected; ``least``: below this many attempts (and with no
+    conversation) no limit can bind."""
+
+    limits: tuple[ContactLimit, ...]
+    quiet: tuple[QuietRule, ...] = ()
+    connected: frozenset[Outcome] = CONNECTED
+    least: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        least = min((limit.max_calls for limit in self.limits), default=1 << 62)
+        object.__setattr__(self, "least", least)
+
+    @property
+    def zoned(self) -> bool:
+        """Whether local dates are read (a calendar limit or a quiet period)."""
+        return bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+
+
 #: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
 UNKNOWN = None
 
@@ -180,57 +202,90 @@ class Ledger:
         "attempts",
         "connected",
         "connected_outcomes",
+        "least",
         "limits",
         "number_attempts",
         "number_connected",
         "phone",
         "quiet",
+        "rules",
         "talks",
         "zones",
     )
 
-    def __init__(
-        self,
-        phone: str,
-        limits: tuple[ContactLimit, ...],
-        quiet: tuple[QuietRule, ...],
-        zones: tuple[Zone, ...],
-        connected: frozenset[Outcome] = CONNECTED,
-    ) -> None:
+    def __init__(self, phone: str, rules: Rules, zones: tuple[Zone, ...] = ()) -> None:
         self.phone = phone
-        self.limits = limits
-        self.quiet = quiet
+        self.rules = rules
+        self.limits = rules.limits
+        self.quiet = rules.quiet
         self.zones = zones
-        self.connected_outcomes = connected
+        self.connected_outcomes = rules.connected
+        self.least = rules.least
         self.attempts: list[int] = []
         self.connected: list[int] = []
         self.talks: list[int] = []
-        self.number_attempts: list[int] = []  # the calls to ``phone`` only
-        self.number_connected: list[int] = []
+        # The calls to ``phone`` only: the same lists while every call counted is
+        # to ``phone`` (a customer with one number: the common case).
+        self.number_attempts = self.attempts
+        self.number_connected = self.connected
         self._days: dict[tuple[int, int], list[int]] = {}
+
+    @property
+    def _alias(self) -> bool:
+        return self.number_attempts is self.attempts
+
+    def _split(self) -> None:
+        self.number_attempts = self.attempts.copy()
+        self.number_connected = self.connected.copy()
 
     def copy(self) -> Ledger:
         """An independent ledger with the same calls."""
-        other = Ledger(self.phone, self.limits, self.quiet, self.zones, self.connected_outcomes)
-        other.attempts = self.attempts.copy()
-        other.connected = self.connected.copy()
-        other.talks = self.talks.copy()
-        other.number_attempts = self.number_attempts.copy()
-        other.number_connected = self.number_connected.copy()
+        other = Ledger(self.phone, self.rules, self.zones)
+        other.load(self.state())
         return other
+
+    def state(self) -> list[list[int] | None]:
+        """The counted calls as lists (for a snapshot): attempts, connected,
+        conversations, and the number's own attempts and connected calls (None when
+        they are all of them)."""
+        alias = self._alias
+        return [
+            self.attempts.copy(),
+            self.connected.copy(),
+            self.talks.copy(),
+            None if alias else self.number_attempts.copy(),
+            None if alias else self.number_connected.copy(),
+        ]
+
+    def load(self, state: list[list[int] | None]) -> None:
+        """Take the calls :meth:`state` wrote (sorted again: a foreign order cannot
+        break the bisections)."""
+        attempts, connected, talks, own_attempts, own_connected = state
+        self.attempts = sorted(attempts or ())
+        self.connected = sorted(connected or ())
+        self.talks = sorted(talks or ())
+        if own_attempts is None or own_connected is None:
+            self.number_attempts, self.number_connected = self.attempts, self.connected
+        else:
+            self.number_attempts = sorted(own_attempts)
+            self.number_connected = sorted(own_connected)
+        self._days.clear()
 
     # -- the calls ---------------------------------------------------------------
 
     def add(self, phone: str, at: int, outcome: Outcome | None) -> None:
         """Count a call to ``phone`` started at ``at`` (µs); ``outcome`` None while
         it is not known."""
-        insort(self.attempts, at)
         mine = phone == self.phone
-        if mine:
-            insort(self.number_attempts, at)
-        if outcome is None or outcome in self.connected_outcomes:
+        if not mine and self._alias:
+            self._split()
+        counted = outcome is None or outcome in self.connected_outcomes
+        insort(self.attempts, at)
+        if counted:
             insort(self.connected, at)
-            if mine:
+        if mine and not self._alias:
+            insort(self.number_attempts, at)
+            if counted:
                 insort(self.number_connected, at)
         if outcome is Outcome.COMPLETED:
             insort(self.talks, at)
@@ -239,14 +294,14 @@ class Ledger:
     def settle(self, phone: str, at: int, outcome: Outcome | None) -> None:
         """The call added with an unknown outcome ended with ``outcome``; None: it
         never started (it counts nothing)."""
-        mine = phone == self.phone
+        own = phone == self.phone and not self._alias
         if outcome is None:
             _remove(self.attempts, at)
-            if mine:
+            if own:
                 _remove(self.number_attempts, at)
         if outcome is None or outcome not in self.connected_outcomes:
             _remove(self.connected, at)
-            if mine:
+            if own:
                 _remove(self.number_connected, at)
         if outcome is Outcome.COMPLETED:
             insort(self.talks, at)
@@ -276,6 +331,8 @@ class Ledger:
     def first_allowed(self, t: int) -> int | None:
         """The first microsecond ``>= t`` at which a new call to ``phone`` is allowed
         by every limit and quiet period; None when none is before the end of time."""
+        if len(self.attempts) < self.least and not self.talks:
+            return t if t < END_US else None
         while True:
             start = t
             for i, limit in enumerate(self.limits):

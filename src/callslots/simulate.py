@@ -72,14 +72,16 @@ def simulate(
     outcomes: OutcomeModel,
     customers: Iterable[object] | None = None,
     start: datetime | None = None,
+    history: Iterable[object] | None = None,
 ) -> Simulation:
     """Play ``campaign`` forward with ``outcomes`` deciding how each call ends.
 
     ``customers``: the payload's when None, else any iterable (see ``Campaign.plan``).
     ``start``: the first instant to call (default: the campaign's start).
+    ``history``: calls made elsewhere, counted by the contact limits (docs/limits.md).
     """
     first = None if start is None else to_seconds(start, "start") + (1 if start.microsecond else 0)
-    engine = Dispatcher(campaign, customers)
+    engine = Dispatcher(campaign, customers, history)
     result: list[Summary] = []
     shown = f"{campaign!r}, {outcomes!r}" + ("" if start is None else f", start={start}")
     return Simulation(_drive(engine, outcomes, first, result), result, shown)
