@@ -18,6 +18,7 @@ engine).  The properties here hold the engine to it:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -387,6 +388,14 @@ def test_regulation_f_seven_in_seven_with_a_conversation_on_day_3() -> None:
     text = str(view.explain(utc("2026-03-09T14:00Z")))
     assert "quietAfterConversationDays" in text
     assert "2026-03-04" in text
+    assert "2026-03-11T04:00:00Z" in text  # the doc: it frees at local midnight
+    assert "contactLimits" not in text  # the run 3-9 March holds six: the count allows
+    # on 5 March both block: the count (seven in 2-8 March, free on 9 March, 04:00Z)
+    # and the quiet period
+    text = str(view.explain(local("2026-03-05T09:00", zone)))
+    assert "contactLimits.0" in text and "quietAfterConversationDays" in text
+    assert "2026-03-02" in text and "2026-03-08" in text
+    assert "2026-03-09T04:00:00Z" in text
     rules = lo.Rules.of([{"maxCalls": 7, "days": 7, "window": "calendar"}], 7)
     calls = [lo.Call(at, o, n, "me") for n, at, o in history]
     for d in range(1, 14):
@@ -812,6 +821,16 @@ def check_run(run: Run, attempts: Sequence[tuple[datetime, str, str]]) -> None:
     assert not found, found[:3]
 
 
+def check_one_call_at_a_time(run: Run, attempts: Sequence[Attempt]) -> None:
+    """A customer (its customerId group) is never in two calls at once: a call lasts
+    from its Dial's slot to its reported end."""
+    last_end: dict[str, datetime] = {}
+    for a in sorted(attempts, key=lambda a: a.at):
+        key = run.key_of[a.phone]
+        assert a.at >= last_end.get(key, a.at), (key, a)
+        last_end[key] = max(last_end.get(key, a.ended_at), a.ended_at)
+
+
 def check_summary(run: Run, summary: Any, attempts: int) -> None:
     distinct = len({c["phoneNumber"] for c in run.customers})
     s = summary
@@ -834,6 +853,7 @@ def test_simulate_never_breaks_a_limit(
     attempts = list(sim)
     check_run(run, [(a.at, a.phone, a.outcome.value) for a in attempts])
     check_summary(run, sim.summary, len(attempts))
+    check_one_call_at_a_time(run, attempts)
     budget = run.campaign.call_retries + 1
     seen: dict[int, list[int]] = {}
     for a in attempts:
@@ -885,6 +905,7 @@ def test_a_service_loop_with_late_ends_and_unstarted_dials_never_breaks_a_limit(
     finished.sort(key=lambda a: a.at)
     check_run(run, [(a.at, a.phone, a.outcome.value) for a in finished])
     check_summary(run, d.summary, len(finished))
+    check_one_call_at_a_time(run, finished)
     event(f"calls: {'0' if not finished else '1-5' if len(finished) <= 5 else 'more'}")
     if d.summary.expired:
         event("some call expired")
@@ -1227,3 +1248,101 @@ def test_a_record_to_a_later_number_of_the_same_customer_counts_for_the_first() 
         (0, utc("2026-06-02T09:00Z")),  # the first slot after 08:00 on the 2nd
         (1, utc("2026-06-03T09:00Z")),
     ]
+
+
+# ================================================== snapshots, several zones, one line
+
+
+@given(runs(), st.integers(0, 2**32), outcome_weights, st.data())
+def test_a_restored_engine_counts_exactly_the_same(
+    run: Run, seed: int, weights: dict[str, float], data: st.DataObject
+) -> None:
+    """A service loop that snapshots, serializes and restores the engine at random
+    polls (without giving the history again: the snapshot keeps the counted calls)
+    dials exactly what ``simulate`` dials."""
+    model = RandomOutcomes(seed, weights, 300)
+    d = Dispatcher(run.campaign, history=run.history)
+    attempts: list[Attempt] = []
+    for _ in range(10_000):
+        wake = d.next_wakeup()
+        if wake is None:
+            break
+        for dial in d.poll(wake):
+            outcome, seconds = model(dial.customer_index, dial.attempt, dial.at)
+            a = d.ended(dial.call_id, outcome, dial.at + timedelta(seconds=math.ceil(seconds)))
+            assert a is not None
+            attempts.append(a)
+        if data.draw(st.booleans(), label="restore?"):
+            state = json.loads(json.dumps(d.snapshot()))
+            d = Dispatcher.restore(run.campaign, state)
+    else:
+        raise AssertionError("the loop did not end")
+    expected = list(simulate(run.campaign, model, history=run.history))
+
+    def key(a: Attempt) -> tuple[Any, ...]:
+        return (a.customer_index, a.attempt, a.at, a.ended_at, a.outcome, a.retry_at)
+
+    assert [key(a) for a in attempts] == [key(a) for a in expected]
+
+
+def test_a_customer_is_never_in_two_calls_at_once() -> None:
+    """Two entries of one customer (customerId C-1), three lines, 10-minute calls
+    whose end is reported at once (as simulate does), no limit that would keep them
+    apart: the second entry waits for the first one's call to end (docs/limits.md
+    section 6: a customer, by customerId, is never in two calls at once; the call is
+    in progress until its reported end, as it holds its line until then).  Found by
+    test_simulate_never_breaks_a_limit: the engine dials entry 1 at 09:01; with the
+    end not reported yet it does wait."""
+    customers = [
+        {"phoneNumber": phone(0), "properties": {"customerId": "C-1"}},
+        {"phoneNumber": phone(1), "properties": {"customerId": "C-1"}},
+        phone(2),
+    ]
+    campaign = small_campaign(maxConcurrency=3, contactLimits=[{"maxCalls": 5, "days": 1}])
+    attempts = run_service(Dispatcher(campaign, customers), seconds=600)
+    assert [(a.customer_index, a.at) for a in attempts] == [
+        (0, utc("2026-06-01T09:00Z")),
+        (2, utc("2026-06-01T09:01Z")),
+        (1, utc("2026-06-01T09:10Z")),  # the slot at which entry 0's call has ended
+    ]
+    sim = simulate(campaign, ReplayOutcomes([], default=("Completed", 600)), customers=customers)
+    assert [(a.customer_index, a.at) for a in sim] == [(a.customer_index, a.at) for a in attempts]
+
+
+def test_a_number_in_several_zones_is_held_to_each_calendar() -> None:
+    """An Australian mobile number without ``properties.timezone``: its zones (the
+    phonenumbers package) run from Indian/Cocos (+06:30) to Australia/Sydney and
+    Australia/Lord_Howe (+11 in April before the 5th).  1 call per calendar day.  A
+    call at 2026-04-01T15:00Z is on 1 April in Cocos, Christmas, Perth and Eucla
+    (+08:45, 23:45) and on 2 April in Brisbane (+10, 01:00), Adelaide, Sydney and
+    Lord Howe.  A new call must be on another date in every zone:
+    - it frees at the last of the midnights that end those dates: 3 April in Brisbane,
+      2026-04-02T14:00Z (Sydney's and Lord Howe's came at 13:00Z, Adelaide's at 13:30Z);
+    - before the call, the first zone to reach 1 April is Lord Howe... but there the
+      used date is 2 April; the first to reach a used date is Eucla, whose 1 April
+      starts at 2026-03-31T15:15Z: callable until then, not from then.
+    """
+    phonenumbers = pytest.importorskip("phonenumbers")
+    from phonenumbers import timezone as pn_timezone
+
+    number = "+61412345678"
+    zones = list(pn_timezone.time_zones_for_number(phonenumbers.parse(number)))
+    assert {"Indian/Cocos", "Australia/Eucla", "Australia/Brisbane"} <= set(zones)
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "2026-03-25",
+            "endDate": "2026-04-10",
+            "contactLimits": [{"maxCalls": 1, "days": 1, "window": "calendar"}],
+        }
+    )
+    history = [(number, utc("2026-04-01T15:00Z"), "Busy")]
+    view = campaign.for_customer(number, history=history)
+    rules = lo.Rules.of([{"maxCalls": 1, "days": 1, "window": "calendar"}])
+    calls = [lo.Call(at, o, n, "me") for n, at, o in history]
+    expected = lo.next_allowed(rules, utc("2026-04-01T15:00Z"), calls, number, "me", zones)
+    assert expected == utc("2026-04-02T14:00Z")
+    assert view.next_callable(utc("2026-04-01T15:00Z")) == expected
+    for at, free in (("2026-03-31T15:14:59Z", True), ("2026-03-31T15:15Z", False)):
+        assert lo.allowed(rules, utc(at), calls, number, "me", zones) == free
+        assert view.is_callable(utc(at)) == free
