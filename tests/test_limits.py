@@ -1346,3 +1346,70 @@ def test_a_number_in_several_zones_is_held_to_each_calendar() -> None:
     for at, free in (("2026-03-31T15:14:59Z", True), ("2026-03-31T15:15Z", False)):
         assert lo.allowed(rules, utc(at), calls, number, "me", zones) == free
         assert view.is_callable(utc(at)) == free
+
+
+# ============================================================ the ends of the time line
+
+EDGE_ZONES = ["UTC", "Pacific/Niue", "Pacific/Kiritimati", "America/Santiago"]
+FIRST = datetime(1, 1, 1, tzinfo=UTC)
+LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+@st.composite
+def edge_worlds(draw: st.DrawFn) -> tuple[Any, datetime]:
+    early = draw(st.booleans())
+    zone = draw(st.sampled_from(EDGE_ZONES))
+    payload: dict[str, Any] = {
+        "timezone": draw(st.sampled_from(EDGE_ZONES)),
+        "startDate": "0001-01-01" if early else "9999-12-01",
+        "callRetries": 2,
+        "retryDelaySeconds": 3600,
+    }
+    if early:
+        payload["endDate"] = "0001-02-01"
+    limits = draw(st.lists(limit_dicts(max_days=366, max_calls=2), min_size=1, max_size=2))
+    payload.update(limit_fields(limits, draw(st.none() | st.integers(1, 366)), None))
+    campaign = Campaign.from_dict(payload)
+    edge, sign = (FIRST, 1) if early else (LAST, -1)
+
+    def near() -> datetime:
+        return edge + sign * timedelta(seconds=draw(st.integers(0, 20 * 86400)))
+
+    history = [
+        (phone(1), near(), draw(st.sampled_from(OUTCOME_NAMES)))
+        for _ in range(draw(st.integers(0, 5)))
+    ]
+    customer = {"phoneNumber": phone(1), "properties": {"timezone": zone}}
+    return campaign.for_customer(customer, history=history), near()
+
+
+@given(edge_worlds())
+def test_nothing_fails_or_hangs_at_the_ends_of_the_time_line(world: tuple[Any, datetime]) -> None:
+    """Limits whose spans or dates reach past year 1 or 9999 (zones up to 14 hours
+    from UTC, limits up to 366 days): every question answers, consistently."""
+    view, t = world
+    found = view.next_callable(t)
+    if found is not None:
+        assert found >= t
+        assert view.is_callable(found)
+    assert view.explain(t).callable == view.is_callable(t)
+    view.retry("Busy", 1, t)
+
+
+def test_explain_a_calendar_limit_on_the_first_day_in_a_zone_behind_utc() -> None:
+    """Niue was 11:19:40 behind UTC in year 1: a call at 0001-01-01T01:00Z is on a
+    local date before year 1.  ``explain`` must still answer (docs/campaign.md: any
+    aware ``t`` is explained), as ``is_callable`` does (found by probing the ends of
+    the time line; the engine raised ``ValueError: ordinal must be >= 1``)."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "0001-01-01",
+            "endDate": "0001-01-20",
+            "contactLimits": [{"maxCalls": 1, "days": 1, "window": "calendar"}],
+        }
+    )
+    customer = {"phoneNumber": phone(1), "properties": {"timezone": "Pacific/Niue"}}
+    view = campaign.for_customer(customer, history=[(phone(1), utc("0001-01-01T01:00Z"), "Busy")])
+    t = utc("0001-01-01T02:00Z")
+    assert view.explain(t).callable == view.is_callable(t)
