@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
+from functools import partial
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 import callslots
+import callslots.config
 from callslots import Campaign
 from callslots.customers import zones_by_number
 
@@ -569,6 +571,155 @@ def simulation_rows(sizes: list[int]) -> list[str]:
     return rows
 
 
+# -- workload 6: contact limits ------------------------------------------------------------
+
+LIMITED_PAYLOAD = {
+    "timezone": "UTC",
+    "startDate": "2020-01-01",
+    "contactLimits": [
+        {"maxCalls": 3, "days": 1, "window": "rolling"},
+        {"maxCalls": 7, "days": 7, "window": "calendar", "count": "connected"},
+    ],
+    "quietAfterConversationDays": 7,
+}
+
+
+def naive_allowed(calls: list[tuple[datetime, str]], t: datetime, zone: ZoneInfo) -> bool:
+    """The loop one writes without an index: scan the whole history for each limit."""
+    day = t.astimezone(zone).date()
+    rolling = sum(1 for at, _ in calls if t - timedelta(days=1) < at <= t)
+    if rolling >= 3:
+        return False
+    for first in (day - timedelta(days=k) for k in range(7)):
+        last = first + timedelta(days=6)
+        counted = sum(
+            1
+            for at, outcome in calls
+            if outcome != "Busy" and first <= at.astimezone(zone).date() <= last
+        )
+        if counted >= 7:
+            return False
+    return not any(
+        outcome == "Completed"
+        and at.astimezone(zone).date() <= day < at.astimezone(zone).date() + timedelta(days=7)
+        for at, outcome in calls
+    )
+
+
+def _each(ask: Callable[[datetime], object], points: list[datetime]) -> list[object]:
+    return [ask(t) for t in points]
+
+
+def history_workload(sizes: tuple[int, ...], count: int, rounds: int) -> list[Result]:
+    """``for_customer(c, history=N calls).next_callable(t)``: a bisection per limit,
+    whatever N; the naive scan is linear in N (and answers only yes or no)."""
+    campaign = Campaign.from_dict(LIMITED_PAYLOAD)
+    zone = ZoneInfo("America/New_York")
+    customer = {"phoneNumber": "+12125550100", "properties": {"timezone": "America/New_York"}}
+    results: list[Result] = []
+    for size in sizes:
+        rng = random.Random(size)
+        start = datetime(2021, 1, 1, tzinfo=UTC)
+        calls: list[tuple[datetime, str]] = []
+        at = start
+        for i in range(size):  # a call a day or so, and a burst of three now and then
+            at += timedelta(minutes=20) if i % 50 in (1, 2) else timedelta(hours=26)
+            calls.append((at, rng.choice(("No Answer", "Busy", "voicemail"))))
+        view = campaign.for_customer(
+            customer, history=[("+12125550100", at, outcome) for at, outcome in calls]
+        )
+        end = calls[-1][0]
+        points = [start + (end - start) * rng.random() for _ in range(count)]
+        peer_points = points[: max(1, count // max(1, size // 10))]
+        ask = view.next_callable
+        ours = race(
+            f"next_callable with a history of {size:,} calls (3 limits)",
+            "query",
+            count,
+            {"callslots next_callable()": partial(_each, ask, points)},
+            rounds,
+        )
+        peer = race(
+            f"next_callable with a history of {size:,} calls (3 limits)",
+            "query",
+            len(peer_points),
+            {
+                "naive scan, allowed(t) only": partial(
+                    _each, partial(naive_allowed, calls, zone=zone), peer_points
+                )
+            },
+            rounds,
+        )
+        results += ours + peer
+    return results
+
+
+SIMULATION_LIMITS = """
+import sys, time
+from callslots import Campaign, RandomOutcomes, simulate
+n, limited = int(sys.argv[1]), sys.argv[2]
+payload = {"timezone": "America/New_York", "startDate": "2024-01-01",
+    "startTime": "09:00", "endTime": "17:00", "activeDays": [0, 1, 2, 3, 4],
+    "callRetries": 3, "maxConcurrency": 5, "callIntervalSeconds": 30}
+if limited != "none":
+    payload["contactLimits"] = [
+        {"maxCalls": 3, "days": 7, "window": "rolling"},
+        {"maxCalls": 2, "days": 1, "window": "calendar", "count": "connected"}]
+if limited == "rules":
+    payload["callingRules"] = ["US"]
+c = Campaign.from_dict(payload)
+zones = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
+states = ("NY", "FL", "CO", "CA")
+customers = ({"phoneNumber": f"+1415{i:07d}",
+              "properties": {"timezone": zones[i % 4], "state": states[i % 4]}}
+             for i in range(n))
+started = time.perf_counter()
+sim = simulate(c, RandomOutcomes(1), customers)
+attempts = sum(1 for _ in sim)
+print(attempts, time.perf_counter() - started)
+"""
+
+
+def limits_rows(n: int, rounds: int) -> list[str]:
+    """simulate() of the same customers without and with two contact limits (and with
+    the US rule pack when callslots has it), alternating, each run in a fresh process."""
+    import subprocess
+
+    kinds = ["none", "limits"]
+    if "callingRules" in {f.name for f in callslots.config.FIELDS}:
+        kinds.append("rules")
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    attempts: dict[str, int] = {}
+    for _ in range(rounds):
+        for kind in kinds:
+            out = subprocess.run(
+                [sys.executable, "-c", SIMULATION_LIMITS, str(n), kind],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            attempts[kind], seconds = int(out[0]), float(out[1])
+            times[kind].append(seconds)
+    base = statistics.median(times["none"])
+    rows = [
+        "| campaign | attempts | median seconds | min-max | attempts/s | cost vs no limits |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    names = {
+        "none": "no limits",
+        "limits": "2 contact limits (rolling 3 in 7 days, 2 connected a local day)",
+        "rules": "the same and callingRules US",
+    }
+    for kind in kinds:
+        median = statistics.median(times[kind])
+        rows.append(
+            f"| {names[kind]} | {attempts[kind]:,} | {median:.1f} | "
+            f"{min(times[kind]):.1f}-{max(times[kind]):.1f} | {attempts[kind] / median:,.0f} "
+            f"| {median / base:.2f}x |"
+        )
+    return rows
+
+
 # -- report --------------------------------------------------------------------------------
 
 
@@ -618,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
         1_000 if args.quick else 1_000_000, 200 if args.quick else 20_000, 2 if args.quick else 3
     )
     results += holidays_workload(1 if args.quick else 10, rounds)
+    results += history_workload(
+        (10, 1_000) if args.quick else (10, 1_000, 10_000), 200 if args.quick else 20_000, rounds
+    )
     version, source = callslots.tz_database()
     print(
         f"callslots {callslots.__version__}, Python {platform.python_version()}, "
@@ -628,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
     print("\nsimulate(), 3 retries, RandomOutcomes(1), each size in a fresh process:\n")
     print("\n".join(simulation_rows(sizes)))
+    print("\nsimulate() with contact limits, 3 retries, customers with timezone and state,")
+    print("alternating runs, each in a fresh process:\n")
+    print("\n".join(limits_rows(2_000 if args.quick else 1_000_000, 1 if args.quick else 3)))
     print("\nDispatcher, public API: poll at next_wakeup(), ended() at once; then a")
     print("snapshot through json and a restore, each in a fresh process:\n")
     print("\n".join(dispatch_rows((2_000, 2_000) if args.quick else (100_000, 1_000_000))))

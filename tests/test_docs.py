@@ -111,6 +111,62 @@ def test_recipient_hours_worked_example() -> None:
 NEW_YORK = ZoneInfo("America/New_York")
 
 
+def test_calling_rules_worked_example() -> None:
+    import os
+    from datetime import date, datetime, timedelta
+
+    import pytest
+
+    from callslots import Campaign
+    from callslots.limits import ContactLimit
+
+    pytest.importorskip("phonenumbers")
+    if not os.environ.get("CALLSLOTS_EXTRAS"):
+        pytest.importorskip("holidays")
+    text = (DOCS / "compliance.md").read_text(encoding="utf-8")
+    section = text.split("## 5. The US calling-rules pack", 1)[1].split("### Worked example", 1)[1]
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2027-01-01",
+            "startTime": "09:00",
+            "endTime": "21:00",
+            "callingRules": ["US"],
+        }
+    )
+    friday = datetime(2027, 1, 15, tzinfo=NEW_YORK)
+    rows = table_after(section, "| customer | states | rules that cut it |")
+    assert len(rows) == 5
+    for phone, _, rules, utc, new_york in rows:
+        view = campaign.for_customer(phone)
+        named = sorted(r.split(" (")[0] for r in rules.split(", ")) if rules != "none" else []
+        in_force = sorted(cut.rule.split(":")[0] for cut in view.cuts if cut.rule)
+        assert in_force == named, phone
+        got = [
+            (
+                f"{w.start:%H:%M}-{w.end:%H:%M}",
+                f"{w.start.astimezone(NEW_YORK):%H:%M}-{w.end.astimezone(NEW_YORK):%H:%M}",
+            )
+            for w in view.windows(friday, friday + timedelta(days=1))
+        ]
+        assert got == [(utc, new_york)], phone
+    rhode_island = campaign.for_customer("+14015550100")
+    for day in (date(2027, 1, 17), date(2027, 1, 18)):
+        start = datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+        assert list(rhode_island.windows(start, start + timedelta(days=1))) == []
+    assert campaign.for_customer("+13055550100").limits == (
+        ContactLimit(
+            max_calls=3,
+            days=1,
+            per="customer",
+            count="attempts",
+            window="rolling",
+            name="Fla. Stat. 501.616(6)(b): at most 3 calls in 24 hours, per person and "
+            "subject matter",
+        ),
+    )
+
+
 def prints_what_it_shows(path: Path, heading: str) -> None:
     """The first python block after ``heading`` in ``path`` prints the text block after
     it (run in this process, from the repository's root)."""
@@ -139,6 +195,10 @@ def test_dispatch_service_loop() -> None:
 
 def test_readme_running_a_campaign_example() -> None:
     prints_what_it_shows(DOCS.parent / "README.md", "## Running a campaign")
+
+
+def test_readme_contact_limits_example() -> None:
+    prints_what_it_shows(DOCS.parent / "README.md", "## How often: contact limits")
 
 
 def test_the_ends_of_the_time_line_example_prints_what_it_shows() -> None:

@@ -22,6 +22,7 @@ LAYERS = [
     ["windows"],
     ["dates", "limits", "rulepack"],
     ["customers"],
+    ["jurisdiction"],
     ["config"],
     ["retry"],
     ["explain"],

@@ -135,15 +135,21 @@ class Campaign(Schedule):
         """
         return local_date(self._calendar.day_of(to_seconds(t)), t)
 
-    def explain(self, t: datetime, customer: object = None) -> Explanation:
+    def explain(
+        self, t: datetime, customer: object = None, history: Iterable[object] | None = None
+    ) -> Explanation:
         """Why ``t`` is or is not callable (for ``customer``, when given: a phone
-        string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping): the
-        window it is in, or every rule that keeps it out (docs/compliance.md).  Any
-        aware ``t`` is explained: outside the time line its one reason is ``out of
-        range`` (and ``.at`` is ``t`` as given, which UTC cannot hold)."""
+        string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping, with its
+        ``history`` of calls for the contact limits): the window it is in, or every
+        rule that keeps it out (docs/compliance.md, docs/limits.md).  Any aware ``t``
+        is explained: outside the time line its one reason is ``out of range`` (and
+        ``.at`` is ``t`` as given, which UTC cannot hold).  A history without a
+        customer is a ValueError (whose calls would they be?)."""
         if customer is None:
+            if history is not None:
+                raise ValueError("a history is a customer's calls: give the customer too")
             return explain(self, self._calendar, t)
-        return self.for_customer(customer).explain(t)
+        return self.for_customer(customer, history).explain(t)
 
     def for_customer(
         self, customer: object, history: Iterable[object] | None = None
@@ -206,7 +212,7 @@ class Campaign(Schedule):
         """
         source: Iterable[object] = self.customers if customers is None else customers
         first = _ceil(start)
-        if self.recipient_hours is not None:  # each customer's own hours: sharing.py
+        if self.per_customer:  # each customer's own hours or rules: sharing.py
             return plan_shared(self, source, first)
         spread = self.scheduling_mode == "spread"
         interval = self.call_interval_seconds

@@ -21,6 +21,17 @@ from .customers import Customer, MissingPhoneNumbers, phone_problem, zones_of
 from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .instants import parse_iso
+from .jurisdiction import (
+    DEFAULT_PURPOSE,
+    HOLIDAYS_NEEDED,
+    PURPOSES,
+    MissingNumberStates,
+    needs_holidays,
+    needs_zones,
+    pack,
+    scopes_of,
+    selected_rules,
+)
 from .limits import CONNECTED, ContactLimit
 from .outcomes import DEFAULT_RETRY_CONDITIONS, RETRYABLE, Outcome
 from .recurrence import MAX_DAYS, BlackoutRule, TooManyDays, Unexpandable, expand, parse_rule
@@ -74,6 +85,8 @@ FIELDS: tuple[PayloadField, ...] = (
     PayloadField("blackoutRules", _EXT, True),
     PayloadField("holidays", _EXT, True),
     PayloadField("recipientHours", _EXT, True),
+    PayloadField("callingRules", _EXT, True),
+    PayloadField("callPurpose", _EXT, True),
     PayloadField("callRetries", _BOTH, True),
     PayloadField("retryDelaySeconds", _BOTH, True),
     PayloadField("retryDelayMode", _BOTH, True),
@@ -183,11 +196,22 @@ class Settings:
         """Whether any contact limit or quiet period applies."""
         return bool(self.contact_limits) or self.quiet_after_conversation_days is not None
 
+    #: ``callingRules``: the rule packs turned on (``("US",)``), and ``callPurpose``,
+    #: the kind of call whose rules apply (docs/compliance.md, section 5).
+    calling_rules: tuple[str, ...] = ()
+    call_purpose: str = DEFAULT_PURPOSE
+
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
         if weekday not in self.active_days:
             return None
         return dict(self.day_hours).get(weekday, self.hours)
+
+    @property
+    def per_customer(self) -> bool:
+        """Whether customers may have callable sets of their own (``recipientHours``
+        or ``callingRules``): then slots are shared by customers' views."""
+        return self.recipient_hours is not None or bool(self.calling_rules)
 
 
 def _join(path: str, key: object) -> str:
@@ -362,6 +386,8 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     blackout_rules = _blackout_rules(r, fields.get("blackoutRules"), first, end_date)
     _date_conflicts(r, date_hours, blackouts)
     recipient_hours = _recipient_hours(r, fields.get("recipientHours"))
+    calling_rules = _calling_rules(r, fields.get("callingRules"))
+    purpose = r.choice(fields.get("callPurpose", DEFAULT_PURPOSE), "callPurpose", PURPOSES)
 
     retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
     delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
@@ -382,7 +408,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     assert retries is not None and delay is not None and conditions is not None
     assert interval is not None and concurrency is not None and customers is not None
     assert date_hours is not None and blackouts is not None and max_call is not None
-    assert blackout_rules is not None
+    assert blackout_rules is not None and calling_rules is not None
     settings = Settings(
         timezone=tz_name or "UTC",
         start_date=start_date,
@@ -408,9 +434,12 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         contact_limits=limits,
         quiet_after_conversation_days=quiet,
         connected_outcomes=connected,
+        calling_rules=calling_rules,
+        call_purpose=purpose,
     )
     _advise(r, settings, fields)
     _recipient_zones(r, settings, fields)
+    _customer_states(r, settings, fields)
     if r.errors:
         raise ConfigError(r.errors)
     return settings, tuple(r.warnings)
@@ -846,6 +875,84 @@ def zone_field(s: Settings) -> str | None:
     return None
 
 
+def _calling_rules(r: _Reader, value: object) -> tuple[str, ...] | None:
+    """``callingRules``: the names of rule packs shipped with callslots (``"US"``)."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        r.error("callingRules", f"must be a list of rule packs such as ['US'], not {_kind(value)}")
+        return None
+    names: list[str] = []
+    ok = True
+    for i, item in enumerate(value):
+        path = f"callingRules.{i}"
+        if not isinstance(item, str):
+            r.error(path, f"must be the name of a rule pack such as 'US', not {_kind(item)}")
+            ok = False
+            continue
+        try:
+            pack(item)
+        except ValueError as e:  # no such pack (a malformed shipped pack says so too)
+            r.error(path, str(e))
+            ok = False
+            continue
+        if item in names:
+            r.warn(path, f"{item!r} is listed twice; counted once")
+        else:
+            names.append(item)
+    return tuple(names) if ok else None
+
+
+def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
+    """With ``callingRules``: the rules that need the holidays package can have it,
+    every payload customer's state can be found (a bad ``properties.state`` or a
+    missing phonenumbers package is an error), and a customer whose rules are read
+    on its clock has a zone (else the campaign's stands in, with a warning)."""
+    if not s.calling_rules:
+        return
+    rules = selected_rules(s.calling_rules, s.call_purpose)
+    holiday_rule = needs_holidays(rules)
+    if holiday_rule is not None:
+        try:
+            import holidays  # noqa: F401  (the check: the rule is applied when needed)
+        except ImportError:
+            names = ", ".join(s.calling_rules)
+            r.error("callingRules", HOLIDAYS_NEEDED.format(rule=holiday_rule.id, pack=names))
+    name = (_customer_fields(fields) or ["customers"])[0]
+    needs_package: list[str] = []
+    for i, customer in enumerate(s.customers):
+        path = f"{name}.{i}"
+        try:
+            scopes = scopes_of(customer, rules, path)
+        except MissingNumberStates:
+            needs_package.append(path)
+            continue
+        except ConfigError as e:
+            r.errors.extend(e.errors)
+            continue
+        if s.recipient_hours is not None or not needs_zones(rules, scopes):
+            continue  # the zones are checked (or not needed) already
+        try:
+            _, note = zones_of(customer, s.timezone, path)
+        except MissingPhoneNumbers:
+            needs_package.append(path)
+            continue
+        except ConfigError as e:
+            r.errors.extend(e.errors)
+            continue
+        if note is not None:
+            where = f"{path}.phoneNumber" if name == "customers" else path
+            r.warn(where, note.replace("its recipient hours", "its calling rules"))
+    if needs_package:
+        more = f" and {len(needs_package) - 1} more" if len(needs_package) > 1 else ""
+        r.error(
+            "callingRules",
+            f"needs each customer's state and time zone: {needs_package[0]}{more} lack "
+            "properties.state or properties.timezone; install the optional phonenumbers "
+            "package (pip install 'callslots[phone]') to find them from the numbers",
+        )
+
+
 def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     """Every payload customer's zones can be found (a bad ``properties.timezone``
     or a missing phonenumbers package is an error; a number with no known zone
@@ -1255,6 +1362,8 @@ def to_payload(s: Settings) -> dict[str, Any]:
                 "startTime": clock(s.recipient_hours.start),
                 "endTime": clock(s.recipient_hours.end),
             },
+            "callingRules": list(s.calling_rules),
+            "callPurpose": s.call_purpose,
             "callRetries": s.call_retries,
             "retryDelaySeconds": s.retry_delay_seconds,
             "retryDelayMode": s.retry_delay_mode,

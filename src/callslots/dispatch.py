@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain, islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import snapshots
 from .config import to_payload
@@ -51,15 +51,13 @@ from .customers import (
 from .errors import ConfigError, DispatchError
 from .limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
 from .outcomes import Outcome
+from .recipients import RecipientView, ViewKey
 from .retry import Search, refusal
 from .retry import due as retry_due
 from .schedule import Schedule
 from .sharing import LOOKAHEAD  # the same bound for the plan and the engine
 from .tz import MAX_UTC, MIN_UTC, Zone, load_zone, tz_database
 from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
-
-if TYPE_CHECKING:
-    from .recipients import RecipientView
 
 __all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summary"]
 
@@ -206,15 +204,15 @@ class _Group:
         "closes",
         "firsts",
         "gap",
+        "key",
         "never",
         "opens",
         "retries",
         "view",
-        "zones",
     )
 
-    def __init__(self, zones: tuple[str, ...], view: RecipientView | None) -> None:
-        self.zones = zones
+    def __init__(self, key: ViewKey, view: RecipientView | None) -> None:
+        self.key = key
         self.view = view  # None: the campaign's own set (no recipient hours)
         self.firsts: deque[tuple[int, str]] = deque()
         self.retries: list[tuple[int, int, int, str]] = []
@@ -274,13 +272,13 @@ class Dispatcher:
         self._interval = campaign.call_interval_seconds
         self._lines = campaign.max_concurrency
         self._max_call = campaign.max_call_seconds
-        self._shared = campaign.recipient_hours is not None
+        self._shared = campaign.per_customer
         self._zone = campaign._calendar.zone
-        self._groups: dict[tuple[str, ...], _Group] = {}
+        self._groups: dict[ViewKey, _Group] = {}
         #: The one group when there are no recipient hours (a faster path).
         self._plain: _Group | None = None
         if not self._shared:
-            self._plain = self._groups[()] = _Group((), None)
+            self._plain = self._groups[_PLAIN] = _Group(_PLAIN, None)
         # By outcome code: the attempt numbers after which the outcome is retried.
         self._retried = [frozenset[int]()] + [
             frozenset(
@@ -350,6 +348,7 @@ class Dispatcher:
         self._zone_tuple = (self._zone,)
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         self._rules_by_view = _has_rules(campaign)
+        self._last_view: tuple[Customer, RecipientView] | None = None
 
     # -- reading customers ----------------------------------------------------
 
@@ -430,16 +429,20 @@ class Dispatcher:
 
     def _group_of(self, customer: Customer | None) -> _Group:
         if not self._shared:
-            return self._groups[()]
-        view = self._campaign.view_for(customer)
-        group = self._groups.get(view.zones)
+            return self._groups[_PLAIN]
+        last = self._last_view
+        if last is not None and last[0] is customer:  # just looked up by _read_limits
+            view = last[1]
+        else:
+            view = self._campaign.view_for(customer)
+        group = self._groups.get(view.key)
         if group is None:
-            group = self._make_group(view.zones)
+            group = self._make_group(view.key)
         return group
 
-    def _make_group(self, zones: tuple[str, ...]) -> _Group:
-        view = self._campaign._views.get(zones)
-        group = self._groups[zones] = _Group(zones, view)
+    def _make_group(self, key: ViewKey) -> _Group:
+        view = self._campaign._views.get(key)
+        group = self._groups[key] = _Group(key, view)
         # "Never" is decided from the campaign's start, not from where the slots
         # are: a customer read late is out of time, not never callable.
         begin = self._campaign._calendar.next_callable(MIN_UTC)
@@ -456,6 +459,7 @@ class Dispatcher:
         rules = self._base
         if self._rules_by_view:
             view = campaign.view_for(customer, f"customers.{index}")
+            self._last_view = (customer, view)
             extra = (tuple(getattr(view, "limits", ())), tuple(getattr(view, "quiet", ())))
             if extra[0] or extra[1]:
                 rules = self._rules[phone] = Rules(
@@ -1371,7 +1375,8 @@ class Dispatcher:
             "final": snapshots.pack_bytes(bytes(self._final)),
             "groups": [
                 {
-                    "zones": list(group.zones),
+                    "zones": list(group.key.zones),
+                    "scopes": list(group.key.scopes),
                     "firsts": snapshots.pack_firsts(group.firsts),
                     "retries": snapshots.pack_entries(group.retries),
                     "callbacks": snapshots.pack_entries(group.callbacks),
@@ -1495,8 +1500,8 @@ class Dispatcher:
         if len(self._final) != self._seq + 1:
             raise DispatchError("the snapshot's call states do not match its call count")
         for g in state["groups"]:
-            zones = tuple(g["zones"])
-            group = self._groups[zones] if zones in self._groups else self._make_group(zones)
+            key = ViewKey(tuple(g["zones"]), tuple(g.get("scopes", ())))
+            group = self._groups[key] if key in self._groups else self._make_group(key)
             group.firsts = deque(snapshots.unpack_firsts(g["firsts"]))
             group.retries = snapshots.unpack_entries(g["retries"])  # heaps, in heap order
             group.callbacks = snapshots.unpack_entries(g["callbacks"])
@@ -1507,7 +1512,7 @@ class Dispatcher:
             "calls"
         ]:
             entry = (int(due), int(index), int(attempt), str(phone))
-            group = self._groups[tuple(zones)]
+            group = self._groups[_key(zones)]
             call = _Call(int(seq), entry, int(slot), int(kind), group, int(deadline))
             call.started = None if started is None else int(started)
             # Handed out and never confirmed before the snapshot: it may have rung.
@@ -1601,7 +1606,7 @@ def _seconds(t: datetime) -> int:
 
 def _call_row(c: _Call) -> list[Any]:
     """A call in a snapshot (read back by ``Dispatcher._load``)."""
-    zones = list(c.group.zones)
+    zones = [list(c.group.key.zones), list(c.group.key.scopes)]
     return [c.seq, c.due, c.index, c.attempt, c.phone, c.slot, c.kind, zones, c.started,
             c.deadline, c.in_doubt]  # fmt: skip
 
@@ -1625,3 +1630,13 @@ def _index(value: object) -> int:
 def _has_rules(campaign: Schedule) -> bool:
     """Whether the campaign's customers may get limits of their own (a rule pack)."""
     return bool(getattr(campaign, "calling_rules", ()))
+
+
+#: The one group's key when customers have no sets of their own.
+_PLAIN = ViewKey(())
+
+
+def _key(row: list[Any]) -> ViewKey:
+    """A group's key as a snapshot's call row holds it: ``[zones, scopes]``."""
+    zones, scopes = row
+    return ViewKey(tuple(zones), tuple(scopes))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from .config import WEEKDAYS, Settings
 from .dates import DayRule
+from .jurisdiction import Cut
 from .tz import DAY, MAX_UTC, MIN_UTC, Zone, civil_from_days
 from .windows import (
     FIRST_DAY,
@@ -48,6 +49,7 @@ RULES = (
     "recipient hours",  # the customer's own wall clock, inside or outside recipientHours
     "contact limit",  # a contactLimits entry (or a rule pack's) is full (docs/limits.md)
     "quiet after conversation",  # quietAfterConversationDays after a conversation
+    "calling rule",  # a rule of callingRules (hours or days) on its clock, allowing or not
 )
 
 
@@ -129,32 +131,59 @@ def explain(
     settings: Settings,
     calendar: Calendar,
     t: datetime,
-    recipient: tuple[tuple[str, Calendar], ...] = (),
+    recipient: tuple[Cut, ...] = (),
 ) -> Explanation:
     """The explanation for instant ``t`` in the campaign whose compiled calendar is
-    ``calendar``; with ``recipient``, for customers whose recipient hours are those
-    ``(zone, calendar)`` pairs (a customer view's)."""
+    ``calendar``; with ``recipient``, for customers whose set the campaign's is cut
+    by those cuts (a customer view's: its recipient hours, then its calling rules).
+    A calling rule not yet in force at ``t`` is not mentioned."""
     u, micros = split_seconds(t)
     found = _campaign_explanation(settings, calendar, u, _instant(t, u, micros))
     if not recipient or found.reasons[0].rule == "out of range":
         return found
     hours = settings.recipient_hours
-    inside, outside = [], []
-    for zone, own in recipient:
-        weekday, _, hms, abbreviation = _wall_clock(zone, own.zone, u)
+    inside: list[Reason] = []
+    outside: list[Reason] = []
+    for cut in recipient:
+        zone, own = cut.zone, cut.calendar
+        if u < cut.since:
+            continue
+        weekday, day_text, hms, abbreviation = _wall_clock(zone, own.zone, u)
         here = f"{weekday} {hms[:5]} {abbreviation}"
-        if own.is_callable(u):
-            inside.append(Reason("recipient hours", f"{here} in {zone} is inside {hours}"))
-        else:
-            outside.append(
-                Reason(
-                    "recipient hours", f"{here} in {zone} is outside the recipient hours {hours}"
+        allowed = own.is_callable(u)
+        if cut.rule is None:
+            if allowed:
+                inside.append(Reason("recipient hours", f"{here} in {zone} is inside {hours}"))
+            else:
+                outside.append(
+                    Reason(
+                        "recipient hours",
+                        f"{here} in {zone} is outside the recipient hours {hours}",
+                    )
                 )
-            )
+        elif cut.holidays is not None:  # a days rule: only a banned date is worth a word
+            if not allowed:
+                name = _holiday_name(cut, day_text)
+                what = f"{day_text} in {zone} is {name}" if name else f"{day_text} in {zone}"
+                outside.append(Reason("calling rule", f"{what}: no calls under {cut.rule}"))
+        elif allowed:
+            inside.append(Reason("calling rule", f"{here} in {zone} is inside {cut.rule}"))
+        else:
+            outside.append(Reason("calling rule", f"{here} in {zone} is outside {cut.rule}"))
     if found.callable and not outside:
         return Explanation(found.at, True, found.local, (*found.reasons, *inside))
     reasons = outside if found.callable else [*found.reasons, *outside]
     return Explanation(found.at, False, found.local, tuple(reasons))
+
+
+def _holiday_name(cut: Cut, day_text: str) -> str | None:
+    """The name of the holiday of ``cut`` on the date written ``day_text`` (None
+    for a date no ``date`` can hold, in year 0 or 10000)."""
+    assert cut.holidays is not None
+    try:
+        return cut.holidays.name_of(date.fromisoformat(day_text))
+    except ValueError:
+        return None
 
 
 def _campaign_explanation(

@@ -6,9 +6,10 @@ fractions of a second); local dates are day numbers (days since 1970-01-01).
 
 * A rolling limit of N calls in L microseconds forbids ``t`` exactly when N counted
   calls fit, together with ``t``, in less than L: for sorted starts ``c``, the union
-  over ``j`` of the open intervals ``(c[j+N-1] - L, c[j] + L)``.  Both ends grow
-  with ``j``, so the first allowed instant from ``t`` is found by a bisection and a
-  short walk over the intervals that overlap.
+  over the groups ``j`` that span less than L themselves (``c[j+N-1] - c[j] < L``)
+  of the open intervals ``(c[j+N-1] - L, c[j] + L)``.  Both ends grow with ``j``,
+  so the first allowed instant from ``t`` is found by a bisection and a short walk
+  over the groups that overlap.
 * A calendar limit is the same on local day numbers (N calls in D dates), and the
   quiet period forbids the dates ``[d, d + D - 1]`` of each conversation date ``d``;
   a free date is turned into its first instant on the zone's clock, segment by
@@ -101,14 +102,20 @@ def first_allowed_rolling(starts: Sequence[int], most: int, span: int, t: int) -
     n = len(starts)
     if n < most:
         return t
-    j = bisect_right(starts, t - span)  # intervals before j ended at or before t
+    # Group j (the calls j to j + most - 1) fits in a span with t exactly when it
+    # spans less than ``span`` itself and t is in (starts[j + most - 1] - span,
+    # starts[j] + span).  Groups before j end at or before t.
+    j = bisect_right(starts, t - span)
     last = n - most
     while j <= last:
-        if starts[j + most - 1] - span < t:  # t is inside interval j
+        end = starts[j + most - 1]
+        if end - span >= t:
+            return t  # every later group starts later still
+        if end - starts[j] < span:  # t is inside group j's interval
             t = starts[j] + span
             j = bisect_right(starts, t - span, j + 1)
-        else:
-            return t  # every later interval starts later still
+        else:  # too spread to share a span with anything: the next group
+            j += 1
     return t
 
 
@@ -171,15 +178,14 @@ class Rules:
     quiet: tuple[QuietRule, ...] = ()
     connected: frozenset[Outcome] = CONNECTED
     least: int = field(init=False)
+    #: Whether local dates are read (a calendar limit or a quiet period).
+    zoned: bool = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
         object.__setattr__(self, "least", least)
-
-    @property
-    def zoned(self) -> bool:
-        """Whether local dates are read (a calendar limit or a quiet period)."""
-        return bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+        zoned = bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
+        object.__setattr__(self, "zoned", zoned)
 
 
 #: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).

@@ -1,28 +1,34 @@
-"""Recipient-local calling hours: each customer's own zones and callable set.
+"""Each customer's own callable set: recipient-local hours and calling rules.
 
 With ``recipientHours`` a call is allowed only when the customer's own wall clock
-is inside that daily window too (docs/compliance.md, section 2).  A customer's
-callable set is
+is inside that daily window too (docs/compliance.md, section 2); with
+``callingRules`` only when every hours and days rule of the customer's
+jurisdictions allows it, each on its clock, from its effective instant on
+(section 5).  A customer's callable set is
 
-    the campaign's callable set  ∩  the recipient window in each of its zones,
+    the campaign's callable set  ∩  each cut,
 
-each recipient window read with exactly the rules of docs/semantics.md (a
-calendar of its own, every day active, no start and no end).  Customers with the
-same zones share one :class:`RecipientView`.
+a *cut* (:class:`~callslots.jurisdiction.Cut`) being a calendar read with exactly
+the rules of docs/semantics.md on one zone's clock, in force from an instant
+(before it, a cut allows everything).  Customers with the same zones and the same
+rules' scopes (the same :class:`ViewKey`) share one :class:`RecipientView`.
 
 The intersection is found by leapfrogging: ask each calendar for its first
 callable second at or after ``u`` and move ``u`` to the latest answer until all
 agree.  Where the sets never meet, that alone would walk window by window to the
 end of time, so between steps the search skips ahead.  While no zone changes its
-offset (a *stretch*), each set is a fixed pattern shifted into UTC: the
-recipient hours repeat every day, and a campaign day's window depends only on
-the window the day is given (its weekday's, or a date rule's).  So whether the
-window of a day can meet the recipient hours at all is decided once per stretch's
-offsets and per distinct window, by arithmetic on one day; the search then jumps
-to the first day from ``u`` on whose window can meet them (a few bisections in
-the date rules, however many there are), or to the end of the stretch.  After
-every zone's last listed transition and the last dated rule, the whole picture
-repeats every 400 years, which bounds the search.
+offset and no cut comes into force (a *stretch*), each set is a fixed pattern
+shifted into UTC: a day's window depends only on the window the day is given (its
+weekday's, or a date rule's).  So whether a campaign day's window can meet the
+cuts at all is decided once per stretch's offsets, per weekday and per distinct
+dated window, by arithmetic on a few days: a cut's windows near a campaign day of
+weekday ``w`` are those of its own weekdays next to ``w``, or any of its dated
+windows (the union: a superset, so a window that cannot meet it cannot meet the
+cut).  The search then jumps to the first day from ``u`` on whose window can
+meet them (a few bisections in the date rules, however many there are), or to
+the end of the stretch.  After every zone's last listed transition, every cut's
+start and the last dated rule, the whole picture repeats every 400 years, which
+bounds the search.
 """
 
 from __future__ import annotations
@@ -35,8 +41,11 @@ from functools import cache
 
 from .config import Settings
 from .explain import Explanation, explain
+from .jurisdiction import Cut, contact_limits, cuts, holiday_years, selected_rules
+from .limits import ContactLimit, QuietRule
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
+from .rulepack import Rule
 from .tz import CYCLE, DAY, MAX_UTC, load_zone
 from .windows import (
     Calendar,
@@ -52,7 +61,7 @@ from .windows import (
     to_seconds,
 )
 
-__all__ = ["RecipientView", "Views"]
+__all__ = ["RecipientView", "ViewKey", "Views"]
 
 
 @cache
@@ -61,22 +70,13 @@ def recipient_calendar(key: str, hours: Hours) -> Calendar:
     return Calendar.build(load_zone(key), (hours,) * 7, None, None, None)
 
 
-def _periodic_from(campaign: Calendar, calendars: tuple[Calendar, ...]) -> int:
+def _periodic_from(campaign: Calendar, cuts: tuple[Cut, ...]) -> int:
     """An instant after which the callable set repeats every 400 years: the
-    campaign's and every recipient calendar's :func:`periodic_point` (the weekly
-    pattern repeats too: 146,097 days are 20,871 weeks)."""
-    return min(MAX_UTC, max(periodic_point(c) for c in (campaign, *calendars)))
-
-
-def _daily(span: tuple[int, int], offset: int) -> list[tuple[int, int]]:
-    """A daily window (local seconds after midnight; the end may pass 24 h) as UTC
-    seconds of the day, ``[a, b)`` pieces within ``[0, DAY)``, under ``offset``."""
-    first, end = span
-    if end - first >= DAY:
-        return [(0, DAY)]
-    a = (first - offset) % DAY
-    b = a + end - first
-    return [(a, b)] if b <= DAY else [(a, DAY), (0, b - DAY)]
+    campaign's and every cut's :func:`periodic_point`, and every cut's start (the
+    weekly pattern repeats too: 146,097 days are 20,871 weeks)."""
+    points = [periodic_point(campaign)]
+    points += [max(periodic_point(cut.calendar), cut.since) for cut in cuts]
+    return min(MAX_UTC, max(points))
 
 
 def _meet(pieces: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -86,63 +86,151 @@ def _meet(pieces: list[tuple[int, int]], others: list[tuple[int, int]]) -> list[
     )
 
 
+def _merged(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of ``pieces`` as sorted, disjoint intervals."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(pieces):
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _near(calendar: Calendar, offset: int, weekday: int) -> list[tuple[int, int]]:
+    """Where ``calendar``'s windows can be, under ``offset``, around a day of
+    ``weekday`` of another clock: UTC seconds from that day's UTC midnight (its
+    local midnight is elsewhere by the other offset), as disjoint intervals.  Its
+    days ``k`` days after (-3 to 3: every window that can reach the other day's
+    window, whose span lies within (-1, 3) days of that midnight) have the
+    window of their weekday or, conservatively, any of its dated windows."""
+    dated = [] if calendar.rules is None else [s for s in calendar.rules.spans if s is not None]
+    pieces = []
+    for k in range(-3, 4):
+        for span in (calendar.week[(weekday + k) % 7], *dated):
+            if span is not None:
+                pieces.append((k * DAY + span[0] - offset, k * DAY + span[1] - offset))
+    return _merged(pieces)
+
+
 @dataclass(frozen=True, slots=True)
 class _Meeting:
     """Under one tuple of offsets: the weekdays (bit set, bit 0 = Monday) whose weekly
-    window can meet the recipient hours, and the date rules' windows that can."""
+    window can meet the cuts, and the date rules' windows that can."""
 
     weekdays: int
     spans: tuple[tuple[int, int], ...]
 
 
+#: A stretch's state: the offsets (campaign zone first, then each cut's) and the
+#: cuts in force (bit set, bit 0 = the first cut).
+_State = tuple[tuple[int, ...], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ViewKey:
+    """What decides a customer's set besides the campaign: its ``zones`` (for
+    ``recipientHours`` and the rules read on its clock) and the ``scopes`` of the
+    calling rules that apply to it (``("federal", "FL")``).  Customers with the
+    same key share one view (``Views.get``); hashable, for grouping customers."""
+
+    zones: tuple[str, ...]
+    scopes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RecipientView:
-    """The callable set of the customers whose zones are ``zones``: the campaign's,
-    cut to ``recipientHours`` on each zone's wall clock.  It answers the campaign's
-    questions (``windows``, ``is_callable``, ``next_callable``, ``day_of``,
-    ``retry``, ``explain``) for those customers, under the campaign's contract
-    (docs/semantics.md, sections 5 and 6) applied to this set, with the same
-    errors."""
+    """The callable set of the customers whose zones are ``zones`` and whose calling
+    rules' scopes are ``scopes``: the campaign's, cut to ``recipientHours`` on each
+    zone's wall clock and by each hours and days rule that applies (``cuts``).  It
+    answers the campaign's questions (``windows``, ``is_callable``,
+    ``next_callable``, ``day_of``, ``retry``, ``explain``) for those customers,
+    under the campaign's contract (docs/semantics.md, sections 5 and 6) applied to
+    this set, with the same errors.  ``limits`` and ``quiet`` are the contact limits
+    and quiet periods the rules add (the campaign's own are not among them)."""
 
     #: The campaign's settings and its compiled calendar (the set this view cuts).
     settings: Settings = field(repr=False)
     base: Calendar = field(repr=False)
     zones: tuple[str, ...]
-    calendars: tuple[Calendar, ...] = field(repr=False)
+    cuts: tuple[Cut, ...] = field(repr=False)
     #: After this instant the set repeats every 400 years (:func:`_periodic_from`).
     periodic_from: int = field(default=MAX_UTC, repr=False)
     #: How the zones were found, when a person should hear of it (a fallback).
     note: str | None = None
-    #: Which windows can meet the recipient hours, by offsets (campaign zone first):
-    #: made on first use, shared by the views of the same zones.
-    meetings: dict[tuple[int, ...], _Meeting] = field(default_factory=dict, repr=False)
+    #: Which windows can meet the cuts, by stretch state (:data:`_State`): made on
+    #: first use, shared by the views of the same key.
+    meetings: dict[_State, _Meeting] = field(default_factory=dict, repr=False)
+    #: The scopes of the calling rules that apply (``("federal", "FL")``).
+    scopes: tuple[str, ...] = ()
+    #: The rules' limits on how often (``calls-per-period``) and their quiet periods
+    #: after a conversation, each named by its rule's label.
+    limits: tuple[ContactLimit, ...] = ()
+    quiet: tuple[QuietRule, ...] = ()
 
     @classmethod
-    def build(cls, settings: Settings, base: Calendar, zones: tuple[str, ...]) -> RecipientView:
+    def build(
+        cls,
+        settings: Settings,
+        base: Calendar,
+        zones: tuple[str, ...],
+        rule_cuts: tuple[Cut, ...] = (),
+        scopes: tuple[str, ...] = (),
+        limits: tuple[ContactLimit, ...] = (),
+        quiet: tuple[QuietRule, ...] = (),
+    ) -> RecipientView:
+        """The view of ``zones`` (``recipientHours`` is read on each) and of the
+        rules' ``rule_cuts``, ``limits`` and ``quiet`` periods of ``scopes``."""
         hours = settings.recipient_hours
-        if hours is None or not zones:  # no recipient hours: the campaign's own set
-            return cls(settings, base, (), ())
-        calendars = tuple(recipient_calendar(z, hours) for z in zones)
-        return cls(settings, base, zones, calendars, _periodic_from(base, calendars))
+        own = () if hours is None else tuple(Cut(z, recipient_calendar(z, hours)) for z in zones)
+        every = (*own, *rule_cuts)
+        if not every and not scopes:  # the campaign's own set
+            return cls(settings, base, (), (), limits=limits, quiet=quiet)
+        return cls(
+            settings,
+            base,
+            zones,
+            every,
+            _periodic_from(base, every),
+            scopes=scopes,
+            limits=limits,
+            quiet=quiet,
+        )
+
+    @property
+    def key(self) -> ViewKey:
+        """What identifies this set among the campaign's views (hashable): the
+        dispatcher groups customers by it, and ``Views.get(key)`` gives the view."""
+        return ViewKey(self.zones, self.scopes)
+
+    @property
+    def calendars(self) -> tuple[Calendar, ...]:
+        """The cuts' calendars, in order."""
+        return tuple(cut.calendar for cut in self.cuts)
 
     # -- seconds ------------------------------------------------------------
 
     def callable_at(self, u: int) -> bool:
-        return self.base.is_callable(u) and all(c.is_callable(u) for c in self.calendars)
+        return self.base.is_callable(u) and all(
+            u < cut.since or cut.calendar.is_callable(u) for cut in self.cuts
+        )
 
     def next_second(self, u: int, first_day: int | None = None) -> int | None:
         """The first second ``>= u`` callable for these customers (in a campaign
         window of a day ``>= first_day``), or None."""
         campaign = self.base
-        others = self.calendars
+        cuts = self.cuts
         limit = max(u, self.periodic_from) + CYCLE  # see _periodic_from
         while u < limit:
             found = campaign.next_callable(u, first_day)
             if found is None:
                 return None
             agreed = True
-            for calendar in others:
-                there = calendar.next_callable(found)
+            for cut in cuts:
+                if found < cut.since:  # not in force yet: it allows everything
+                    continue
+                there = cut.calendar.next_callable(found)
                 if there is None:
                     return None
                 if there != found:
@@ -150,22 +238,22 @@ class RecipientView:
             if agreed:
                 return found
             # Nothing is callable in [u, found): skip on to the first window that
-            # can meet the recipient hours before the offsets change.
+            # can meet the cuts before the offsets change or a cut comes into force.
             u = self._resume(found, first_day)
         return None
 
     def _resume(self, u: int, first_day: int | None) -> int:
         """Where the search goes on from ``u``: ``u`` itself, or the start of the first
         campaign window from ``u`` on (of a day ``>= first_day``) that can meet the
-        recipient hours under the offsets in force at ``u``, or the end of those
-        offsets when none can.  Sound because within a stretch of constant offsets
+        cuts under the offsets in force at ``u``, or the end of the stretch when none
+        can.  Sound because within a stretch of constant offsets and cuts in force
         the sets are fixed patterns: a window that cannot meet them there does not."""
         calendar = self.base
-        _, end, offsets = self._stretch(u)
-        meeting = self.meetings.get(offsets)
+        _, end, state = self._stretch(u)
+        meeting = self.meetings.get(state)
         if meeting is None:
-            meeting = self.meetings[offsets] = self._meeting(offsets)
-        offset, rules = offsets[0], calendar.rules
+            meeting = self.meetings[state] = self._meeting(state)
+        offset, rules = state[0][0], calendar.rules
         day = max((u + offset) // DAY - 1, calendar.first_day)
         if first_day is not None:
             day = max(day, first_day)
@@ -193,39 +281,54 @@ class RecipientView:
             return max(u, min(end, found * DAY + window[0] - offset))
         return max(u, end)
 
-    def _stretch(self, u: int) -> tuple[int, int, tuple[int, ...]]:
-        """The stretch around ``u`` where no zone involved changes its offset, and
-        the offsets there (the campaign zone's first)."""
+    def _stretch(self, u: int) -> tuple[int, int, _State]:
+        """The stretch around ``u`` where no zone involved changes its offset and no
+        cut comes into force, and its state: the offsets there (the campaign zone's
+        first) and the cuts in force."""
         first, end, offset = self.base.zone.segment_at(u)
         offsets = [offset]
-        for calendar in self.calendars:
-            a, b, offset = calendar.zone.segment_at(u)
+        active = 0
+        for i, cut in enumerate(self.cuts):
+            a, b, offset = cut.calendar.zone.segment_at(u)
             first, end = max(first, a), min(end, b)
             offsets.append(offset)
-        return first, end, tuple(offsets)
+            if u >= cut.since:
+                active |= 1 << i
+            elif cut.since < end:
+                end = cut.since
+        return first, end, (tuple(offsets), active)
 
-    def _meeting(self, offsets: tuple[int, ...]) -> _Meeting:
-        """Which campaign windows can meet the recipient hours under ``offsets``."""
+    def _meeting(self, state: _State) -> _Meeting:
+        """Which campaign windows can meet the cuts in force under ``state``."""
         calendar = self.base
-        hours: list[tuple[int, int]] = [(0, DAY)]
-        for other, offset in zip(self.calendars, offsets[1:], strict=True):
-            span = other.week[0]  # the recipient window, every day alike
-            assert span is not None
-            hours = _meet(hours, _daily(span, offset))
+        offsets, active = state
+        # For a campaign day of each weekday: where every cut in force allows calls
+        # near it, in UTC seconds from that day's UTC midnight.
+        allowed: list[list[tuple[int, int]]] = []
+        for weekday in range(7):
+            pieces = [(-4 * DAY, 5 * DAY)]
+            for i, (cut, offset) in enumerate(zip(self.cuts, offsets[1:], strict=True)):
+                if active >> i & 1:
+                    pieces = _meet(pieces, _near(cut.calendar, offset, weekday))
+            allowed.append(pieces)
 
-        def meets(span: tuple[int, int] | None) -> bool:
+        def meets(span: tuple[int, int] | None, weekday: int) -> bool:
             if span is None:
                 return False
             first, end = span[0] - offsets[0], span[1] - offsets[0]  # UTC, that day
-            return any(
-                a + k * DAY < end and first < b + k * DAY
-                for a, b in hours
-                for k in range(first // DAY - 1, end // DAY + 2)
-            )
+            return any(a < end and first < b for a, b in allowed[weekday])
 
-        weekdays = sum(1 << w for w in range(7) if meets(calendar.week[w]))
+        weekdays = sum(1 << w for w in range(7) if meets(calendar.week[w], w))
         rules = calendar.rules
-        spans = set() if rules is None else {s for s in rules.spans if s is not None and meets(s)}
+        spans = (
+            set()
+            if rules is None
+            else {
+                s
+                for s in rules.spans
+                if s is not None and any(meets(s, w) for w in range(7))  # any weekday
+            }
+        )
         return _Meeting(weekdays, tuple(sorted(spans)))
 
     def spans(self, first: int, end: int) -> Iterator[tuple[int, int]]:
@@ -235,11 +338,13 @@ class RecipientView:
             a = self.next_second(u)
             if a is None or a >= end:
                 return
-            # The recipients' windows first: they last a day at most, and the
-            # campaign's (which may run for centuries) is then read no further.
+            # The cuts' windows first: they are read only as far as the nearest
+            # end so far, and the campaign's (which may run for centuries) is then
+            # read no further.
             b = end
-            for calendar in (*self.calendars, self.base):
-                b = _window_end(calendar, a, b)
+            for cut in self.cuts:
+                b = _cut_end(cut, a, b)
+            b = _window_end(self.base, a, b)
             yield a, b
             u = b
 
@@ -313,9 +418,20 @@ class RecipientView:
 
     def explain(self, t: datetime) -> Explanation:
         """``campaign.explain(t, customer)`` for these customers."""
-        return explain(
-            self.settings, self.base, t, tuple(zip(self.zones, self.calendars, strict=True))
-        )
+        return explain(self.settings, self.base, t, self.cuts)
+
+
+def _cut_end(cut: Cut, u: int, limit: int) -> int:
+    """The end of ``cut``'s allowed stretch that contains callable second ``u``, or
+    ``limit`` when that is sooner: before the cut's start it allows everything, and
+    from the start on its calendar's window (when the start is in one) goes on."""
+    if u >= cut.since:
+        return _window_end(cut.calendar, u, limit)
+    if cut.since >= limit:
+        return limit
+    if cut.calendar.is_callable(cut.since):
+        return _window_end(cut.calendar, cut.since, limit)
+    return cut.since
 
 
 def _window_end(calendar: Calendar, u: int, limit: int) -> int:
@@ -328,21 +444,47 @@ def _window_end(calendar: Calendar, u: int, limit: int) -> int:
 
 @dataclass(eq=False)
 class Views:
-    """The views of one campaign, one per zone set, made on first use (thread-safe)."""
+    """The views of one campaign, one per :class:`ViewKey`, made on first use
+    (thread-safe), and the calling rules the campaign selects (read on first use)."""
 
     settings: Settings
     base: Calendar
-    made: dict[tuple[str, ...], RecipientView] = field(default_factory=dict)
+    made: dict[ViewKey, RecipientView] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    selected: tuple[Rule, ...] | None = None
 
     def __reduce__(self) -> tuple[type[Views], tuple[Settings, Calendar]]:
         return (Views, (self.settings, self.base))  # made again on first use after unpickling
 
-    def get(self, zones: tuple[str, ...]) -> RecipientView:
-        view = self.made.get(zones)
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules of the campaign's packs about calls of its ``callPurpose``."""
+        selected = self.selected
+        if selected is None:
+            s = self.settings
+            selected = self.selected = selected_rules(s.calling_rules, s.call_purpose)
+        return selected
+
+    def get(self, key: ViewKey | tuple[str, ...]) -> RecipientView:
+        """The view of ``key`` (a bare tuple of zones: no calling rules' scopes)."""
+        if not isinstance(key, ViewKey):
+            key = ViewKey(tuple(key))
+        view = self.made.get(key)
         if view is None:
             with self.lock:
-                view = self.made.get(zones)
+                view = self.made.get(key)
                 if view is None:
-                    view = self.made[zones] = RecipientView.build(self.settings, self.base, zones)
+                    view = self.made[key] = self._build(key)
         return view
+
+    def _build(self, key: ViewKey) -> RecipientView:
+        s = self.settings
+        if not key.scopes:
+            return RecipientView.build(s, self.base, key.zones)
+        rules = self.rules()
+        first = s.start_date
+        if first is None and s.start_at is not None:
+            first = day_date(self.base.local_day(to_seconds(s.start_at)))
+        years = holiday_years(first, s.end_date)
+        rule_cuts = cuts(rules, key.scopes, key.zones, years)
+        limits, quiet = contact_limits(rules, key.scopes)
+        return RecipientView.build(s, self.base, key.zones, rule_cuts, key.scopes, limits, quiet)

@@ -4,7 +4,7 @@ A :class:`Schedule` is what the steps above the calling windows need from a
 campaign, and nothing more: the validated settings (it *is* a
 :class:`~callslots.config.Settings`), the compiled calendar of its callable set,
 the index of its slot grid, and the callable sets of its customers (one
-:class:`~callslots.recipients.RecipientView` per zone set).  The sharing of slots,
+:class:`~callslots.recipients.RecipientView` per zone set and rules' scopes).  The sharing of slots,
 the dispatcher and the simulation take a Schedule; only the ``Campaign`` facade
 (a Schedule with the public questions) knows every step.
 
@@ -18,8 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from .config import Settings
-from .customers import customer_from, zones_of
-from .recipients import RecipientView, Views
+from .customers import PHONE_INSTALL, MissingPhoneNumbers, customer_from, zones_of
+from .errors import Problem
+from .jurisdiction import MissingNumberStates, needs_zones, scopes_of
+from .recipients import RecipientView, ViewKey, Views
 from .slots import SlotIndex, slot_seconds
 from .tz import MIN_UTC, load_zone
 from .windows import Calendar, Hours, day_number, to_seconds
@@ -69,14 +71,41 @@ class Schedule(Settings):
     def view_for(self, customer: object, path: str = "customer") -> RecipientView:
         """The callable set of ``customer`` (a phone string, a ``Customer`` or a
         ``{phoneNumber, properties}`` mapping): the campaign's, cut to
-        ``recipientHours`` in its zones.  Customers with the same zones share one
-        view; the view carries a note when the campaign's zone stood in."""
+        ``recipientHours`` in its zones and by the calling rules of its
+        jurisdictions.  Customers with the same :class:`ViewKey` share one view; the
+        view carries a note when the campaign's zone stood in.  A ConfigError naming
+        ``path`` for a bad property; :class:`~callslots.customers.MissingPhoneNumbers`
+        when the zones or states must come from the number without phonenumbers."""
         person = customer_from(customer, path)
-        if self.recipient_hours is None:
-            return self._views.get(())
-        zones, note = zones_of(person, self.timezone, path)
-        view = self._views.get(zones)
+        if not self.per_customer:
+            return self._views.get(ViewKey(()))
+        scopes: tuple[str, ...] = ()
+        needed = self.recipient_hours is not None
+        if self.calling_rules:
+            rules = self._views.rules()
+            scopes = scopes_of(person, rules, path)
+            needed = needed or needs_zones(rules, scopes)
+        if not needed:
+            return self._views.get(ViewKey((), scopes))
+        try:
+            zones, note = zones_of(person, self.timezone, path)
+        except MissingPhoneNumbers as e:
+            if self.recipient_hours is not None:
+                raise
+            raise MissingNumberStates(
+                [
+                    Problem(
+                        path,
+                        "callingRules needs this customer's time zone: give "
+                        "properties.timezone, or install the optional phonenumbers package "
+                        f"({PHONE_INSTALL}) to find it from the number",
+                    )
+                ]
+            ) from e
+        view = self._views.get(ViewKey(zones, scopes))
         if note is not None:  # the campaign's zone stands in: say so on this view
+            if self.recipient_hours is None:
+                note = note.replace("its recipient hours", "its calling rules")
             view = replace(view, note=note)  # the same tables: `meetings` is shared
         return view
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .customers import Customer, read_customers
-from .recipients import RecipientView
+from .recipients import RecipientView, ViewKey
 from .schedule import Schedule
 from .slots import NO_TIME_LEFT, REPEAT, CallSlot
 from .tz import MAX_UTC, MIN_UTC
@@ -126,7 +126,7 @@ class _Customers:
     ) -> None:
         self.campaign = campaign
         self.reader = read_customers(source)
-        self.groups: dict[tuple[str, ...], Group] = {}
+        self.groups: dict[ViewKey, Group] = {}
         self.waiting = 0  # first attempts held in the groups
         self.exhausted = False
         self.report = report  # keep the repeats and never-callable customers, or count them
@@ -141,13 +141,13 @@ class _Customers:
         view = self.campaign.view_for(customer)
         if view.note is not None:
             self.notes[index] = view.note
-        group = self.groups.get(view.zones)
+        group = self.groups.get(view.key)
         if group is None:
-            base = self.campaign._views.get(view.zones)
+            base = self.campaign._views.get(view.key)
             # Decided once, from the start: the group's own window moves on with the
             # slots, and a customer read late is "out of time", not "never".
             never = self.begin is None or base.next_second(self.begin) is None
-            group = self.groups[view.zones] = Group(base, never=never)
+            group = self.groups[view.key] = Group(base, never=never)
         return group
 
     def read_until_callable(self, s: int) -> Group | None:

@@ -1,0 +1,400 @@
+"""Calling rules by jurisdiction: which rules of a pack apply to a customer, and
+what they become (docs/compliance.md, section 5).
+
+A campaign with ``callingRules: ["US"]`` and a ``callPurpose`` selects the pack's
+rules whose ``applies_to`` is that purpose.  For one customer:
+
+* **where it is**: ``properties.state`` when given (a USPS code), and the state of
+  its number's area code (the ``phonenumbers`` package's offline geocoder); both
+  when both are known, so that where they disagree both states' rules apply (the
+  stricter result).  A number outside the United States and its territories, with
+  no ``properties.state``, is under no rule of the US pack, federal ones included;
+* **which rules**: the federal rules (for a customer in the US) and each of its
+  states' rules, as *scopes* (``("federal", "FL")``);
+* **what they become**: an ``hours`` or ``days`` rule is a :class:`Cut`, a calendar
+  on one clock (each of the customer's zones for a ``called-party`` rule, else the
+  rule's own zone) in force from the first instant of the rule's effective date on
+  that clock; a ``calls-per-period`` rule is a :class:`~callslots.limits.ContactLimit`
+  and a ``quiet-after-conversation`` rule a :class:`~callslots.limits.QuietRule`,
+  each named by the rule's label.
+
+This module knows nothing of a campaign's other settings: the caller passes what it
+needs (the selected rules, the customer's zones, the years to resolve holidays for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from .customers import PHONE_INSTALL, Customer, MissingPhoneNumbers
+from .dates import HOLIDAYS_INSTALL, Holidays
+from .errors import ConfigError, Problem
+from .limits import ContactLimit, QuietRule
+from .rulepack import (
+    APPLIES_TO,
+    CALLED_PARTY,
+    US_STATES,
+    CallsLimit,
+    DaysLimit,
+    HoursLimit,
+    QuietLimit,
+    Rule,
+    RulePack,
+    load_pack,
+)
+from .tz import DAY, MAX_UTC, MIN_UTC, Zone, load_zone
+from .windows import FIRST_DAY, LAST_DAY, Calendar, Hours, day_date, day_number
+
+__all__ = [
+    "DEFAULT_PURPOSE",
+    "PURPOSES",
+    "Cut",
+    "MissingNumberStates",
+    "contact_limits",
+    "cuts",
+    "number_place",
+    "pack",
+    "scopes_of",
+    "selected_rules",
+    "state_of_description",
+]
+
+#: The kinds of call a rule may be about; ``callPurpose`` is one of them.
+PURPOSES = APPLIES_TO
+DEFAULT_PURPOSE = "telephone-solicitation"
+#: The regions ``phonenumbers`` gives for numbers of the US and its inhabited
+#: territories: a number of any other region (Canada's +1 included) is not in the US.
+US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+WHOLE_DAY = Hours(0, DAY)
+
+#: The geocoder's English names of places, by USPS code (it also writes
+#: "City, XX", read from the suffix).
+_NAMES = {
+    "Alabama": "AL",
+    "Alaska": "AK",
+    "Arizona": "AZ",
+    "Arkansas": "AR",
+    "California": "CA",
+    "Colorado": "CO",
+    "Connecticut": "CT",
+    "Delaware": "DE",
+    "Florida": "FL",
+    "Georgia": "GA",
+    "Hawaii": "HI",
+    "Idaho": "ID",
+    "Illinois": "IL",
+    "Indiana": "IN",
+    "Iowa": "IA",
+    "Kansas": "KS",
+    "Kentucky": "KY",
+    "Louisiana": "LA",
+    "Maine": "ME",
+    "Maryland": "MD",
+    "Massachusetts": "MA",
+    "Michigan": "MI",
+    "Minnesota": "MN",
+    "Mississippi": "MS",
+    "Missouri": "MO",
+    "Montana": "MT",
+    "Nebraska": "NE",
+    "Nevada": "NV",
+    "New Hampshire": "NH",
+    "New Jersey": "NJ",
+    "New Mexico": "NM",
+    "New York": "NY",
+    "North Carolina": "NC",
+    "North Dakota": "ND",
+    "Ohio": "OH",
+    "Oklahoma": "OK",
+    "Oregon": "OR",
+    "Pennsylvania": "PA",
+    "Rhode Island": "RI",
+    "South Carolina": "SC",
+    "South Dakota": "SD",
+    "Tennessee": "TN",
+    "Texas": "TX",
+    "Utah": "UT",
+    "Vermont": "VT",
+    "Virginia": "VA",
+    "Washington": "WA",
+    "Washington State": "WA",
+    "West Virginia": "WV",
+    "Wisconsin": "WI",
+    "Wyoming": "WY",
+    "Washington D.C.": "DC",
+    "Washington, D.C.": "DC",
+    "District of Columbia": "DC",
+    "Puerto Rico": "PR",
+    "Guam": "GU",
+    "U.S. Virgin Islands": "VI",
+    "American Samoa": "AS",
+    "Northern Mariana Islands": "MP",
+}
+
+
+class MissingNumberStates(MissingPhoneNumbers):
+    """A customer's state must come from its number, and ``phonenumbers`` is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A calendar that cuts a customer's callable set: from UTC second ``since`` on,
+    calls only inside ``calendar`` (on the clock of zone ``zone``); before it, this
+    cut allows everything.  ``rule`` names where it comes from for explanations
+    (``"US-FL-hours: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
+    ``recipientHours``; ``holidays`` are the named dates of a ``days`` rule."""
+
+    zone: str
+    calendar: Calendar
+    since: int = MIN_UTC
+    rule: str | None = None
+    holidays: Holidays | None = None
+
+
+def pack(name: str) -> RulePack:
+    """The pack ``name`` (``load_pack``, looked up here so that a test may replace
+    it); ValueError for a name with no pack."""
+    return load_pack(name)
+
+
+def selected_rules(names: Iterable[str], purpose: str) -> tuple[Rule, ...]:
+    """The rules of the packs ``names`` about calls of kind ``purpose``, in order."""
+    return tuple(rule for name in names for rule in pack(name).rules if rule.applies_to == purpose)
+
+
+def state_of_description(description: str) -> str | None:
+    """The USPS code of the geocoder's description of a US number ("Florida",
+    "Miami, FL", "Washington State"), or None when it names no state."""
+    text = description.strip()
+    if text in _NAMES:
+        return _NAMES[text]
+    head, comma, tail = text.rpartition(", ")
+    if comma and tail in US_STATES:
+        return tail
+    if comma and head and tail in _NAMES:  # "Something, Florida"
+        return _NAMES[tail]
+    return None
+
+
+@lru_cache(maxsize=65536)
+def number_place(phone: str) -> tuple[bool, str | None]:
+    """Whether ``phone`` is a number of the US or its territories, and the state of
+    its area code when the geocoder names one.  ImportError without phonenumbers."""
+    import phonenumbers  # the optional extra, imported only when needed
+    from phonenumbers import geocoder
+
+    try:
+        parsed = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return False, None
+    region = phonenumbers.region_code_for_number(parsed)
+    if region not in US_REGIONS:
+        return False, None
+    if region != "US":  # a territory: the region is its USPS code
+        return True, region
+    return True, state_of_description(geocoder.description_for_number(parsed, "en"))
+
+
+def given_state(customer: Customer, path: str) -> str | None:
+    """``properties.state`` as a USPS code (any case), None when not given; a
+    ConfigError naming ``path.properties.state`` for any other value."""
+    value = customer.properties.get("state")
+    if value is None:
+        return None
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code not in US_STATES:
+        shown = repr(value) if isinstance(value, str) else type(value).__name__
+        raise ConfigError(
+            [
+                Problem(
+                    f"{path}.properties.state",
+                    f"{shown} is not a US state: give its two-letter USPS code, such as "
+                    "'FL' (the 50 states, DC, PR, GU, VI, AS, MP)",
+                )
+            ]
+        )
+    return code
+
+
+def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[str, ...]:
+    """The scopes of ``rules`` that apply to ``customer``: ``"federal"`` for a
+    customer in the US, and each of its states (``properties.state`` and its
+    number's), keeping only those that have a rule (so that customers under the
+    same rules share a view).  A customer with ``properties.state`` is in the US
+    whatever its number.  :class:`MissingNumberStates` when the number must be
+    read and ``phonenumbers`` is missing; a ConfigError for a bad state."""
+    state = given_state(customer, path)
+    try:
+        in_us, by_number = number_place(customer.phone)
+    except ImportError:
+        if state is None:
+            raise MissingNumberStates(
+                [
+                    Problem(
+                        path,
+                        "callingRules needs this customer's state: give properties.state, or "
+                        f"install the optional phonenumbers package ({PHONE_INSTALL}) to find "
+                        "it from the number",
+                    )
+                ]
+            ) from None
+        in_us, by_number = True, None
+    found = {s for s in (state, by_number) if s is not None}
+    if not in_us and not found:
+        return ()
+    wanted = {"federal", *found}
+    had = {rule.scope for rule in rules}
+    return tuple(sorted(wanted & had, key=lambda s: (s != "federal", s)))
+
+
+def needs_zones(rules: tuple[Rule, ...], scopes: tuple[str, ...]) -> bool:
+    """Whether a rule of ``scopes`` is read on the called party's clock."""
+    return any(rule.clock == CALLED_PARTY for rule in rules if rule.scope in scopes)
+
+
+def effective_instant(zone: Zone, day: int) -> int:
+    """The first UTC second whose local date on ``zone`` is ``day`` or later: the
+    rule's first instant (local midnight, or the first instant of that date when
+    the clock skips midnight)."""
+    u = max(MIN_UTC, day * DAY - zone.max_offset)
+    while u < MAX_UTC:
+        _, end, offset = zone.segment_at(u)
+        if (u + offset) // DAY >= day:
+            return u
+        first = day * DAY - offset  # local midnight of ``day`` under this offset
+        if first < end:
+            return max(u, first)
+        u = end
+    return MAX_UTC
+
+
+@lru_cache(maxsize=256)
+def holiday_dates(
+    subdivision: str | None, first_year: int, last_year: int
+) -> tuple[tuple[date, str], ...]:
+    """The US holidays (of ``subdivision``, or the federal ones) of the years the
+    ``holidays`` package covers within ``first_year..last_year``, observed days
+    included.  ImportError without the package."""
+    import holidays  # the optional extra: imported only when a rule asks for it
+
+    probe = holidays.country_holidays("US", subdiv=subdivision)
+    years = range(
+        max(first_year, int(getattr(probe, "start_year", 1))),
+        min(last_year, int(getattr(probe, "end_year", 2100))) + 1,
+    )
+    if not years:
+        return ()
+    found = holidays.country_holidays("US", subdiv=subdivision, years=years)
+    return tuple(sorted((day, str(name)) for day, name in found.items()))
+
+
+def _days_calendar(
+    rule: Rule, values: DaysLimit, zone: Zone, scopes: tuple[str, ...], years: tuple[int, int]
+) -> tuple[Calendar, Holidays]:
+    """A whole-day calendar without the holidays ``values`` names on its weekdays."""
+    states = [rule.scope] if rule.scope != "federal" else [s for s in scopes if s != "federal"]
+    named: dict[date, str] = {}
+    first_year = max(years[0], rule.effective.year)
+    for kind in values.holidays:
+        subdivisions: list[str | None] = list(states) if kind == "state" else [None]
+        for subdivision in subdivisions:
+            for day, name in holiday_dates(subdivision, first_year, years[1]):
+                if day.weekday() in values.weekdays:
+                    named.setdefault(day, name)
+    dates = tuple(sorted(named.items()))
+    banned = tuple((day_number(d), day_number(d), None) for d, _ in dates)
+    calendar = Calendar.build(zone, (WHOLE_DAY,) * 7, None, None, None, banned)
+    return calendar, Holidays("US", None if rule.scope == "federal" else rule.scope, dates)
+
+
+def cuts(
+    rules: tuple[Rule, ...],
+    scopes: tuple[str, ...],
+    zones: tuple[str, ...],
+    years: tuple[int, int],
+) -> tuple[Cut, ...]:
+    """The cuts of the ``hours`` and ``days`` rules of ``scopes``: one per rule and
+    clock (each of ``zones`` for a ``called-party`` rule).  ``years``: the first and
+    last year whose holidays matter.  ImportError when a ``days`` rule needs the
+    ``holidays`` package and it is missing (the campaign checks it when read)."""
+    found: list[Cut] = []
+    for rule in rules:
+        if rule.scope not in scopes or rule.limit not in ("hours", "days"):
+            continue
+        clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
+        for key in clocks:
+            zone = load_zone(key)
+            since = effective_instant(zone, day_number(rule.effective))
+            text = f"{rule.id}: {rule.label}"
+            values = rule.values
+            if isinstance(values, HoursLimit):
+                calendar = Calendar.build(zone, values.hours, None, None, None)
+                found.append(Cut(key, calendar, since, text))
+            elif isinstance(values, DaysLimit):
+                calendar, named = _days_calendar(rule, values, zone, scopes, years)
+                found.append(Cut(key, calendar, since, text, named))
+    return tuple(found)
+
+
+def contact_limits(
+    rules: tuple[Rule, ...], scopes: tuple[str, ...]
+) -> tuple[tuple[ContactLimit, ...], tuple[QuietRule, ...]]:
+    """The ``calls-per-period`` rules of ``scopes`` as contact limits and the
+    ``quiet-after-conversation`` rules as quiet rules, each named by its label.
+    A person is a customer (``per: "customer"``).  ValueError for a rolling span
+    of hours that is not a whole number of days (a limit counts whole days)."""
+    limits: list[ContactLimit] = []
+    quiet: list[QuietRule] = []
+    for rule in rules:
+        if rule.scope not in scopes:
+            continue
+        values = rule.values
+        if isinstance(values, CallsLimit):
+            if values.span_days is not None:
+                days = values.span_days
+            else:
+                assert values.span_hours is not None
+                days, rest = divmod(values.span_hours, 24)
+                if rest:
+                    raise ValueError(
+                        f"rule {rule.id}: a span of {values.span_hours} hours is not a whole "
+                        "number of days, which contact limits count in"
+                    )
+            limit = ContactLimit(
+                max_calls=values.max_calls,
+                days=days,
+                per="customer",
+                count=values.count,
+                window=values.window,
+                name=rule.label,
+            )
+            if limit not in limits:
+                limits.append(limit)
+        elif isinstance(values, QuietLimit):
+            quiet_rule = QuietRule(days=values.days, name=rule.label)
+            if quiet_rule not in quiet:
+                quiet.append(quiet_rule)
+    return tuple(limits), tuple(quiet)
+
+
+def holiday_years(first: date | None, last: date | None) -> tuple[int, int]:
+    """The years whose holidays a campaign from ``first`` to ``last`` (None: no
+    bound) can reach on any clock: a customer's date may be a day before the
+    campaign's first or after its last."""
+    lo = day_date(max(FIRST_DAY, day_number(first) - 1)).year if first else 1
+    hi = day_date(min(LAST_DAY, day_number(last) + 1)).year if last else 9999
+    return lo, hi
+
+
+def needs_holidays(rules: tuple[Rule, ...]) -> Rule | None:
+    """The first ``days`` rule of ``rules`` (it needs the ``holidays`` package)."""
+    return next((rule for rule in rules if isinstance(rule.values, DaysLimit)), None)
+
+
+HOLIDAYS_NEEDED = (
+    "needs the optional holidays package for the holiday rule {rule} of the {pack} pack: "
+    + HOLIDAYS_INSTALL
+)

@@ -1,0 +1,642 @@
+"""Calling rules by jurisdiction (docs/compliance.md, section 5): a customer's states,
+the rules that apply to it, their effective instants, and its callable set.
+
+The named cases use the shipped US pack on dates after its check date (2026-12-01,
+from which the TCPA and Rhode Island rules are in force in the pack); the property
+at the end checks a customer's set against a brute-force reading of the pack's rules
+written here, with zoneinfo and the holidays package, and none of the engine's code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callslots import Campaign, ConfigError
+from callslots import jurisdiction as jur
+from callslots.customers import PHONE_INSTALL, MissingPhoneNumbers, zones_by_number
+from callslots.limits import ContactLimit, QuietRule
+from callslots.rulepack import CALLED_PARTY, WEEKDAY_CODES, RulePack, load_pack, read_pack
+
+phonenumbers = pytest.importorskip("phonenumbers")
+
+UTC = timezone.utc
+NEW_YORK = ZoneInfo("America/New_York")
+FLORIDA = "+13055550100"  # Miami
+NEW_YORK_NUMBER = "+12125550100"
+RHODE_ISLAND = "+14015550100"
+WASHINGTON = "+12065550100"  # Seattle
+CANADA = "+16045550100"  # Vancouver, British Columbia
+
+
+def holidays_package() -> ModuleType:
+    """The holidays package; a skip without it, except where CI requires it."""
+    if os.environ.get("CALLSLOTS_EXTRAS"):
+        import holidays
+
+        return holidays
+    return pytest.importorskip("holidays")
+
+
+def campaign(**fields: Any) -> Campaign:
+    payload: dict[str, Any] = {
+        "timezone": "America/New_York",
+        "startDate": "2027-01-01",
+        "startTime": "09:00",
+        "endTime": "21:00",
+        "callingRules": ["US"],
+    }
+    payload.update(fields)
+    return Campaign.from_dict(payload)
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NEW_YORK)  # type: ignore[misc]
+
+
+def day_windows(view: Any, day: date) -> list[tuple[str, str]]:
+    """The windows of New York date ``day`` in New York time."""
+    start = ny(day.year, day.month, day.day)
+    return [
+        (f"{w.start.astimezone(NEW_YORK):%H:%M}", f"{w.end.astimezone(NEW_YORK):%H:%M}")
+        for w in view.windows(start, start + timedelta(days=1))
+    ]
+
+
+# -- where a customer is ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phone", "state"),
+    [
+        ("+13055550100", "FL"),
+        ("+12125550100", "NY"),
+        ("+12255550100", "LA"),
+        ("+14015550100", "RI"),
+        ("+12065550100", "WA"),
+        ("+12025550100", "DC"),
+        ("+17875550100", "PR"),
+    ],
+)
+def test_the_state_of_an_area_code_comes_from_the_geocoder(phone: str, state: str) -> None:
+    assert jur.number_place(phone) == (True, state)
+
+
+def test_numbers_outside_the_us_have_no_place_and_a_toll_free_number_no_state() -> None:
+    assert jur.number_place(CANADA) == (False, None)  # +1, but Canada
+    assert jur.number_place("+442079460000") == (False, None)
+    assert jur.number_place("+18005550100") == (True, None)
+
+
+def test_geocoder_descriptions_map_to_codes() -> None:
+    assert jur.state_of_description("Florida") == "FL"
+    assert jur.state_of_description("Miami, FL") == "FL"
+    assert jur.state_of_description("Washington State") == "WA"
+    assert jur.state_of_description("Washington D.C.") == "DC"
+    assert jur.state_of_description("British Columbia") is None
+    assert jur.state_of_description("") is None
+
+
+# -- named cases ------------------------------------------------------------------
+
+
+def test_a_florida_number_from_a_new_york_campaign_stops_at_20_00() -> None:
+    holidays_package()
+    c = campaign()
+    view = c.for_customer(FLORIDA)
+    assert view.scopes == ("federal", "FL")
+    assert view.key == jur_key(("America/New_York",), ("federal", "FL"))
+    friday = date(2027, 1, 15)
+    assert day_windows(view, friday) == [("09:00", "20:00")]
+    assert day_windows(c.for_customer(NEW_YORK_NUMBER), friday) == [("09:00", "21:00")]
+    # 20:00 in New York is 20:00 in Miami: the last callable second is 19:59:59.
+    assert view.is_callable(ny(2027, 1, 15, 19, 59, 59))
+    assert not view.is_callable(ny(2027, 1, 15, 20, 0))
+    assert view.next_callable(ny(2027, 1, 15, 20, 0)) == ny(2027, 1, 16, 9, 0)
+    reasons = [str(r) for r in view.explain(ny(2027, 1, 15, 20, 30)).reasons]
+    assert reasons == [
+        "calling rule: Fri 20:30 EST in America/New_York is outside US-FL-hours: "
+        "Fla. Stat. 501.616(6)(a): 08:00-20:00 at the called person's location"
+    ]
+    # The three calls in 24 hours are a limit for the dispatcher: exposed, named.
+    assert view.limits == (
+        ContactLimit(
+            max_calls=3,
+            days=1,
+            per="customer",
+            count="attempts",
+            window="rolling",
+            name="Fla. Stat. 501.616(6)(b): at most 3 calls in 24 hours, per person and "
+            "subject matter",
+        ),
+    )
+    assert view.quiet == ()
+
+
+def jur_key(zones: tuple[str, ...], scopes: tuple[str, ...]) -> object:
+    from callslots.recipients import ViewKey
+
+    return ViewKey(zones, scopes)
+
+
+def test_rhode_island_sundays_and_weekday_holidays_have_no_calls() -> None:
+    holidays_package()
+    view = campaign().for_customer(RHODE_ISLAND)
+    assert view.scopes == ("federal", "RI")
+    assert day_windows(view, date(2027, 1, 15)) == [("09:00", "18:00")]  # Friday
+    assert day_windows(view, date(2027, 1, 16)) == [("10:00", "17:00")]  # Saturday
+    assert day_windows(view, date(2027, 1, 17)) == []  # Sunday: no hours at all
+    assert day_windows(view, date(2027, 1, 18)) == []  # Monday, Martin Luther King Jr. Day
+    assert day_windows(view, date(2027, 1, 19)) == [("09:00", "18:00")]
+    assert view.next_callable(ny(2027, 1, 16, 17, 0)) == ny(2027, 1, 19, 9, 0)
+    (reason,) = view.explain(ny(2027, 1, 18, 12, 0)).reasons
+    assert reason.rule == "calling rule"
+    assert reason.message == (
+        "2027-01-18 in America/New_York is Martin Luther King Jr. Day: no calls under "
+        "US-RI-holidays: R.I. Gen. Laws 5-61-2: no calls on state or federal holidays "
+        "falling on MO, TU, WE, TH, FR"
+    )
+    # Victory Day (2027-08-09) is a Rhode Island holiday only; a holiday on a
+    # Saturday (Juneteenth, 2027-06-19) keeps the Saturday hours, its observed
+    # Friday does not have any.
+    assert day_windows(view, date(2027, 8, 9)) == []
+    assert day_windows(campaign().for_customer(NEW_YORK_NUMBER), date(2027, 8, 9)) == [
+        ("09:00", "21:00")
+    ]
+    assert day_windows(view, date(2027, 6, 19)) == [("10:00", "17:00")]
+    assert day_windows(view, date(2027, 6, 18)) == []
+
+
+def test_an_area_code_and_a_state_that_disagree_bring_both_states_rules() -> None:
+    holidays_package()
+    c = campaign()
+    both = c.for_customer({"phoneNumber": FLORIDA, "properties": {"state": "wa"}})
+    assert both.scopes == ("federal", "FL", "WA")
+    assert [
+        r.message.split(" is outside ")[1].split(":")[0]
+        for r in both.explain(ny(2027, 1, 15, 20, 30)).reasons
+    ] == ["US-FL-hours", "US-WA-hours"]
+    assert len(both.limits) == 1 and both.limits[0].name.startswith("Fla. Stat. 501.616(6)(b)")
+    # The stricter result: a Florida number of a Rhode Island resident gets Rhode
+    # Island's days and hours and Florida's limit; the property hides nothing.
+    mixed = c.for_customer({"phoneNumber": FLORIDA, "properties": {"state": "RI"}})
+    assert mixed.scopes == ("federal", "FL", "RI")
+    assert day_windows(mixed, date(2027, 1, 15)) == [("09:00", "18:00")]
+    assert day_windows(mixed, date(2027, 1, 17)) == []
+    assert mixed.limits == c.for_customer(FLORIDA).limits
+    reverse = c.for_customer({"phoneNumber": RHODE_ISLAND, "properties": {"state": "FL"}})
+    assert reverse.scopes == ("federal", "FL", "RI")
+    assert day_windows(reverse, date(2027, 1, 17)) == []
+    assert reverse.key == mixed.key  # the same rules, the same view
+    assert reverse is mixed
+
+
+def test_a_number_outside_the_us_gets_no_rules() -> None:
+    holidays_package()
+    c = campaign()
+    for phone in (CANADA, "+442079460000"):
+        view = c.for_customer(phone)
+        assert view.scopes == () and view.limits == () and view.quiet == () and view.cuts == ()
+        assert day_windows(view, date(2027, 1, 17)) == [("09:00", "21:00")]
+        assert view.explain(ny(2027, 1, 17, 20, 30)).callable
+    # A state given for it says the person is in the US: its rules apply.
+    placed = c.for_customer({"phoneNumber": CANADA, "properties": {"state": "RI"}})
+    assert placed.scopes == ("federal", "RI")
+
+
+def test_a_bad_state_is_an_error_with_its_path() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict(
+            {
+                "callingRules": ["US"],
+                "callPurpose": "debt-collection",
+                "customers": [
+                    {"phoneNumber": FLORIDA},
+                    {"phoneNumber": FLORIDA, "properties": {"state": "Florida"}},
+                    {"phoneNumber": FLORIDA, "properties": {"state": 12}},
+                ],
+            }
+        )
+    assert [p.path for p in caught.value.errors] == [
+        "customers.1.properties.state",
+        "customers.2.properties.state",
+    ]
+    assert "'Florida' is not a US state" in caught.value.errors[0].message
+    c = campaign(callPurpose="debt-collection")
+    with pytest.raises(ConfigError) as caught:
+        c.for_customer({"phoneNumber": FLORIDA, "properties": {"state": "ZZ"}})
+    assert caught.value.errors[0].path == "customer.properties.state"
+
+
+def test_calling_rules_and_call_purpose_are_validated_with_paths() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict({"callingRules": ["US", "XX", 5], "callPurpose": "sales"})
+    found = {p.path: p.message for p in caught.value.errors}
+    assert found["callingRules.1"] == "callslots has no rule pack 'XX' (it has 'US')"
+    assert found["callingRules.2"].startswith("must be the name of a rule pack")
+    assert found["callPurpose"].startswith(
+        "must be 'telephone-solicitation' or 'debt-collection' or 'securities-solicitation'"
+    )
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict({"callingRules": "US"})
+    assert caught.value.errors[0].path == "callingRules"
+
+
+def test_the_fields_read_back_from_to_dict() -> None:
+    c = Campaign.from_dict(
+        {"callingRules": ["US"], "callPurpose": "debt-collection", "startDate": "2027-01-01"}
+    )
+    data = c.to_dict()
+    assert data["callingRules"] == ["US"] and data["callPurpose"] == "debt-collection"
+    assert Campaign.from_dict(data) == c
+    plain = Campaign.from_dict({"startDate": "2027-01-01"}).to_dict()
+    assert plain["callingRules"] == [] and plain["callPurpose"] == "telephone-solicitation"
+
+
+def test_a_purpose_selects_only_its_rules() -> None:
+    debt = campaign(callPurpose="debt-collection").for_customer(FLORIDA)
+    # No hours rule of the pack is about debt collection: only Regulation F's counts.
+    assert debt.cuts == () and debt.scopes == ("federal",)
+    assert day_windows(debt, date(2027, 1, 15)) == [("09:00", "21:00")]
+    assert debt.limits == (
+        ContactLimit(
+            7,
+            7,
+            "customer",
+            "attempts",
+            "calendar",
+            "12 CFR 1006.14(b)(2)(i)(A): at most 7 calls in 7 consecutive days, per person "
+            "and debt",
+        ),
+    )
+    assert debt.quiet == (
+        QuietRule(
+            7,
+            "12 CFR 1006.14(b)(2)(i)(B): no call for 7 days after a conversation, per "
+            "person and debt",
+        ),
+    )
+    # Illinois' securities rule is read on Central time, whatever the customer's zone.
+    securities = campaign(callPurpose="securities-solicitation")
+    view = securities.for_customer("+13125550100")  # Chicago
+    assert view.scopes == ("IL",) and view.zones == ()
+    assert day_windows(view, date(2027, 1, 15)) == [("10:00", "21:00")]  # 09:00 CST
+    assert day_windows(view, date(2027, 1, 17)) == [("13:00", "21:00")]  # Sunday 12:00
+    assert securities.for_customer(FLORIDA).cuts == ()
+
+
+def test_a_rule_takes_effect_at_local_midnight_of_its_effective_date() -> None:
+    custom = read_pack(
+        {
+            "pack": "US",
+            "version": 1,
+            "title": "test",
+            "notice": "test",
+            "rules": [
+                {
+                    **_rule_fields("US-CA-test", "CA"),
+                    "limit": "hours",
+                    "values": {"hours": {code: ["10:00", "12:00"] for code in WEEKDAY_CODES}},
+                    "effective": "2030-03-15",
+                }
+            ],
+            "not_covered": [],
+        }
+    )
+    with _pack(custom):
+        c = Campaign.from_dict(
+            {"timezone": "UTC", "startDate": "2030-01-01", "callingRules": ["US"]}
+        )
+        los_angeles = ZoneInfo("America/Los_Angeles")
+        for zone in (los_angeles, NEW_YORK):
+            view = c.for_customer(
+                {"phoneNumber": FLORIDA, "properties": {"state": "CA", "timezone": zone.key}}
+            )
+            assert view.scopes == ("CA",)
+            midnight = datetime(2030, 3, 15, tzinfo=zone)
+            assert view.is_callable(midnight - timedelta(seconds=1))
+            assert not view.is_callable(midnight)
+            assert view.next_callable(midnight) == datetime(2030, 3, 15, 10, tzinfo=zone)
+            before = view.explain(midnight - timedelta(seconds=1))
+            assert [r.rule for r in before.reasons] == ["window"]  # not in force: not named
+            assert view.explain(midnight).reasons[0].rule == "calling rule"
+            windows = list(view.windows(midnight - timedelta(days=1), midnight + timedelta(days=1)))
+            assert [(w.start, w.end) for w in windows] == [
+                (midnight - timedelta(days=1), midnight),
+                (datetime(2030, 3, 15, 10, tzinfo=zone), datetime(2030, 3, 15, 12, tzinfo=zone)),
+            ]
+
+
+def _rule_fields(rule_id: str, scope: str) -> dict[str, Any]:
+    return {
+        "id": rule_id,
+        "scope": scope,
+        "applies_to": "telephone-solicitation",
+        "clock": CALLED_PARTY,
+        "effective_basis": "reported",
+        "citation": "Test Code 1",
+        "url": "https://example.org/law",
+        "source": "official",
+        "read_at": "https://example.org/law",
+        "quote": "test",
+        "checked": "2026-12-01",
+        "notes": "",
+    }
+
+
+class _pack:
+    """Within the block, callslots reads ``custom`` as its US pack."""
+
+    def __init__(self, custom: RulePack) -> None:
+        self.custom = custom
+        self.patch = pytest.MonkeyPatch()
+
+    def __enter__(self) -> None:
+        self.patch.setattr(jur, "load_pack", lambda name: self.custom)
+
+    def __exit__(self, *_: object) -> None:
+        self.patch.undo()
+
+
+def test_rules_that_never_meet_the_campaign_are_answered_at_once() -> None:
+    holidays_package()
+    evening = campaign(startTime="21:00", endTime="23:00")
+    sundays = campaign(activeDays=[6], startTime="10:00", endTime="17:00")
+    for c, phone in ((evening, FLORIDA), (evening, RHODE_ISLAND), (sundays, RHODE_ISLAND)):
+        view = c.for_customer(phone)
+        for t in (
+            datetime(1, 1, 1, tzinfo=UTC),
+            ny(2027, 3, 1),
+            datetime(9999, 12, 31, tzinfo=UTC),
+        ):
+            began = time.perf_counter()
+            assert view.next_callable(t) is None
+            assert time.perf_counter() - began < 1.0, (phone, t)
+    # The same campaign from the year 1: callable until the rules take effect.
+    early = campaign(startDate="0001-01-01", startTime="21:00", endTime="23:00")
+    view = early.for_customer(FLORIDA)
+    assert view.next_callable(datetime(2021, 6, 30, 23, 0, tzinfo=UTC)) == datetime(
+        2021, 7, 1, 1, 0, tzinfo=UTC
+    )  # 21:00 EDT on 2021-06-30, the evening before Florida's rule
+    began = time.perf_counter()
+    assert view.next_callable(datetime(2021, 7, 1, 4, 0, tzinfo=UTC)) is None
+    assert time.perf_counter() - began < 1.0
+
+
+def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import fails
+    jur.number_place.cache_clear()
+    zones_by_number.cache_clear()
+    c = campaign(callPurpose="debt-collection")
+    try:
+        with pytest.raises(MissingPhoneNumbers) as caught:
+            c.for_customer("+13055550111")
+        assert isinstance(caught.value, jur.MissingNumberStates)
+        assert PHONE_INSTALL in caught.value.errors[0].message
+        view = c.for_customer(
+            {
+                "phoneNumber": "+13055550111",
+                "properties": {"state": "FL", "timezone": "America/New_York"},
+            }
+        )
+        assert view.scopes == ("federal",)  # no FL rule is about debt collection
+        with pytest.raises(ConfigError) as parsed:
+            Campaign.from_dict(
+                {
+                    "callingRules": ["US"],
+                    "callPurpose": "debt-collection",
+                    "phoneList": ["+13055550111"],
+                }
+            )
+        assert parsed.value.errors[0].path == "callingRules"
+        assert "phonenumbers" in parsed.value.errors[0].message
+    finally:
+        jur.number_place.cache_clear()
+        zones_by_number.cache_clear()
+
+
+def test_without_holidays_a_holiday_rule_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "holidays", None)
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict({"callingRules": ["US"]})
+    (problem,) = caught.value.errors
+    assert problem.path == "callingRules"
+    assert "US-RI-holidays" in problem.message
+    assert "pip install 'callslots[holidays]'" in problem.message
+    Campaign.from_dict({"callingRules": ["US"], "callPurpose": "debt-collection"})
+
+
+def test_per_customer_is_set_by_either_field() -> None:
+    assert campaign(callPurpose="debt-collection").per_customer
+    assert not Campaign.from_dict({}).per_customer
+
+
+# -- the property: the view against a brute-force reading of the rules -------------------
+
+#: Area codes the test knows the state of (or that it is not a US one).
+AREA_CODES = {"305": "FL", "212": "NY", "401": "RI", "206": "WA", "312": "IL", "604": None}
+STATES = ("FL", "RI", "WA", "IL", "NY", "TX")
+CLOCKS = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "Pacific/Honolulu",
+    "Europe/Prague",
+    "Asia/Tokyo",
+    "Australia/Lord_Howe",
+)
+
+
+def brute_is_callable(
+    c: Campaign,
+    pack: RulePack,
+    purpose: str,
+    scopes: set[str],
+    zones: tuple[str, ...],
+    recipient: tuple[int, int] | None,
+    t: datetime,
+) -> bool:
+    """``t`` is callable: for the campaign, in recipient hours on each zone, and under
+    every rule of ``scopes`` for ``purpose`` that is in force on its clock."""
+    if not c.is_callable(t):
+        return False
+    for key in zones if recipient else ():
+        local = t.astimezone(ZoneInfo(key))
+        seconds = local.hour * 3600 + local.minute * 60 + local.second
+        start, end = recipient  # type: ignore[misc]
+        if not start <= seconds < end:
+            return False
+    for rule in pack.rules:
+        if rule.applies_to != purpose or rule.scope not in scopes:
+            continue
+        if rule.limit not in ("hours", "days"):
+            continue
+        for key in zones if rule.clock == CALLED_PARTY else (rule.clock,):
+            local = t.astimezone(ZoneInfo(key))
+            today = local.date()
+            if today < rule.effective:
+                continue
+            values: Any = rule.values
+            if rule.limit == "hours":
+                hours = values.hours[today.weekday()]
+                seconds = local.hour * 3600 + local.minute * 60 + local.second
+                if hours is None or not hours.start <= seconds < hours.end:
+                    return False
+            elif today.weekday() in values.weekdays:
+                state = rule.scope if rule.scope != "federal" else None
+                kinds = tuple(values.holidays)
+                if today in banned_days(state, kinds, today.year):
+                    return False
+    return True
+
+
+@functools.cache
+def banned_days(state: str | None, kinds: tuple[str, ...], year: int) -> frozenset[date]:
+    """The holidays of ``year`` a days rule of ``state`` names: its state's (the
+    holidays package's subdivision, federal ones included) and the federal ones."""
+    holidays = holidays_package()
+    return frozenset(
+        day
+        for kind in kinds
+        for day in holidays.country_holidays(
+            "US", subdiv=state if kind == "state" else None, years=year
+        )
+    )
+
+
+@st.composite
+def customers(draw: st.DrawFn) -> dict[str, Any]:
+    code = draw(st.sampled_from(sorted(AREA_CODES)))
+    properties: dict[str, Any] = {}
+    state = draw(st.sampled_from((None, *STATES)))
+    if state is not None:
+        properties["state"] = state
+    zone = draw(st.sampled_from((None, *CLOCKS)))
+    if zone is not None:
+        properties["timezone"] = zone
+    return {"phoneNumber": f"+1{code}5550100", "properties": properties}
+
+
+instants = st.integers(
+    int(datetime(2026, 11, 25, tzinfo=UTC).timestamp()),
+    int(datetime(2028, 1, 10, tzinfo=UTC).timestamp()),
+).map(lambda u: datetime.fromtimestamp(u, UTC))
+#: Dates worth a closer look: holidays (federal, Rhode Island's own, observed, on a
+#: Saturday) and the days around the pack's check date, when rules take effect.
+NOTABLE = (
+    date(2026, 11, 30),
+    date(2026, 12, 1),
+    date(2026, 12, 25),
+    date(2027, 1, 1),
+    date(2027, 1, 18),
+    date(2027, 6, 18),
+    date(2027, 6, 19),
+    date(2027, 8, 9),
+    date(2027, 10, 11),
+    date(2027, 12, 31),
+)
+notable_instants = st.builds(
+    lambda d, s: datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(seconds=s),
+    st.sampled_from(NOTABLE),
+    st.integers(-12 * 3600, 36 * 3600),
+)
+quarter = st.integers(0, 95).map(lambda q: q * 900)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    customers(),
+    st.sampled_from(
+        (
+            "telephone-solicitation",
+            "telephone-solicitation",
+            "debt-collection",
+            "securities-solicitation",
+        )
+    ),
+    st.sampled_from(("America/New_York", "America/Los_Angeles", "Europe/Prague", "UTC")),
+    quarter,
+    st.integers(1, 96).map(lambda q: q * 900),
+    st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True),
+    st.none() | st.tuples(quarter, st.integers(1, 96).map(lambda q: q * 900)),
+    st.lists(instants | notable_instants, min_size=1, max_size=8),
+)
+def test_a_customers_set_is_what_the_rules_say(
+    customer: dict[str, Any],
+    purpose: str,
+    campaign_zone: str,
+    start: int,
+    end: int,
+    active: list[int],
+    recipient: tuple[int, int] | None,
+    moments: list[datetime],
+) -> None:
+    holidays_package()
+    if start == end % 86400 or (recipient and recipient[0] == recipient[1] % 86400):
+        return
+    if recipient is not None and recipient[0] > recipient[1]:
+        recipient = (recipient[1], recipient[0])  # the model reads daytime windows only
+    fields: dict[str, Any] = {
+        "timezone": campaign_zone,
+        "startDate": "2026-11-20",
+        "startTime": _clock(start),
+        "endTime": _clock(end),
+        "activeDays": active,
+        "callingRules": ["US"],
+        "callPurpose": purpose,
+    }
+    if recipient is not None:
+        fields["recipientHours"] = {
+            "startTime": _clock(recipient[0]),
+            "endTime": _clock(recipient[1]),
+        }
+    c = Campaign.from_dict(fields)
+    view = c.for_customer(customer)
+    # Where the customer is, read here from the test's own table and the property.
+    code = customer["phoneNumber"][2:5]
+    given = customer["properties"].get("state")
+    found = {s for s in (given, AREA_CODES[code]) if s is not None}
+    in_us = code != "604" or given is not None  # 604: Vancouver, Canada
+    scopes = {"federal", *found} if in_us else set()
+    zones = (
+        (customer["properties"]["timezone"],)
+        if "timezone" in customer["properties"]
+        else tuple(
+            phonenumbers.timezone.time_zones_for_number(phonenumbers.parse(customer["phoneNumber"]))
+        )
+    )
+    pack = load_pack("US")
+    for t in moments:
+        expected = brute_is_callable(c, pack, purpose, scopes, zones, recipient, t)
+        assert view.is_callable(t) == expected, t
+        assert view.explain(t).callable == expected
+        following = view.next_callable(t)
+        if expected:
+            assert following == t
+            continue
+        if following is not None:
+            assert brute_is_callable(c, pack, purpose, scopes, zones, recipient, following)
+        # Nothing callable is skipped: every offset and window edge here falls on a
+        # UTC quarter hour, so the quarter hours from t on (a week of them) tell.
+        mark = datetime.fromtimestamp(-(-int(t.timestamp()) // 900) * 900, UTC)
+        stop = t + timedelta(days=7)
+        if following is not None:
+            stop = min(stop, following)
+        while mark < stop:
+            assert not brute_is_callable(c, pack, purpose, scopes, zones, recipient, mark), mark
+            mark += timedelta(seconds=900)
+
+
+def _clock(seconds: int) -> str:
+    return "24:00" if seconds == 86400 else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
