@@ -1214,9 +1214,15 @@ def test_calls_either_side_of_a_date_that_no_run_of_dates_holds_together() -> No
     rules = lo.Rules.of([{"maxCalls": 2, "days": 3, "window": "calendar"}])
     calls = [lo.Call(at, o, n, "me") for n, at, o in history]
     assert lo.allowed(rules, t, calls, phone(1), "me", ["UTC"])
-    assert not lo.allowed(rules, utc("2026-06-09T12:00Z"), calls, phone(1), "me", ["UTC"])
     assert view.is_callable(t)
-    assert view.next_callable(utc("2026-06-09T12:00Z")) == utc("2026-06-10T00:00Z")
+    assert view.next_callable(t) == t
+    # a third call, on the 9th, fills the run 8-10 June: the 10th is blocked until
+    # the run 9-11 ... which holds the 9th and the 11th: free from the 12th
+    fuller = campaign.for_customer(
+        customer, history=[*history, (phone(1), utc("2026-06-09T12:00Z"), "Busy")]
+    )
+    assert not fuller.is_callable(t)
+    assert fuller.next_callable(t) == utc("2026-06-12T00:00Z")
 
 
 def test_a_record_to_a_later_number_of_the_same_customer_counts_for_the_first() -> None:
