@@ -1090,9 +1090,27 @@ QUIET = st.one_of(
 )
 
 
-@given(st.lists(limit_entries(), max_size=4), QUIET)
+@st.composite
+def connected_fields(draw: st.DrawFn) -> tuple[str, Any, set[str]]:
+    """("absent" | "given", value, the paths the doc refuses)."""
+    kind = draw(st.sampled_from(["absent", "list", "junk"]))
+    if kind == "absent":
+        return "absent", None, set()
+    if kind == "junk":
+        value = draw(st.sampled_from(["Completed", 3, {"Completed": True}, True]))
+        return "given", value, {"connectedOutcomes"}
+    names = draw(
+        st.lists(st.sampled_from([*OUTCOME_NAMES, "Answered", 7, None]), min_size=1, max_size=4)
+    )
+    bad = {f"connectedOutcomes.{i}" for i, n in enumerate(names) if n not in OUTCOME_NAMES}
+    return "given", names, bad
+
+
+@given(st.lists(limit_entries(), max_size=4), QUIET, connected_fields())
 def test_limit_fields_fuzzed_against_the_docs_table(
-    entries: list[tuple[Any, set[str]]], quiet_field: tuple[str, Any]
+    entries: list[tuple[Any, set[str]]],
+    quiet_field: tuple[str, Any],
+    connected: tuple[str, Any, set[str]],
 ) -> None:
     payload: dict[str, Any] = {"contactLimits": [e for e, _ in entries]}
     expected: set[str] = set()
@@ -1103,9 +1121,16 @@ def test_limit_fields_fuzzed_against_the_docs_table(
         payload["quietAfterConversationDays"] = quiet
         if quiet is not None and not (type(quiet) is int and 1 <= quiet <= 366):
             expected.add("quietAfterConversationDays")
+    if connected[0] == "given":
+        payload["connectedOutcomes"] = connected[1]
+        expected |= connected[2]
     note(f"expected {sorted(expected)}")
     if not expected:
-        Campaign.from_dict(payload)
+        campaign = Campaign.from_dict(payload)
+        written = campaign.to_dict()
+        assert Campaign.from_dict(written).to_dict() == written
+        for entry in written["contactLimits"]:  # every field written, defaults filled in
+            assert set(entry) == {"maxCalls", "days", "per", "count", "window"}
         return
     assert set(bad_paths(payload)) == expected
 
