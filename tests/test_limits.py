@@ -1444,3 +1444,31 @@ def test_explain_a_calendar_limit_on_the_first_day_in_a_zone_behind_utc() -> Non
     view = campaign.for_customer(customer, history=[(phone(1), utc("0001-01-01T01:00Z"), "Busy")])
     t = utc("0001-01-01T02:00Z")
     assert view.explain(t).callable == view.is_callable(t)
+
+
+def test_a_call_closed_by_max_call_seconds_counts_as_connected() -> None:
+    """docs/limits.md: a call counts as connected while its outcome is not known,
+    also one closed by ``maxCallSeconds``.  With only Completed connecting and 1
+    connected call a day: a call that expires (closed as Unspecified at 09:01) is
+    retried the next day; a call reported Unspecified is not counted, and its retry
+    goes on the next free slot."""
+    campaign = small_campaign(
+        phoneList=[phone(0)],
+        callRetries=1,
+        retryDelaySeconds=0,
+        retryConditions=["Unspecified"],
+        maxCallSeconds=60,
+        connectedOutcomes=["Completed"],
+        contactLimits=[{"maxCalls": 1, "days": 1, "count": "connected"}],
+    )
+    d = Dispatcher(campaign)
+    first = d.poll(utc("2026-06-01T09:00Z"))
+    assert [x.attempt for x in first] == [1]
+    assert d.poll(utc("2026-06-01T09:01Z")) == []  # closes the call at its deadline
+    [closed] = d.expired()
+    assert closed.outcome == Outcome.UNSPECIFIED
+    assert d.next_wakeup() == utc("2026-06-02T09:00Z")
+    d = Dispatcher(campaign)
+    first = d.poll(utc("2026-06-01T09:00Z"))
+    d.ended(first[0].call_id, "Unspecified", utc("2026-06-01T09:00:30Z"))
+    assert d.next_wakeup() == utc("2026-06-01T09:01Z")
