@@ -18,6 +18,7 @@ engine).  The properties here hold the engine to it:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from callslots import (
     Campaign,
     ConfigError,
     Dispatcher,
+    DispatchError,
     Outcome,
     RandomOutcomes,
     ReplayOutcomes,
@@ -853,7 +855,6 @@ def test_simulate_never_breaks_a_limit(
     attempts = list(sim)
     check_run(run, [(a.at, a.phone, a.outcome.value) for a in attempts])
     check_summary(run, sim.summary, len(attempts))
-    check_one_call_at_a_time(run, attempts)
     budget = run.campaign.call_retries + 1
     seen: dict[int, list[int]] = {}
     for a in attempts:
@@ -872,6 +873,31 @@ def test_a_service_loop_with_late_ends_and_unstarted_dials_never_breaks_a_limit(
     as connected, and some calls expire by ``maxCallSeconds``), some Dials reported
     not_started (counting nothing), outcomes from a random model.  The calls checked
     are the finished Attempts the engine returned (ended, or expired)."""
+    d, finished = drive_service(run, seed, weights, data)
+    check_run(run, [(a.at, a.phone, a.outcome.value) for a in finished])
+    check_summary(run, d.summary, len(finished))
+    event(f"calls: {'0' if not finished else '1-5' if len(finished) <= 5 else 'more'}")
+    if d.summary.expired:
+        event("some call expired")
+
+
+@given(runs(), st.integers(0, 2**32), outcome_weights, st.data())
+def test_a_customer_is_in_one_call_at_a_time(
+    run: Run, seed: int, weights: dict[str, float], data: st.DataObject
+) -> None:
+    """docs/limits.md section 6: a customer (by customerId) is never in two calls at
+    once; in ``simulate`` and in the service loop above (a call lasts from its slot
+    to its reported end)."""
+    check_one_call_at_a_time(
+        run, list(simulate(run.campaign, RandomOutcomes(seed, weights, 600), history=run.history))
+    )
+    _, finished = drive_service(run, seed, weights, data)
+    check_one_call_at_a_time(run, finished)
+
+
+def drive_service(
+    run: Run, seed: int, weights: dict[str, float], data: st.DataObject
+) -> tuple[Dispatcher, list[Attempt]]:
     model = RandomOutcomes(seed, weights, 600)
     d = Dispatcher(run.campaign, history=run.history)
     finished: list[Attempt] = []
@@ -885,11 +911,13 @@ def test_a_service_loop_with_late_ends_and_unstarted_dials_never_breaks_a_limit(
             call_id, (_, outcome, end) = report
             del waiting[call_id]
             a = d.ended(call_id, outcome, end)
+            note(f"ended {call_id} {outcome} {end}: {a}")
             if a is not None:
                 finished.append(a)
             continue
         assert wake is not None
         for dial in d.poll(wake):
+            note(f"poll {wake}: {dial}")
             if data.draw(st.integers(0, 9), label="not started?") == 0:
                 d.not_started(dial.call_id, "no line")
                 continue
@@ -897,18 +925,20 @@ def test_a_service_loop_with_late_ends_and_unstarted_dials_never_breaks_a_limit(
             end = dial.at + timedelta(seconds=math.ceil(seconds))
             lag = timedelta(seconds=data.draw(st.sampled_from([0, 0, 60, 3600, 7200]), label="lag"))
             waiting[dial.call_id] = (max(end + lag, wake), Outcome.parse(str(outcome)), end)
+            if data.draw(st.integers(0, 7), label="callback?") == 0:
+                # the person asks to be called back: a callback is an attempt like
+                # any other for the limits (docs/limits.md: every attempt waits)
+                back = dial.at + timedelta(minutes=data.draw(st.integers(1, 600), label="in"))
+                with contextlib.suppress(DispatchError):  # no callable time after it
+                    due = d.callback(dial.customer_index, back)
+                    note(f"callback {dial.customer_index} at {back}: due {due}")
         finished.extend(d.expired())
     else:
         raise AssertionError("the loop did not end")
     finished.extend(d.expired())
     assert d.finished
     finished.sort(key=lambda a: a.at)
-    check_run(run, [(a.at, a.phone, a.outcome.value) for a in finished])
-    check_summary(run, d.summary, len(finished))
-    check_one_call_at_a_time(run, finished)
-    event(f"calls: {'0' if not finished else '1-5' if len(finished) <= 5 else 'more'}")
-    if d.summary.expired:
-        event("some call expired")
+    return d, finished
 
 
 @given(runs(max_customers=1, past_only=True), st.integers(0, 2**32), outcome_weights)
