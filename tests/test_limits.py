@@ -268,6 +268,9 @@ def worlds(draw: st.DrawFn, windows: Sequence[str] = ("rolling", "calendar")) ->
         )
         for _ in range(draw(st.integers(0, 30)))
     ]
+    if draw(st.booleans()):  # the same instants written in another zone: nothing changes
+        written = ZoneInfo(draw(st.sampled_from(ZONES)))
+        history = [(n, at.astimezone(written), o) for n, at, o in history]
     t = instants_near(draw, centre, 16)
     return World(zone, campaign, lo.Rules.of(limits, quiet, connected), customer, history, t)
 
@@ -1521,3 +1524,42 @@ def test_a_call_closed_by_max_call_seconds_counts_as_connected() -> None:
     first = d.poll(utc("2026-06-01T09:00Z"))
     d.ended(first[0].call_id, "Unspecified", utc("2026-06-01T09:00:30Z"))
     assert d.next_wakeup() == utc("2026-06-01T09:01Z")
+
+
+def test_a_dial_counts_from_its_slot_not_from_its_reported_start() -> None:
+    """docs/limits.md: a call counts from its start, for a Dial its slot (``at``).
+    Dialed on the 09:00 slot, reported started at 09:00:40: under 1 call per 24 hours
+    its retry goes on the 09:00 slot of the next day."""
+    campaign = small_campaign(
+        phoneList=[phone(0)],
+        callRetries=1,
+        retryDelaySeconds=0,
+        contactLimits=[{"maxCalls": 1, "days": 1}],
+    )
+    d = Dispatcher(campaign)
+    [dial] = d.poll(utc("2026-06-01T09:00Z"))
+    d.started(dial.call_id, utc("2026-06-01T09:00:40Z"))
+    d.ended(dial.call_id, "Busy", utc("2026-06-01T09:01:10Z"))
+    assert d.next_wakeup() == utc("2026-06-02T09:00Z")
+
+
+def test_retry_counts_the_call_that_ended_at_its_start_or_at_its_end() -> None:
+    """``retry`` adds the call that just ended at ``started_at``, or at ``ended_at``
+    when no start is given; 1 call per 24 hours."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "2026-06-01",
+            "endDate": "2026-06-30",
+            "callRetries": 2,
+            "retryDelaySeconds": 0,
+            "contactLimits": [{"maxCalls": 1, "days": 1}],
+        }
+    )
+    view = campaign.for_customer(phone(1), history=[])
+    ended = utc("2026-06-10T10:00Z")
+    assert view.retry("Busy", 1, ended).at == utc("2026-06-11T10:00Z")
+    started = utc("2026-06-10T09:55Z")
+    assert view.retry("Busy", 1, ended, started_at=started).at == utc("2026-06-11T09:55Z")
+    # the view itself is not changed by the question
+    assert view.is_callable(ended)
