@@ -198,7 +198,10 @@ def test_an_area_code_and_a_state_that_disagree_bring_both_states_rules() -> Non
     assert reverse.scopes == ("federal", "FL", "RI")
     assert day_windows(reverse, date(2027, 1, 17)) == []
     assert reverse.key == mixed.key  # the same rules, the same view
-    assert reverse is mixed
+    # The same compiled view (for_customer wraps it with the customer's calls counted).
+    assert c.view_for({"phoneNumber": RHODE_ISLAND, "properties": {"state": "FL"}}) is c.view_for(
+        {"phoneNumber": FLORIDA, "properties": {"state": "RI"}}
+    )
 
 
 def test_a_number_outside_the_us_gets_no_rules() -> None:

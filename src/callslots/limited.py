@@ -21,8 +21,8 @@ from .limits import END_US, MICROS, Block, ContactLimit, Ledger, QuietRule, Rule
 from .outcomes import Outcome
 from .recipients import RecipientView
 from .retry import RetryDecision, decide
-from .tz import load_zone
-from .windows import day_date, from_micros, split_seconds
+from .tz import civil_from_days, load_zone
+from .windows import from_micros, split_seconds
 
 __all__ = ["LimitedView", "ledger_for"]
 
@@ -63,6 +63,13 @@ def _utc_text(u: int | None) -> str:
     return f"{t.year:04d}-{t:%m-%dT%H:%M:%S}Z" if not t.microsecond else t.isoformat()
 
 
+def _date_text(n: int) -> str:
+    """Day number ``n`` as YYYY-MM-DD, also a local date just outside the years 1-9999
+    (a zone behind UTC on the first day of year 1)."""
+    year, month, day = civil_from_days(n)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
 def describe_block(block: Block) -> Reason:
     """A limit that forbids a call, in words for :class:`Explanation`."""
     free = f"free from {_utc_text(block.free)}"
@@ -72,7 +79,7 @@ def describe_block(block: Block) -> Reason:
             f"{_utc_text(block.first)} to {_utc_text(block.last)} fill a span with this one"
         )
         return Reason("contact limit", f"{block.name} ({block.what}): {filled}; {free}")
-    first, last = day_date(block.first), day_date(block.last)
+    first, last = _date_text(block.first), _date_text(block.last)
     if block.name.startswith("quiet") or "conversation" in block.what:
         message = f"{block.name} ({block.what}): a conversation on {first} ({block.zone}); {free}"
         return Reason("quiet after conversation", message)

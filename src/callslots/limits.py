@@ -78,13 +78,15 @@ class ContactLimit:
         return self.days * DAY * MICROS
 
     def describe(self) -> str:
-        span = (
-            f"{self.days} consecutive local day{'s' if self.days != 1 else ''}"
-            if self.window == "calendar"
-            else f"any {self.days * 24} hours"
-        )
-        what = "connected calls" if self.count == "connected" else "calls"
-        return f"at most {self.max_calls} {what} in {span}, per {self.per}"
+        """The limit in words: ``at most 7 calls in 7 consecutive local days, per
+        customer``."""
+        if self.window == "calendar":
+            span = "one local day" if self.days == 1 else f"{self.days} consecutive local days"
+        else:
+            span = f"any {self.days * 24} hours"
+        what = "connected call" if self.count == "connected" else "call"
+        plural = "" if self.max_calls == 1 else "s"
+        return f"at most {self.max_calls} {what}{plural} in {span}, per {self.per}"
 
 
 @dataclass(frozen=True, slots=True)
