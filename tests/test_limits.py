@@ -328,6 +328,9 @@ def check_the_customers_questions(world: World) -> None:
         assert view.explain(world.t).reasons
     found = view.next_callable(world.t)
     assert found == expected_next(world, world.t)
+    event("limits block t" if blocks else "limits allow t")
+    if found is not None and found != windows.next_callable(world.t):
+        event("a limit moved next_callable")
     if found is not None:
         assert view.is_callable(found)
 
