@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -333,6 +334,35 @@ def check_the_customers_questions(world: World) -> None:
         event("a limit moved next_callable")
     if found is not None:
         assert view.is_callable(found)
+
+
+@given(worlds())
+def test_explain_names_each_blocking_limit_and_when_it_frees(world: World) -> None:
+    """docs/limits.md section 5: ``explain`` adds each limit that blocks ``t`` (its
+    path, or ``quietAfterConversationDays``) and when it frees: each limit is judged
+    alone by the oracle, and its first allowed instant is in the text (when it is a
+    whole second, written ``YYYY-MM-DDTHH:MM:SSZ``).  A limit listed twice is one
+    limit, named by its first path."""
+    view = world.campaign.for_customer(world.customer, history=world.history)
+    text = str(view.explain(world.t))
+    calls = oracle_calls(world)
+    me = world.customer["phoneNumber"]
+    seen: set[lo.Limit] = set()
+    singles: list[tuple[str, lo.Rules]] = []
+    for i, limit in enumerate(world.rules.limits):
+        if limit not in seen:
+            seen.add(limit)
+            singles.append((f"contactLimits.{i}", lo.Rules((limit,), None, world.rules.connected)))
+    if world.rules.quiet_days is not None:
+        singles.append(("quietAfterConversationDays", lo.Rules((), world.rules.quiet_days)))
+    for path, rules in singles:
+        blocked = bool(lo.blocks(rules, world.t, calls, me, "me", [world.zone]))
+        named = re.search(re.escape(path) + r"\b", text) is not None
+        assert named == blocked, (path, text)
+        if blocked:
+            free = lo.next_allowed(rules, world.t, calls, me, "me", [world.zone])
+            if not free.microsecond:
+                assert free.strftime("%Y-%m-%dT%H:%M:%SZ") in text, (path, free, text)
 
 
 @given(worlds(), st.sampled_from(OUTCOME_NAMES), st.integers(1, 3))
