@@ -1596,3 +1596,46 @@ def test_retry_counts_the_call_that_ended_at_its_start_or_at_its_end() -> None:
     assert view.retry("Busy", 1, ended, started_at=started).at == utc("2026-06-11T09:55Z")
     # the view itself is not changed by the question
     assert view.is_callable(ended)
+
+
+@given(runs(), st.integers(0, 2**32), outcome_weights)
+def test_a_blocked_customer_does_not_hold_up_the_others(
+    run: Run, seed: int, weights: dict[str, float]
+) -> None:
+    """First attempts only (no retries), every number distinct and its own customer,
+    a line for everyone: then docs/dispatch.md rule 4 and docs/limits.md section 6
+    fix every Dial.  On each slot of the grid (an interval after the slot used
+    before), the first customer in list order not dialed yet whose own hours allow
+    the slot and whom the oracle allows is dialed; a customer over a limit waits and
+    the slot goes to the next."""
+    numbers: list[str] = []
+    for c in run.customers:
+        if c["phoneNumber"] not in numbers:
+            numbers.append(c["phoneNumber"])
+    customers = [{"phoneNumber": n, "properties": {"timezone": run.zone_of[n]}} for n in numbers]
+    payload = run.campaign.to_dict()
+    payload.update(callRetries=0, maxConcurrency=len(numbers), customers=customers)
+    payload.pop("phoneList", None)
+    campaign = Campaign.from_dict(payload)
+    key_of = {n: n for n in run.key_of}  # no customerId any more
+    history = [lo.Call(at, o, n, key_of[n]) for n, at, o in run.history]
+    attempts = list(simulate(campaign, RandomOutcomes(seed, weights, 300), history=run.history))
+    own = [campaign.for_customer(c) for c in customers]
+    waiting = list(range(len(customers)))
+    expected: list[tuple[int, datetime]] = []
+    interval = timedelta(seconds=campaign.call_interval_seconds)
+    last: datetime | None = None
+    for slot in campaign.slots():  # a finite grid: the campaign has an endDate
+        if not waiting:
+            break
+        if last is not None and slot < last + interval:
+            continue
+        for i in waiting:
+            n = numbers[i]
+            zones = [run.zone_of[n]]
+            if own[i].is_callable(slot) and lo.allowed(run.rules, slot, history, n, n, zones):
+                expected.append((i, slot))
+                waiting.remove(i)
+                last = slot
+                break
+    assert [(a.customer_index, a.at) for a in attempts] == expected
