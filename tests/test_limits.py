@@ -61,7 +61,8 @@ ZONES = sorted(CENTRES)
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+    # "Z" spelled out: Python 3.10's fromisoformat does not read it
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def local(text: str, zone: str) -> datetime:
