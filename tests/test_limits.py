@@ -1640,3 +1640,31 @@ def test_a_blocked_customer_does_not_hold_up_the_others(
                 last = slot
                 break
     assert [(a.customer_index, a.at) for a in attempts] == expected
+
+
+def test_the_history_counts_for_customers_added_later() -> None:
+    """A record counts for the customers listed with its number: also one given to
+    ``add()`` after the run started.  Customer +…01 was called at 10:30 the day
+    before; added at 09:00, under 1 call per 24 hours it is dialed at 10:30."""
+    campaign = small_campaign(phoneList=[phone(0)], contactLimits=[{"maxCalls": 1, "days": 1}])
+    d = Dispatcher(campaign, history=[(phone(1), utc("2026-05-31T10:30Z"), "Busy")])
+    [dial] = d.poll(utc("2026-06-01T09:00Z"))
+    d.ended(dial.call_id, "Completed", utc("2026-06-01T09:00:30Z"))
+    d.add([phone(1)])
+    assert [(a.customer_index, a.at) for a in run_service(d)] == [(1, utc("2026-06-01T10:30Z"))]
+
+
+def test_next_wakeup_is_when_a_blocked_customer_frees() -> None:
+    """docs/dispatch.md: ``next_wakeup()`` is the first slot at which a poll could
+    hand out a Dial; docs/limits.md: a customer over a limit waits until it frees.
+    With customer +…01 blocked until 10:30 (1 call per 24 hours, called at 10:30 the
+    day before) and customer +…00 done at 09:00:30, no poll before 10:30 can dial.
+    The engine names 09:01 (a poll there dials nothing) and 10:30 only after that
+    poll: it learns of the block at a slot.  The doc's "a customer who is blocked at
+    a slot waits" can be read either way."""
+    campaign = small_campaign(contactLimits=[{"maxCalls": 1, "days": 1}])
+    history = [(phone(1), utc("2026-05-31T10:30Z"), "Busy")]
+    d = Dispatcher(campaign, [phone(0), phone(1)], history=history)
+    [dial] = d.poll(utc("2026-06-01T09:00Z"))
+    d.ended(dial.call_id, "Completed", utc("2026-06-01T09:00:30Z"))
+    assert d.next_wakeup() == utc("2026-06-01T10:30Z")
