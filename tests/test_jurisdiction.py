@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -398,7 +399,8 @@ def test_rules_that_never_meet_the_campaign_are_answered_at_once() -> None:
 
 def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "phonenumbers", None)  # import fails
-    jur.number_place.cache_clear()
+    jur.area_code_place.cache_clear()
+    jur._whole_number_place.cache_clear()
     zones_by_number.cache_clear()
     c = campaign(callPurpose="debt-collection")
     try:
@@ -424,7 +426,8 @@ def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch)
         assert parsed.value.errors[0].path == "callingRules"
         assert "phonenumbers" in parsed.value.errors[0].message
     finally:
-        jur.number_place.cache_clear()
+        jur.area_code_place.cache_clear()
+        jur._whole_number_place.cache_clear()
         zones_by_number.cache_clear()
 
 
@@ -643,3 +646,49 @@ def test_a_customers_set_is_what_the_rules_say(
 
 def _clock(seconds: int) -> str:
     return "24:00" if seconds == 86400 else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def test_a_north_american_number_is_placed_by_its_area_code() -> None:
+    """docs/compliance.md, section 5: every valid number of an area code has the
+    place the area code is given (sampled on every area code), and an invalid
+    number of a US area code is in that area code's state."""
+    phonenumbers = pytest.importorskip("phonenumbers")
+    from callslots.jurisdiction import _whole_number_place, number_place
+
+    rng = random.Random(12)
+    checked = 0
+    for npa in range(200, 1000):
+        for _ in range(4):
+            number = f"+1{npa}{rng.randint(2_000_000, 9_999_999)}"
+            if not phonenumbers.is_valid_number(phonenumbers.parse(number)):
+                continue
+            checked += 1
+            assert number_place(number) == _whole_number_place(number), number
+    assert checked > 1000
+    assert number_place("+14150000001") == (True, "CA")
+    assert number_place("+16045550100") == (False, None)  # Canada
+
+
+def test_a_louisiana_sunday_and_a_louisiana_holiday() -> None:
+    """La. R.S. 45:811(2),(3) (US-LA-hours, US-LA-holidays): 08:00-20:00 Monday to
+    Saturday on the called person's clock, no call on Sundays nor on Louisiana's
+    state holidays.  A Baton Rouge number (+1 225, Central time) from a New York
+    campaign open 07:00-23:00: Saturday 2 January 2027 is 09:00-21:00 New York
+    (08:00-20:00 Central), Sunday the 3rd has no window, Monday the 4th is open again,
+    and Mardi Gras (Tuesday 9 February 2027, a Louisiana holiday) has none."""
+    holidays_package()
+    c = campaign(startTime="07:00", endTime="23:00")
+    view = c.for_customer("+12255550100")
+    assert view.scopes == ("federal", "LA")
+    assert day_windows(view, date(2027, 1, 2)) == [("09:00", "21:00")]
+    assert day_windows(view, date(2027, 1, 3)) == []
+    assert day_windows(view, date(2027, 1, 4)) == [("09:00", "21:00")]
+    assert day_windows(view, date(2027, 2, 9)) == []
+    assert day_windows(view, date(2027, 2, 10)) == [("09:00", "21:00")]
+    sunday = view.explain(ny(2027, 1, 3, 11))
+    assert not sunday.callable
+    assert any(
+        "US-LA-hours" in r.message and "La. R.S. 45:811" in r.message for r in sunday.reasons
+    )
+    # A New York number is called on that Sunday (no state rule bans it).
+    assert day_windows(c.for_customer(NEW_YORK_NUMBER), date(2027, 1, 3)) == [("08:00", "21:00")]

@@ -205,6 +205,7 @@ class _Group:
         "firsts",
         "gap",
         "key",
+        "memo",
         "never",
         "opens",
         "retries",
@@ -214,6 +215,9 @@ class _Group:
     def __init__(self, key: ViewKey, view: RecipientView | None) -> None:
         self.key = key
         self.view = view  # None: the campaign's own set (no recipient hours)
+        #: The last answer of Dispatcher._slot_for: ``(u, slot)``, the first slot
+        #: ``>= u`` open for the group (None: none); it holds for every u up to slot.
+        self.memo: tuple[int, int | None] = (MAX_UTC, None)
         self.firsts: deque[tuple[int, str]] = deque()
         self.retries: list[tuple[int, int, int, str]] = []
         self.callbacks: list[tuple[int, int, int, str]] = []
@@ -222,12 +226,15 @@ class _Group:
         self.gap = self.opens = self.closes = MIN_UTC
 
     def earliest_due(self) -> int | None:
-        dues = [MIN_UTC] if self.firsts else []
-        if self.retries:
-            dues.append(self.retries[0][0])
-        if self.callbacks:
-            dues.append(self.callbacks[0][0])
-        return min(dues, default=None)
+        if self.firsts:
+            return MIN_UTC
+        retries, callbacks = self.retries, self.callbacks
+        if retries:
+            due = retries[0][0]
+            if callbacks and callbacks[0][0] < due:
+                return callbacks[0][0]
+            return due
+        return callbacks[0][0] if callbacks else None
 
     def _look(self, u: int) -> None:
         assert self.view is not None
@@ -349,6 +356,11 @@ class Dispatcher:
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         self._rules_by_view = _has_rules(campaign)
         self._last_view: tuple[Customer, RecipientView] | None = None
+        #: What decides a customer's view, rules and clocks, by :func:`_setup_key`.
+        self._setups: dict[
+            tuple[object, ...], tuple[RecipientView | None, Rules, tuple[str, ...] | None]
+        ] = {}
+        self._views_by_key: dict[tuple[object, ...], RecipientView] = {}
 
     # -- reading customers ----------------------------------------------------
 
@@ -434,7 +446,15 @@ class Dispatcher:
         if last is not None and last[0] is customer:  # just looked up by _read_limits
             view = last[1]
         else:
-            view = self._campaign.view_for(customer)
+            assert customer is not None
+            key = _setup_key(customer)
+            known = self._views_by_key.get(key) if key is not None else None
+            if known is None:
+                view = self._campaign.view_for(customer)
+                if key is not None:
+                    self._views_by_key[key] = view
+            else:
+                view = known
         group = self._groups.get(view.key)
         if group is None:
             group = self._make_group(view.key)
@@ -455,20 +475,19 @@ class Dispatcher:
         """A customer was read: its clocks and rules, its history, the calls of the
         customers that share its ``customerId``."""
         phone = customer.phone
-        campaign = self._campaign
-        rules = self._base
-        if self._rules_by_view:
-            view = campaign.view_for(customer, f"customers.{index}")
+        key = _setup_key(customer)
+        found = self._setups.get(key) if key is not None else None
+        if found is None:
+            found = self._setup(customer, index)
+            if key is not None:
+                self._setups[key] = found
+        view, rules, clocks = found
+        if view is not None:
             self._last_view = (customer, view)
-            extra = (tuple(getattr(view, "limits", ())), tuple(getattr(view, "quiet", ())))
-            if extra[0] or extra[1]:
-                rules = self._rules[phone] = Rules(
-                    rules.limits + extra[0], rules.quiet + extra[1], rules.connected
-                )
-        if rules.zoned:
-            zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
-            if zones != (campaign.timezone,):
-                self._clocks[phone] = zones
+        if rules is not self._base:
+            self._rules[phone] = rules
+        if clocks is not None:
+            self._clocks[phone] = clocks
         records = self._history.pop(phone, [])
         member = customer.properties.get("customerId")
         if not isinstance(member, str):
@@ -489,6 +508,25 @@ class Dispatcher:
                     known.add(phone, record.at, record.outcome)
         if log:
             self._ledger(phone)
+
+    def _setup(
+        self, customer: Customer, index: int
+    ) -> tuple[RecipientView | None, Rules, tuple[str, ...] | None]:
+        """What a customer's limits need: its view (with calling rules), its rules,
+        and its clocks when they are not the campaign's (None)."""
+        campaign = self._campaign
+        rules = self._base
+        view: RecipientView | None = None
+        if self._shared:
+            view = campaign.view_for(customer, f"customers.{index}")
+            if view.limits or view.quiet:
+                rules = Rules(rules.limits + view.limits, rules.quiet + view.quiet, rules.connected)
+        clocks: tuple[str, ...] | None = None
+        if rules.zoned:
+            zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
+            if zones != (campaign.timezone,):
+                clocks = zones
+        return view, rules, clocks
 
     def _ledger(self, phone: str) -> Ledger:
         """The ledger of ``phone``, made (with its customerId's calls) when needed."""
@@ -915,11 +953,20 @@ class Dispatcher:
 
     def _next_dial_held(self, floor: int, settle: bool) -> int | None:
         best: int | None = None
+        first = self._slot_from(floor)  # no group's slot can come before it
         for group in self._groups.values():
             due = group.earliest_due()
             if due is None:
                 continue
-            s = self._slot_for(group, due if due > floor else floor)
+            if (
+                first is not None
+                and due <= first
+                and group.gap <= first < group.closes
+                and group.opens <= first
+            ):
+                s: int | None = first  # open there (the window it last looked up)
+            else:
+                s = self._slot_for(group, due if due > floor else floor)
             if s is None:
                 if settle:
                     self._settle(group)
@@ -929,6 +976,14 @@ class Dispatcher:
 
     def _slot_for(self, group: _Group, u: int) -> int | None:
         """The first slot ``>= u`` at which ``group``'s set is callable."""
+        asked, found = group.memo  # the grid and the set never change: reuse it
+        if asked <= u and (found is None or u <= found):
+            return found
+        found = self._first_slot_for(group, u)
+        group.memo = (u, found)
+        return found
+
+    def _first_slot_for(self, group: _Group, u: int) -> int | None:
         while True:
             s = self._slot_from(u)
             if s is None:
@@ -1640,3 +1695,20 @@ def _key(row: list[Any]) -> ViewKey:
     """A group's key as a snapshot's call row holds it: ``[zones, scopes]``."""
     zones, scopes = row
     return ViewKey(tuple(zones), tuple(scopes))
+
+
+def _setup_key(customer: Customer) -> tuple[object, ...] | None:
+    """What a customer's view, rules and clocks depend on, when it is few things:
+    a North American number (``+1`` and ten digits: its state is its area code's,
+    docs/compliance.md, section 5) with its ``timezone`` given, and its ``state``;
+    None otherwise (the customer is then read afresh: a key with the whole number
+    would never be met again, and a bad property raises every time)."""
+    properties = customer.properties
+    zone = properties.get("timezone")
+    state = properties.get("state")
+    phone = customer.phone
+    if type(zone) is not str or not (state is None or type(state) is str):
+        return None
+    if len(phone) != 12 or not phone.startswith("+1"):
+        return None
+    return (zone, state, phone[:5])
