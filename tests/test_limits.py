@@ -5,15 +5,19 @@ call at an instant is allowed and which instant is the first allowed one; it sha
 code with ``src/callslots/limits.py`` (it was written from the doc, without reading the
 engine).  The properties here hold the engine to it:
 
-* ``for_customer(c, history=h).next_callable(t)`` / ``is_callable(t)`` against the
-  oracle combined with the campaign's own windows (``Campaign.next_callable`` /
-  ``is_callable`` without limits, which tests/test_properties.py holds to the window
-  oracle);
+* ``for_customer(c, history=h)``: ``next_callable(t)``, ``is_callable(t)``,
+  ``retry`` and ``explain`` against the oracle combined with the customer's windows
+  without limits (``for_customer(c)`` with no history, which tests/test_properties.py
+  and tests/test_recipients.py hold to the window oracle);
 * ``simulate(..., history=...)`` and a service loop over the ``Dispatcher``'s public
-  API: no call of a run is over a limit or in a quiet period, every customer is
-  counted once, and a lone customer is dialed on the first allowed slot;
-* named cases from issue 12, checked by hand in the comments;
-* the new payload fields and history records, fuzzed against the doc's table.
+  API (late ends, expiries, not_started, callbacks, snapshots): no call of a run is
+  over a limit or in a quiet period, every customer is counted once, a customer is
+  in one call at a time, a lone customer is dialed on the first allowed slot, and a
+  blocked customer does not hold up the others;
+* named cases from issue 12, checked by hand in the comments, and the disagreements
+  the properties found, reduced (the end of the file);
+* the new payload fields and history records, fuzzed against the doc's table;
+* the ends of the time line.
 """
 
 from __future__ import annotations
