@@ -1672,3 +1672,14 @@ def test_next_wakeup_is_when_a_blocked_customer_frees() -> None:
     [dial] = d.poll(utc("2026-06-01T09:00Z"))
     d.ended(dial.call_id, "Completed", utc("2026-06-01T09:00:30Z"))
     assert d.next_wakeup() == utc("2026-06-01T10:30Z")
+
+
+def test_a_history_may_be_any_iterable_read_once() -> None:
+    """A generator works (it is read once, eagerly): the same answers as a list."""
+    campaign = small_campaign(phoneList=[phone(0)], contactLimits=[{"maxCalls": 1, "days": 1}])
+    records = [(phone(0), utc("2026-05-31T10:30Z"), "Busy")]
+    view = campaign.for_customer(phone(0), history=(r for r in records))
+    assert view.next_callable(utc("2026-06-01T09:00Z")) == utc("2026-06-01T10:30Z")
+    assert view.next_callable(utc("2026-06-01T09:00Z")) == utc("2026-06-01T10:30Z")
+    d = Dispatcher(campaign, history=(r for r in records))
+    assert [(a.customer_index, a.at) for a in run_service(d)] == [(0, utc("2026-06-01T10:30Z"))]
