@@ -840,3 +840,62 @@ def test_retry_ending_in_the_last_hour_of_9999() -> None:
             "9999-12-31T23:59:59Z",
         )
     )
+
+
+def test_a_history_file_counts_for_the_contact_limits(tmp_path: Path) -> None:
+    """docs/cli.md, "History files": three calls in the morning fill a 3-a-day limit,
+    so the customer waits a day in explain and in simulate; JSON and CSV agree, and
+    every bad record is named with its line and field."""
+    campaign = tmp_path / "c.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2026-03-02",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                "contactLimits": [{"maxCalls": 3, "days": 1}],
+                "phoneList": ["+12125550100", "+12125550101"],
+            }
+        )
+    )
+    calls = [["+12125550100", f"2026-03-02T14:{m:02d}:00Z", "No Answer"] for m in (0, 20, 40)]
+    as_csv = tmp_path / "calls.csv"
+    as_csv.write_text("outcome,phone,at\n" + "".join(f"{o},{p},{a}\n" for p, a, o in calls))
+    as_json = tmp_path / "calls.json"
+    as_json.write_text(json.dumps(calls))
+    for path in (as_csv, as_json):
+        rows = list(
+            csv.DictReader(
+                io.StringIO(
+                    ok("explain", str(campaign), "--at", "2026-03-02T15:00Z", "--phone",
+                       "+12125550100", "--history", str(path), "--format", "csv")
+                )
+            )
+        )  # fmt: skip
+        assert [(r["callable"], r["rule"]) for r in rows] == [("false", "contact limit")]
+        assert "free from 2026-03-03T14:00:00Z" in rows[0]["reason"]
+        sim = list(
+            csv.DictReader(
+                io.StringIO(
+                    ok("simulate", str(campaign), "--history", str(path), "--format", "csv")
+                )
+            )
+        )
+        assert [(r["phone"], r["utc"]) for r in sim][:2] == [
+            ("+12125550101", "2026-03-02T14:00:00Z"),
+            ("+12125550100", "2026-03-03T14:00:00Z"),
+        ]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("phone,at,outcome\nx,2026-03-02T14:00:00,Nope\n")
+    result = callslots("simulate", str(campaign), "--history", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split(": ")[3:5] for line in lines] == [
+        ["line 2", "phone"],
+        ["line 2", "at"],
+        ["line 2", "outcome"],
+    ]
+    assert lines[1].endswith("must be an aware datetime (with a time zone), not a naive datetime")
+    result = callslots("explain", str(campaign), "--at", "2026-03-02T15:00Z", "--history", str(bad))
+    assert result.returncode == 2 and "--history needs --phone" in result.stderr

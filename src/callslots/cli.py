@@ -38,6 +38,7 @@ from . import (
     simulate,
     tz_database,
 )
+from .customers import read_history
 from .instants import parse_iso
 
 __all__ = ["main"]
@@ -323,6 +324,73 @@ def _customers(path: str, campaign_path: str) -> Iterable[object]:
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
     return _csv_customers(handle, _display(path))
+
+
+def _history(path: str, campaign_path: str) -> list[tuple[str, datetime, str]]:
+    """Calls made elsewhere (docs/limits.md, section 4), read whole: a JSON list of
+    ``[phone, at, outcome]`` or ``{"phone", "at", "outcome"}`` items, or a UTF-8 CSV
+    with a header naming ``phone``, ``at`` and ``outcome``; ``at`` is ISO 8601 with an
+    offset.  Every bad record is a line of the UsageError, with where it is."""
+    if path == "-" and campaign_path == "-":
+        raise UsageError("FILE and --history cannot both be - (standard input)")
+    shown = _display(path)
+    rows: list[tuple[str, object, object, object]] = []  # (where, phone, at, outcome)
+    if path.endswith(".json"):
+        data = _read_json(path)
+        if not isinstance(data, list):
+            raise UsageError(f"{shown}: expected a list of [phone, at, outcome] records")
+        for i, item in enumerate(data):
+            if isinstance(item, dict):
+                item = [item.get("phone"), item.get("at"), item.get("outcome")]
+            if not isinstance(item, list) or len(item) != 3:
+                raise UsageError(
+                    f"{shown}: record {i}: expected [phone, at, outcome] or "
+                    '{"phone": ..., "at": ..., "outcome": ...}'
+                )
+            rows.append((f"record {i}", *item))
+    else:
+        try:
+            handle: BinaryIO = (
+                getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode())
+                if path == "-"
+                else open(path, "rb")  # noqa: SIM115 (closed below)
+            )
+        except OSError as e:
+            raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+        with handle:
+            reader = csv.reader(_text_lines(handle, shown))
+            header = [h.strip() for h in next(reader, [])]
+            missing = [n for n in ("phone", "at", "outcome") if n not in header]
+            if missing:
+                raise UsageError(
+                    f"{shown}: the header row must name phone, at and outcome "
+                    f"({', '.join(missing)} missing)"
+                )
+            columns = [header.index(n) for n in ("phone", "at", "outcome")]
+            for number, row in enumerate(reader, 2):
+                if row:
+                    cells = [row[c].strip() if c < len(row) else "" for c in columns]
+                    rows.append((f"line {number}", cells[0], cells[1], cells[2]))
+    problems: list[str] = []
+    records: list[tuple[str, datetime, str]] = []
+    for where, phone, at, outcome in rows:
+        try:
+            instant = parse_iso(at) if isinstance(at, str) else at
+        except ValueError as e:
+            problems.append(f"{shown}: {where}: at: {e}")
+            continue
+        try:
+            read_history([(phone, instant, outcome)])
+        except ConfigError as e:
+            problems += [
+                f"{shown}: {where}: {p.path.rsplit('.', 1)[1]}: {p.message}" for p in e.errors
+            ]
+            continue
+        assert isinstance(phone, str) and isinstance(instant, datetime) and isinstance(outcome, str)
+        records.append((phone, instant, outcome))
+    if problems:
+        raise UsageError(*problems)
+    return records
 
 
 def _text_lines(handle: BinaryIO, shown: str) -> Iterator[str]:
@@ -827,9 +895,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     zone = ZoneInfo(campaign.timezone)
     instants = [_point(when, zone, "--at") for when in args.at]
     out = Output(_form(args), EXPLAIN_COLUMNS, zone)
+    history = None
+    if args.history is not None:
+        if args.phone is None:
+            raise UsageError("--history needs --phone: whose calls are they?")
+        history = _history(args.history, args.file)
     for at in instants:
         try:
-            explanation = campaign.explain(at, args.phone)
+            explanation = campaign.explain(at, args.phone, history)
         except ConfigError as e:  # a bad --phone, or no way to find its zone
             raise UsageError(f"--phone: {e.errors[0].message}") from None
         for reason in explanation.reasons:
@@ -867,7 +940,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     customers = _customers(args.customers, args.file) if args.customers else None
-    simulation = simulate(campaign, model, customers, start=start)
+    history = None if args.history is None else _history(args.history, args.file)
+    simulation = simulate(campaign, model, customers, start=start, history=history)
     form = _form(args)
     out = None if args.summary_only else Output(form, SIMULATE_COLUMNS, zone)
     progress = _Progress() if sys.stderr.isatty() else None
@@ -980,6 +1054,12 @@ CUSTOMERS_HELP = """\
             header row with a phoneNumber (or phone) column holding the number, every
             other column a property named by its header; with neither column there
             is no header and each row's first column is the number"""
+
+HISTORY_HELP = """\
+--history PATH: calls made before or elsewhere, counted by contactLimits:
+  *.json    a JSON list of [phone, at, outcome] or {"phone", "at", "outcome"} records
+  other, - UTF-8 CSV with a header row naming phone, at and outcome columns
+  at is ISO 8601 with an offset (2026-03-02T14:00:00Z); outcome an outcome name"""
 
 EXIT_HELP = """\
 exit status: 0 done; 2 a usage mistake or invalid input (one line per problem on
@@ -1154,6 +1234,7 @@ def _parser() -> argparse.ArgumentParser:
         [
             WHEN_HELP,
             "NUMBER is an E.164 phone number (+14155550100).",
+            HISTORY_HELP,
             _formats_help(("table",), EXPLAIN_COLUMNS, "a row per reason"),
         ],
     )
@@ -1170,6 +1251,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NUMBER",
         help="for this customer: adds its own hours under recipientHours",
     )
+    why.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the customer's calls made elsewhere, for contactLimits (see below)",
+    )
 
     sim = command(
         "simulate",
@@ -1178,6 +1264,7 @@ def _parser() -> argparse.ArgumentParser:
         [
             WHEN_HELP,
             CUSTOMERS_HELP,
+            HISTORY_HELP,
             _formats_help(("table",), SIMULATE_COLUMNS, "a row per attempt")
             + "\n"
             + textwrap.fill(
@@ -1204,6 +1291,9 @@ def _parser() -> argparse.ArgumentParser:
         help="mean call length (default 180 s completed, 30 s otherwise)",
     )
     sim.add_argument("--customers", metavar="PATH", help="customers instead of the file's")
+    sim.add_argument(
+        "--history", metavar="PATH", help="calls made elsewhere, for contactLimits (see below)"
+    )
     sim.add_argument("--from", dest="start", type=_when, metavar="WHEN", help="start here")
     sim.add_argument("--summary-only", action="store_true", help="print only the summary")
     return parser

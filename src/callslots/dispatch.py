@@ -31,7 +31,7 @@ import heapq
 import json
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain, islice
@@ -297,6 +297,15 @@ class Dispatcher:
             campaign.retry_delay_seconds if campaign.retry_delay_mode == "fixed" else None
         )
         source: Iterable[object] = campaign.customers if customers is None else customers
+        self._history: dict[str, list[CallRecord]] = {}
+        for record in read_history(history):
+            self._history.setdefault(record.phone, []).append(record)
+        #: customerId of the numbers that have a history, found ahead of reading
+        #: (and the numbers by customerId), so that a record counts for the whole
+        #: customer before its own number is read.
+        self._member_hint: dict[str, str] = {}
+        self._hinted: dict[str, list[str]] = {}
+        source = self._find_members(source)
         self._source: Iterator[tuple[int, object]] = enumerate(source)
         self._sources: list[Iterable[object]] = []  # added with add(), not yet chained
         self._cursor = 0  # list entries read
@@ -331,16 +340,14 @@ class Dispatcher:
         self._finished_at: int | None = None
         # -- contact limits (docs/limits.md): on only when the campaign has some
         self._limited = campaign.limited or _has_rules(campaign)
-        #: The calls made elsewhere, by number, until their customer is read.
-        self._history: dict[str, list[CallRecord]] = {}
-        for record in read_history(history):
-            self._history.setdefault(record.phone, []).append(record)
         #: The counted calls of each customer read that has any, by number.
         self._ledgers: dict[str, Ledger] = {}
         #: Customers sharing a ``customerId``: the numbers, and every call counted.
         self._members: dict[str, list[str]] = {}
         self._member_of: dict[str, str] = {}
         self._member_calls: dict[str, list[tuple[str, int, Outcome | None]]] = {}
+        #: The latest reported end of a call of each customerId (a line it holds).
+        self._member_until: dict[str, int] = {}
         #: Each read customer's clocks for calendar limits, when not the campaign's.
         self._clocks: dict[str, tuple[str, ...]] = {}
         self._needs_customer = self._shared or self._limited
@@ -366,7 +373,7 @@ class Dispatcher:
 
     def add(self, customers: Iterable[object]) -> None:
         """Append ``customers`` to the run's list (read lazily after the rest)."""
-        self._sources.append(customers)
+        self._sources.append(self._find_members(customers))
         self._exhausted = False
 
     def _next_customer(self) -> tuple[int, str, Customer | None] | None:
@@ -432,12 +439,31 @@ class Dispatcher:
             if group.never:
                 self._unscheduled += 1
                 continue
+            self._pending += 1
+            if self._limited and self._wait_first(group, index, phone, s):
+                continue
             group.firsts.append((index, phone))
             self._held += 1
-            self._pending += 1
             if group.open_through(s, now):
                 return group
         return None
+
+    def _wait_first(self, group: _Group, index: int, phone: str, s: int) -> bool:
+        """A first attempt read whose limits (a history) forbid a call at ``s``:
+        it waits among the retries, due when they free (or is lost when they never
+        do).  False when nothing holds it back."""
+        ledger = self._ledgers.get(phone)
+        if ledger is None or not ledger.may_bind():
+            return False
+        at = s * MICROS
+        free = ledger.first_allowed(at)
+        if free == at:
+            return False
+        if free is None:
+            self._lose(index, 1)
+        else:
+            heapq.heappush(group.retries, (-(-free // MICROS), index, 1, phone))
+        return True
 
     def _group_of(self, customer: Customer | None) -> _Group:
         if not self._shared:
@@ -475,12 +501,11 @@ class Dispatcher:
         """A customer was read: its clocks and rules, its history, the calls of the
         customers that share its ``customerId``."""
         phone = customer.phone
-        key = _setup_key(customer)
-        found = self._setups.get(key) if key is not None else None
-        if found is None:
-            found = self._setup(customer, index)
-            if key is not None:
-                self._setups[key] = found
+        found: tuple[RecipientView | None, Rules, tuple[str, ...] | None]
+        if not self._shared and not self._base.zoned:  # nothing of its own to find
+            found = None, self._base, None
+        else:
+            found = self._setup_of(customer, index)
         view, rules, clocks = found
         if view is not None:
             self._last_view = (customer, view)
@@ -500,6 +525,10 @@ class Dispatcher:
         phones = self._members.setdefault(member, [])
         log = self._member_calls.setdefault(member, [])
         phones.append(phone)
+        for other in self._hinted.pop(member, ()):  # its numbers not read yet
+            if other != phone:
+                for record in self._history.pop(other, ()):
+                    log.append((other, record.at, record.outcome))
         for record in records:
             log.append((phone, record.at, record.outcome))
             for other in phones[:-1]:
@@ -508,6 +537,43 @@ class Dispatcher:
                     known.add(phone, record.at, record.outcome)
         if log:
             self._ledger(phone)
+
+    def _find_members(self, source: Iterable[object]) -> Iterable[object]:
+        """With a history: note the ``customerId`` of every listed number that has
+        records, reading ``source`` once ahead (a one-shot iterator is kept as a
+        list for the run), so that a record counts for its whole customer from the
+        start (docs/limits.md, section 4).  Without one, ``source`` as it is."""
+        if not self._history:
+            return source
+        items = source if isinstance(source, (list, tuple)) else list(source)
+        phone: object
+        properties: object
+        for item in items:
+            if isinstance(item, Customer):
+                phone, properties = item.phone, item.properties
+            elif isinstance(item, Mapping):
+                phone, properties = item.get("phoneNumber"), item.get("properties")
+            else:
+                continue
+            if not isinstance(phone, str) or phone not in self._history:
+                continue
+            member = properties.get("customerId") if isinstance(properties, Mapping) else None
+            if isinstance(member, str) and phone not in self._member_hint:
+                self._member_hint[phone] = member
+                self._hinted.setdefault(member, []).append(phone)
+        return items
+
+    def _setup_of(
+        self, customer: Customer, index: int
+    ) -> tuple[RecipientView | None, Rules, tuple[str, ...] | None]:
+        """:meth:`_setup`, looked up once per :func:`_setup_key`."""
+        key = _setup_key(customer)
+        found = self._setups.get(key) if key is not None else None
+        if found is None:
+            found = self._setup(customer, index)
+            if key is not None:
+                self._setups[key] = found
+        return found
 
     def _setup(
         self, customer: Customer, index: int
@@ -577,12 +643,17 @@ class Dispatcher:
             else:
                 known.settle(phone, at, outcome)
 
-    def _member_busy(self, phone: str) -> bool:
-        """Whether another number of ``phone``'s customer is in a call."""
+    def _member_busy(self, phone: str, s: int) -> int | None:
+        """When another number of ``phone``'s customer is out of its call, if it is in
+        one at ``s``: its reported end, or ``s + 1`` (look again) while the end is
+        not known; None when the customer is free."""
         member = self._member_of.get(phone)
         if member is None:
-            return False
-        return any(self._member_of.get(c.phone) == member for c in self._calls.values())
+            return None
+        if any(self._member_of.get(c.phone) == member for c in self._calls.values()):
+            return s + 1
+        until = self._member_until.get(member)
+        return until if until is not None and until > s else None
 
     def _within_limits(
         self, chosen: tuple[_Group, int, tuple[int, int, int, str]] | None, s: int, now: int
@@ -596,12 +667,13 @@ class Dispatcher:
             _, index, attempt, phone = entry
             ledger = self._ledgers.get(phone)
             free = at if ledger is None else ledger.first_allowed(at)
-            if free == at and not (self._member_of and self._member_busy(phone)):
+            busy = self._member_busy(phone, s) if self._member_of else None
+            if free == at and busy is None:
                 return chosen
             if free is None:  # no allowed time ever again
                 self._lose(index, attempt)
             else:
-                due = max(-(-free // MICROS), s + 1)
+                due = max(-(-free // MICROS), s + 1, busy or s)
                 heap = group.callbacks if kind == _CALLBACK else group.retries
                 heapq.heappush(heap, (due, index, attempt, phone))
             chosen = self._choose(s, now)
@@ -864,12 +936,14 @@ class Dispatcher:
                 free = ends[0] if len(ends) == self._lines else self._line_free_from()
                 if free is not None and free > floor:
                     floor = free
-            if not plain.firsts and not self._exhausted:
+            while not plain.firsts and not self._exhausted:
                 found = self._next_customer()  # is there one?  Hold it for the poll.
-                if found is not None:
+                if found is None:
+                    break
+                self._pending += 1
+                if not (self._limited and self._wait_first(plain, found[0], found[1], floor)):
                     plain.firsts.append((found[0], found[1]))
                     self._held += 1
-                    self._pending += 1
             if plain.firsts:
                 due = MIN_UTC
             elif plain.retries and not plain.callbacks:
@@ -1136,6 +1210,9 @@ class Dispatcher:
         ledger: Ledger | None = None
         if self._limited:
             phone = call.phone
+            member = self._member_of.get(phone) if self._member_of else None
+            if member is not None and ended > self._member_until.get(member, MIN_UTC):
+                self._member_until[member] = ended
             if known:
                 if self._member_of:
                     self._count(phone, s, outcome, dialed=False)
@@ -1168,7 +1245,7 @@ class Dispatcher:
                 retry = ended + fixed  # inside a campaign window: callable itself
             else:
                 search: Search | None = None if group.view is None else group.view.next_second
-                if ledger is not None:
+                if ledger is not None and ledger.may_bind():
                     search = self._search(group, ledger)
                 retry = retry_due(
                     self._campaign, self._campaign._calendar, ended, call.started or s, search
@@ -1226,7 +1303,7 @@ class Dispatcher:
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
             search: Search | None = None if group.view is None else group.view.next_second
-            if ledger is not None:
+            if ledger is not None and ledger.may_bind():
                 search = self._search(group, ledger)
             retry = retry_due(
                 self._campaign, self._campaign._calendar, ended, call.started or call.slot, search
@@ -1471,6 +1548,8 @@ class Dispatcher:
                 m: [[p, at, code(o)] for p, at, o in log] for m, log in self._member_calls.items()
             },
             "clocks": {p: list(z) for p, z in self._clocks.items()},
+            "member_until": self._member_until,
+            "hinted": self._hinted,
             "rules": {
                 p: [[limit_row(c) for c in r.limits], [[q.days, q.name] for q in r.quiet]]
                 for p, r in self._rules.items()
@@ -1495,6 +1574,9 @@ class Dispatcher:
             for m, log in state["member_calls"].items()
         }
         self._clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
+        self._member_until = {str(m): int(u) for m, u in state["member_until"].items()}
+        self._hinted = {str(m): [str(p) for p in ps] for m, ps in state["hinted"].items()}
+        self._member_hint = {p: m for m, ps in self._hinted.items() for p in ps}
         self._rules = {
             str(p): Rules(
                 tuple(

@@ -180,12 +180,16 @@ class Rules:
     quiet: tuple[QuietRule, ...] = ()
     connected: frozenset[Outcome] = CONNECTED
     least: int = field(init=False)
+    #: ``connected`` as outcome values: a set of strings hashes in C, of Enum
+    #: members in Python (every counted call is looked up once or twice).
+    connected_values: frozenset[str] = field(init=False)
     #: Whether local dates are read (a calendar limit or a quiet period).
     zoned: bool = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
         object.__setattr__(self, "least", least)
+        object.__setattr__(self, "connected_values", frozenset(o.value for o in self.connected))
         zoned = bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
         object.__setattr__(self, "zoned", zoned)
 
@@ -209,13 +213,10 @@ class Ledger:
         "_days",
         "attempts",
         "connected",
-        "connected_outcomes",
         "least",
-        "limits",
         "number_attempts",
         "number_connected",
         "phone",
-        "quiet",
         "rules",
         "talks",
         "zones",
@@ -224,10 +225,7 @@ class Ledger:
     def __init__(self, phone: str, rules: Rules, zones: tuple[Zone, ...] = ()) -> None:
         self.phone = phone
         self.rules = rules
-        self.limits = rules.limits
-        self.quiet = rules.quiet
         self.zones = zones
-        self.connected_outcomes = rules.connected
         self.least = rules.least
         self.attempts: list[int] = []
         self.connected: list[int] = []
@@ -285,13 +283,13 @@ class Ledger:
         """Count a call to ``phone`` started at ``at`` (µs); ``outcome`` None while
         it is not known."""
         mine = phone == self.phone
-        if not mine and self._alias:
+        if not mine and self.number_attempts is self.attempts:
             self._split()
-        counted = outcome is None or outcome in self.connected_outcomes
+        counted = outcome is None or outcome._value_ in self.rules.connected_values
         insort(self.attempts, at)
         if counted:
             insort(self.connected, at)
-        if mine and not self._alias:
+        if mine and self.number_attempts is not self.attempts:
             insort(self.number_attempts, at)
             if counted:
                 insort(self.number_connected, at)
@@ -302,12 +300,12 @@ class Ledger:
     def settle(self, phone: str, at: int, outcome: Outcome | None) -> None:
         """The call added with an unknown outcome ended with ``outcome``; None: it
         never started (it counts nothing)."""
-        own = phone == self.phone and not self._alias
+        own = phone == self.phone and self.number_attempts is not self.attempts
         if outcome is None:
             _remove(self.attempts, at)
             if own:
                 _remove(self.number_attempts, at)
-        if outcome is None or outcome not in self.connected_outcomes:
+        if outcome is None or outcome._value_ not in self.rules.connected_values:
             _remove(self.connected, at)
             if own:
                 _remove(self.number_connected, at)
@@ -332,6 +330,12 @@ class Ledger:
 
     # -- the questions -----------------------------------------------------------
 
+    def may_bind(self) -> bool:
+        """Whether some limit or quiet period could forbid a call (else every
+        instant is allowed: fewer calls than the least ``maxCalls``, and no
+        conversation)."""
+        return len(self.attempts) >= self.least or bool(self.talks)
+
     @property
     def empty(self) -> bool:
         return not self.attempts
@@ -343,7 +347,7 @@ class Ledger:
             return t if t < END_US else None
         while True:
             start = t
-            for i, limit in enumerate(self.limits):
+            for i, limit in enumerate(self.rules.limits):
                 starts = self._starts(limit)
                 if len(starts) < limit.max_calls:
                     continue
@@ -361,7 +365,7 @@ class Ledger:
                         return None
                     t = found
             if self.talks:
-                for rule in self.quiet:
+                for rule in self.rules.quiet:
                     for z, zone in enumerate(self.zones):
                         days = self._dates(-1, self.talks, z)
                         found = first_allowed_instant(zone, t, _quieted(days, rule.days))
@@ -377,7 +381,7 @@ class Ledger:
         """Each limit and quiet period that forbids a call at ``t``, with the calls
         that fill its span and when it alone frees."""
         found: list[Block] = []
-        for i, limit in enumerate(self.limits):
+        for i, limit in enumerate(self.rules.limits):
             starts = self._starts(limit)
             if len(starts) < limit.max_calls:
                 continue
@@ -409,7 +413,7 @@ class Ledger:
                 found.append(
                     Block(limit.name, limit.describe(), days[j], days[j + n - 1], n, free, zone.key)
                 )
-        for rule in self.quiet if self.talks else ():
+        for rule in self.rules.quiet if self.talks else ():
             for z, zone in enumerate(self.zones):
                 days = self._dates(-1, self.talks, z)
                 x = day_of_us(zone, t)
