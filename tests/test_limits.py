@@ -1696,3 +1696,19 @@ def test_a_history_may_be_any_iterable_read_once() -> None:
     assert view.next_callable(utc("2026-06-01T09:00Z")) == utc("2026-06-01T10:30Z")
     d = Dispatcher(campaign, history=(r for r in records))
     assert [(a.customer_index, a.at) for a in run_service(d)] == [(0, utc("2026-06-01T10:30Z"))]
+
+
+def test_a_callback_waits_for_the_reported_end_of_the_call_it_follows() -> None:
+    """docs/limits.md section 6: a customer is never in two calls at once (a customer
+    without a customerId is its number).  The person asks during the 09:00 call to be
+    called back at 09:01; the call is reported to end at 09:15 (a webhook that
+    carries the end ahead of the clock, as ``simulate`` reports every end): the
+    callback is dialed on the first slot at or after 09:15, not at 09:05 while the
+    first call is still on (found by test_a_customer_is_in_one_call_at_a_time)."""
+    campaign = small_campaign(phoneList=[phone(0)], maxConcurrency=2, callIntervalSeconds=300)
+    d = Dispatcher(campaign, history=[])
+    [dial] = d.poll(utc("2026-06-01T09:00Z"))
+    d.callback(0, utc("2026-06-01T09:01Z"))
+    d.ended(dial.call_id, "No Answer", utc("2026-06-01T09:15Z"))
+    assert d.poll(utc("2026-06-01T09:05Z")) == []
+    assert d.next_wakeup() == utc("2026-06-01T09:15Z")
