@@ -949,12 +949,21 @@ def test_a_customer_is_in_one_call_at_a_time(
     check_one_call_at_a_time(
         run, list(simulate(run.campaign, RandomOutcomes(seed, weights, 600), history=run.history))
     )
+    _, finished = drive_service(run, seed, weights, data, callbacks=False)
+    check_one_call_at_a_time(run, finished)
+
+
+@given(runs(), st.integers(0, 2**32), outcome_weights, st.data())
+def test_a_customer_is_in_one_call_at_a_time_also_with_callbacks(
+    run: Run, seed: int, weights: dict[str, float], data: st.DataObject
+) -> None:
+    """The same with callbacks asked during calls."""
     _, finished = drive_service(run, seed, weights, data)
     check_one_call_at_a_time(run, finished)
 
 
 def drive_service(
-    run: Run, seed: int, weights: dict[str, float], data: st.DataObject
+    run: Run, seed: int, weights: dict[str, float], data: st.DataObject, callbacks: bool = True
 ) -> tuple[Dispatcher, list[Attempt]]:
     model = RandomOutcomes(seed, weights, 600)
     d = Dispatcher(run.campaign, history=run.history)
@@ -983,7 +992,7 @@ def drive_service(
             end = dial.at + timedelta(seconds=math.ceil(seconds))
             lag = timedelta(seconds=data.draw(st.sampled_from([0, 0, 60, 3600, 7200]), label="lag"))
             waiting[dial.call_id] = (max(end + lag, wake), Outcome.parse(str(outcome)), end)
-            if data.draw(st.integers(0, 7), label="callback?") == 0:
+            if callbacks and data.draw(st.integers(0, 7), label="callback?") == 0:
                 # the person asks to be called back: a callback is an attempt like
                 # any other for the limits (docs/limits.md: every attempt waits)
                 back = dial.at + timedelta(minutes=data.draw(st.integers(1, 600), label="in"))
