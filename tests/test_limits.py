@@ -945,12 +945,12 @@ def test_a_customer_is_in_one_call_at_a_time(
 ) -> None:
     """docs/limits.md section 6: a customer (by customerId) is never in two calls at
     once; in ``simulate`` and in the service loop above (a call lasts from its slot
-    to its reported end).  The loop asks for no callbacks: with them the rule is
-    broken (test_a_callback_waits_for_the_reported_end_of_the_call_it_follows)."""
+    to its reported end), callbacks included
+    (test_a_callback_waits_for_the_reported_end_of_the_call_it_follows)."""
     check_one_call_at_a_time(
         run, list(simulate(run.campaign, RandomOutcomes(seed, weights, 600), history=run.history))
     )
-    _, finished = drive_service(run, seed, weights, data, callbacks=False)
+    _, finished = drive_service(run, seed, weights, data, callbacks=True)
     check_one_call_at_a_time(run, finished)
 
 
@@ -1699,12 +1699,6 @@ def test_a_history_may_be_any_iterable_read_once() -> None:
     assert [(a.customer_index, a.at) for a in run_service(d)] == [(0, utc("2026-06-01T10:30Z"))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the dispatcher dials a callback while the call it follows has a reported "
-    "end still ahead (docs/limits.md section 6, one call at a time); once fixed, remove this "
-    "mark and run drive_service(..., callbacks=True) in test_a_customer_is_in_one_call_at_a_time",
-)
 def test_a_callback_waits_for_the_reported_end_of_the_call_it_follows() -> None:
     """docs/limits.md section 6: a customer is never in two calls at once (a customer
     without a customerId is its number).  The person asks during the 09:00 call to be
