@@ -525,6 +525,8 @@ class Dispatcher:
         phones = self._members.setdefault(member, [])
         log = self._member_calls.setdefault(member, [])
         phones.append(phone)
+        if rules.zoned and len(phones) > 1:
+            self._share_clocks(phones)
         for other in self._hinted.pop(member, ()):  # its numbers not read yet
             if other != phone:
                 for record in self._history.pop(other, ()):
@@ -537,6 +539,24 @@ class Dispatcher:
                     known.add(phone, record.at, record.outcome)
         if log:
             self._ledger(phone)
+
+    def _share_clocks(self, phones: list[str]) -> None:
+        """The numbers of one customer (a customerId) are held to the clocks of all of
+        them (the strictest reading, docs/limits.md): the last one read brings its own."""
+        home = (self._campaign.timezone,)
+        every = set(self._clocks.get(phones[0], home)) | set(self._clocks.get(phones[-1], home))
+        union = tuple(sorted(every))
+        if union == self._clocks.get(phones[0], home) == self._clocks.get(phones[-1], home):
+            return
+        zones = tuple(load_zone(z) for z in union)
+        for p in phones:
+            if union == home:
+                self._clocks.pop(p, None)
+            else:
+                self._clocks[p] = union
+            ledger = self._ledgers.get(p)
+            if ledger is not None:
+                ledger.read_on(zones)
 
     def _find_members(self, source: Iterable[object]) -> Iterable[object]:
         """With a history: note the ``customerId`` of every listed number that has

@@ -244,6 +244,11 @@ class Ledger:
         self.number_attempts = self.attempts.copy()
         self.number_connected = self.connected.copy()
 
+    def read_on(self, zones: tuple[Zone, ...]) -> None:
+        """Read local dates on ``zones`` from now on."""
+        self.zones = zones
+        self._days.clear()
+
     def copy(self) -> Ledger:
         """An independent ledger with the same calls."""
         other = Ledger(self.phone, self.rules, self.zones)
