@@ -460,7 +460,7 @@ class Dispatcher:
         if free == at:
             return False
         if free is None:
-            self._lose(index, 1)
+            self._lose(index, 1, phone)
         else:
             heapq.heappush(group.retries, (-(-free // MICROS), index, 1, phone))
         return True
@@ -691,7 +691,7 @@ class Dispatcher:
             if free == at and busy is None:
                 return chosen
             if free is None:  # no allowed time ever again
-                self._lose(index, attempt)
+                self._lose(index, attempt, phone)
             else:
                 due = max(-(-free // MICROS), s + 1, busy or s)
                 heap = group.callbacks if kind == _CALLBACK else group.retries
@@ -699,8 +699,9 @@ class Dispatcher:
             chosen = self._choose(s, now)
         return None
 
-    def _lose(self, index: int, attempt: int) -> None:
+    def _lose(self, index: int, attempt: int, phone: str) -> None:
         """An attempt that no time is left for: account for its customer."""
+        self._forget(phone)
         self._pending -= 1
         if index in self._reached_open:
             self._reached_open.discard(index)
@@ -710,6 +711,15 @@ class Dispatcher:
         else:
             self._cut_off += 1
             self._not_reached += 1
+
+    def _forget(self, phone: str) -> None:
+        """A customer is done: its counted calls matter no more (unless other numbers
+        of its customerId may still be called), so a long run keeps only the ledgers
+        of customers still pending."""
+        if phone not in self._member_of:
+            self._ledgers.pop(phone, None)
+            self._rules.pop(phone, None)
+            self._clocks.pop(phone, None)
 
     def _search(self, group: _Group, ledger: Ledger) -> Callable[[int, int | None], int | None]:
         """The first second ``>= u`` callable for ``group`` (in a window of a day ``>=
@@ -1300,6 +1310,8 @@ class Dispatcher:
         _SET_ENDED(record, _utc(ended))
         _SET_OUTCOME(record, outcome)
         _SET_RETRY(record, None if retry is None else _utc(retry))
+        if retry is None and self._limited:
+            self._forget(call.phone)
         return record
 
     def _end_special(

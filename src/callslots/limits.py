@@ -194,6 +194,10 @@ class Rules:
         object.__setattr__(self, "zoned", zoned)
 
 
+#: The empty list every ledger starts with for conversations (never appended to: a
+#: ledger makes its own list at its first conversation).
+_NONE: list[int] = []
+
 #: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
 UNKNOWN = None
 
@@ -229,12 +233,14 @@ class Ledger:
         self.least = rules.least
         self.attempts: list[int] = []
         self.connected: list[int] = []
-        self.talks: list[int] = []
+        # Made on first use: most ledgers never hold a conversation, and a run keeps
+        # one ledger per pending customer (a million, mid-run).
+        self.talks: list[int] = _NONE
         # The calls to ``phone`` only: the same lists while every call counted is
         # to ``phone`` (a customer with one number: the common case).
         self.number_attempts = self.attempts
         self.number_connected = self.connected
-        self._days: dict[tuple[int, int], list[int]] = {}
+        self._days: dict[tuple[int, int], list[int]] | None = None
 
     @property
     def _alias(self) -> bool:
@@ -247,7 +253,7 @@ class Ledger:
     def read_on(self, zones: tuple[Zone, ...]) -> None:
         """Read local dates on ``zones`` from now on."""
         self.zones = zones
-        self._days.clear()
+        self._days = None
 
     def copy(self) -> Ledger:
         """An independent ledger with the same calls."""
@@ -274,13 +280,13 @@ class Ledger:
         attempts, connected, talks, own_attempts, own_connected = state
         self.attempts = sorted(attempts or ())
         self.connected = sorted(connected or ())
-        self.talks = sorted(talks or ())
+        self.talks = sorted(talks) if talks else _NONE
         if own_attempts is None or own_connected is None:
             self.number_attempts, self.number_connected = self.attempts, self.connected
         else:
             self.number_attempts = sorted(own_attempts)
             self.number_connected = sorted(own_connected)
-        self._days.clear()
+        self._days = None
 
     # -- the calls ---------------------------------------------------------------
 
@@ -299,8 +305,10 @@ class Ledger:
             if counted:
                 insort(self.number_connected, at)
         if outcome is Outcome.COMPLETED:
+            if self.talks is _NONE:
+                self.talks = []
             insort(self.talks, at)
-        self._days.clear()
+        self._days = None
 
     def settle(self, phone: str, at: int, outcome: Outcome | None) -> None:
         """The call added with an unknown outcome ended with ``outcome``; None: it
@@ -315,8 +323,10 @@ class Ledger:
             if own:
                 _remove(self.number_connected, at)
         if outcome is Outcome.COMPLETED:
+            if self.talks is _NONE:
+                self.talks = []
             insort(self.talks, at)
-        self._days.clear()
+        self._days = None
 
     def _starts(self, limit: ContactLimit) -> list[int]:
         if limit.per == "number":
@@ -327,6 +337,8 @@ class Ledger:
         """The local dates of ``starts`` on zone ``z`` (sorted: dates follow starts
         within a zone's stretch, and are sorted anyway for a fall-back)."""
         key = (which, z)
+        if self._days is None:
+            self._days = {}
         found = self._days.get(key)
         if found is None:
             zone = self.zones[z]
