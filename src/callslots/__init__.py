@@ -5,13 +5,15 @@ voice campaigns, read from the scheduling fields of a create-campaign request.
 """
 
 from .campaign import Campaign
-from .customers import Customer
+from .customers import CallRecord, Customer
 from .dates import DayRule, Holidays
 from .dispatch import Dial, Dispatcher, DispatchError
 from .errors import ConfigError, Problem
 from .explain import Explanation, Reason
+from .limited import LimitedView
+from .limits import ContactLimit, QuietRule
 from .outcomes import Outcome
-from .recipients import RecipientView
+from .recipients import RecipientView, ViewKey
 from .retry import RetryDecision
 from .simulate import (
     Attempt,
@@ -28,9 +30,11 @@ from .windows import Hours, Window
 
 __all__ = [
     "Attempt",
+    "CallRecord",
     "CallSlot",
     "Campaign",
     "ConfigError",
+    "ContactLimit",
     "Customer",
     "DayRule",
     "Dial",
@@ -39,9 +43,11 @@ __all__ = [
     "Explanation",
     "Holidays",
     "Hours",
+    "LimitedView",
     "Outcome",
     "OutcomeModel",
     "Problem",
+    "QuietRule",
     "RandomOutcomes",
     "Reason",
     "RecipientView",
@@ -49,6 +55,7 @@ __all__ = [
     "RetryDecision",
     "Simulation",
     "Summary",
+    "ViewKey",
     "Window",
     "__version__",
     "simulate",
