@@ -363,6 +363,7 @@ class Dispatcher:
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         self._rules_by_view = _has_rules(campaign)
         self._last_view: tuple[Customer, RecipientView] | None = None
+        self._start_slot: int | None = None  # the campaign's first slot, when needed
         #: What decides a customer's view, rules and clocks, by :func:`_setup_key`.
         self._setups: dict[
             tuple[object, ...], tuple[RecipientView | None, Rules, tuple[str, ...] | None]
@@ -449,13 +450,17 @@ class Dispatcher:
         return None
 
     def _wait_first(self, group: _Group, index: int, phone: str, s: int) -> bool:
-        """A first attempt read whose limits (a history) forbid a call at ``s``:
-        it waits among the retries, due when they free (or is lost when they never
-        do).  False when nothing holds it back."""
+        """A first attempt read whose limits (a history) forbid a call at the
+        campaign's first slot: it waits among the retries, due when they free (or is
+        lost when they never do), whenever it is read (``s``: the slot it is read
+        for).  False when nothing holds it back: it is due at the start."""
         ledger = self._ledgers.get(phone)
         if ledger is None or not ledger.may_bind():
             return False
-        at = s * MICROS
+        if self._start_slot is None:
+            found = self._campaign._slots.slot_at(0)
+            self._start_slot = MAX_UTC if found is None else found[0]
+        at = min(self._start_slot, s) * MICROS
         free = ledger.first_allowed(at)
         if free == at:
             return False
