@@ -14,7 +14,7 @@ from .customers import customer_from, read_history
 from .dates import DayRule
 from .errors import Problem
 from .explain import Explanation, day_rule, explain
-from .limited import LimitedView, view_limits, view_quiet
+from .limited import LimitedView
 from .outcomes import Outcome
 from .recipients import RecipientView
 from .retry import RetryDecision, decide
@@ -169,7 +169,7 @@ class Campaign(Schedule):
         limit.  A bad record is a ConfigError naming ``history.N``."""
         records = read_history(history)
         view = self.view_for(customer, "customer")
-        if self.limited or view_limits(view) or view_quiet(view):
+        if self.limited or view.limits or view.quiet:
             person = customer_from(customer, "customer")
             return LimitedView.limit(view, person, records)
         return view

@@ -49,6 +49,7 @@ from .customers import (
     zones_of,
 )
 from .errors import ConfigError, DispatchError
+from .limited import campaign_rules, with_view
 from .limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
 from .outcomes import Outcome
 from .recipients import RecipientView, ViewKey
@@ -339,7 +340,7 @@ class Dispatcher:
         self._segment = (0, 0, 0)  # the zone's segment of the last call: (first, end, offset)
         self._finished_at: int | None = None
         # -- contact limits (docs/limits.md): on only when the campaign has some
-        self._limited = campaign.limited or _has_rules(campaign)
+        self._limited = campaign.limited or bool(campaign.calling_rules)
         #: The counted calls of each customer read that has any, by number.
         self._ledgers: dict[str, Ledger] = {}
         #: Customers sharing a ``customerId``: the numbers, and every call counted.
@@ -351,24 +352,16 @@ class Dispatcher:
         #: Each read customer's clocks for calendar limits, when not the campaign's.
         self._clocks: dict[str, tuple[str, ...]] = {}
         self._needs_customer = self._shared or self._limited
-        quiet = campaign.quiet_after_conversation_days
         #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
-        self._base = Rules(
-            campaign.contact_limits,
-            () if quiet is None else (QuietRule(quiet),),
-            campaign.connected_outcomes,
-        )
+        self._base = campaign_rules(campaign)
         self._rules: dict[str, Rules] = {}
         self._zone_tuple = (self._zone,)
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
-        self._rules_by_view = _has_rules(campaign)
-        self._last_view: tuple[Customer, RecipientView] | None = None
+        #: The last customer whose setup was looked up, and that setup.
+        self._last_setup: tuple[Customer | None, Setup] = (None, (None, self._base, None))
         self._start_slot: int | None = None  # the campaign's first slot, when needed
         #: What decides a customer's view, rules and clocks, by :func:`_setup_key`.
-        self._setups: dict[
-            tuple[object, ...], tuple[RecipientView | None, Rules, tuple[str, ...] | None]
-        ] = {}
-        self._views_by_key: dict[tuple[object, ...], RecipientView] = {}
+        self._setups: dict[tuple[object, ...], Setup] = {}
 
     # -- reading customers ----------------------------------------------------
 
@@ -433,7 +426,7 @@ class Dispatcher:
                 return None
             index, phone, customer = found
             try:
-                group = self._group_of(customer)
+                group = self._group_of(customer, index)
             except ConfigError as error:  # its zone (properties.timezone, phonenumbers)
                 self._bad = error
                 raise
@@ -470,22 +463,12 @@ class Dispatcher:
             heapq.heappush(group.retries, (-(-free // MICROS), index, 1, phone))
         return True
 
-    def _group_of(self, customer: Customer | None) -> _Group:
+    def _group_of(self, customer: Customer | None, index: int) -> _Group:
         if not self._shared:
             return self._groups[_PLAIN]
-        last = self._last_view
-        if last is not None and last[0] is customer:  # just looked up by _read_limits
-            view = last[1]
-        else:
-            assert customer is not None
-            key = _setup_key(customer)
-            known = self._views_by_key.get(key) if key is not None else None
-            if known is None:
-                view = self._campaign.view_for(customer)
-                if key is not None:
-                    self._views_by_key[key] = view
-            else:
-                view = known
+        assert customer is not None
+        view = self._setup_of(customer, index)[0]
+        assert view is not None
         group = self._groups.get(view.key)
         if group is None:
             group = self._make_group(view.key)
@@ -511,9 +494,7 @@ class Dispatcher:
             found = None, self._base, None
         else:
             found = self._setup_of(customer, index)
-        view, rules, clocks = found
-        if view is not None:
-            self._last_view = (customer, view)
+        _, rules, clocks = found
         if rules is not self._base:
             self._rules[phone] = rules
         if clocks is not None:
@@ -588,21 +569,22 @@ class Dispatcher:
                 self._hinted.setdefault(member, []).append(phone)
         return items
 
-    def _setup_of(
-        self, customer: Customer, index: int
-    ) -> tuple[RecipientView | None, Rules, tuple[str, ...] | None]:
-        """:meth:`_setup`, looked up once per :func:`_setup_key`."""
+    def _setup_of(self, customer: Customer, index: int) -> Setup:
+        """:meth:`_setup`, looked up once per :func:`_setup_key` (and once per
+        customer read: the limits and the group ask in turn)."""
+        last, found = self._last_setup
+        if last is customer:
+            return found
         key = _setup_key(customer)
-        found = self._setups.get(key) if key is not None else None
-        if found is None:
-            found = self._setup(customer, index)
+        known = self._setups.get(key) if key is not None else None
+        if known is None:
+            known = self._setup(customer, index)
             if key is not None:
-                self._setups[key] = found
-        return found
+                self._setups[key] = known
+        self._last_setup = (customer, known)
+        return known
 
-    def _setup(
-        self, customer: Customer, index: int
-    ) -> tuple[RecipientView | None, Rules, tuple[str, ...] | None]:
+    def _setup(self, customer: Customer, index: int) -> Setup:
         """What a customer's limits need: its view (with calling rules), its rules,
         and its clocks when they are not the campaign's (None)."""
         campaign = self._campaign
@@ -610,8 +592,7 @@ class Dispatcher:
         view: RecipientView | None = None
         if self._shared:
             view = campaign.view_for(customer, f"customers.{index}")
-            if view.limits or view.quiet:
-                rules = Rules(rules.limits + view.limits, rules.quiet + view.quiet, rules.connected)
+            rules = with_view(rules, view)
         clocks: tuple[str, ...] | None = None
         if rules.zoned:
             zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
@@ -850,21 +831,13 @@ class Dispatcher:
         chosen = self._choose(s, now)
         if self._limited and chosen is not None:
             ledger = self._ledgers.get(chosen[2][3])
-            # Inlined Ledger.first_allowed's first test: below its least count and
-            # with no conversation, nothing can bind (most first attempts).
-            if (
-                ledger is not None and (len(ledger.attempts) >= ledger.least or ledger.talks)
-            ) or self._member_of:
+            if (ledger is not None and ledger.may_bind()) or self._member_of:
                 chosen = self._within_limits(chosen, s, now)
         if chosen is None:
             return None
         group, kind, entry = chosen
         if self._limited:
-            phone = entry[3]
-            if self._member_of:
-                self._count(phone, s, None, dialed=True)
-            else:
-                (self._ledgers.get(phone) or self._ledger(phone)).add(phone, s * MICROS, None)
+            self._count(entry[3], s, None, dialed=True)
         self._seq += 1
         seq = self._seq
         deadline = min(s + self._max_call, MAX_UTC)
@@ -1249,10 +1222,7 @@ class Dispatcher:
             if member is not None and ended > self._member_until.get(member, MIN_UTC):
                 self._member_until[member] = ended
             if known:
-                if self._member_of:
-                    self._count(phone, s, outcome, dialed=False)
-                else:
-                    self._ledgers[phone].settle(phone, s * MICROS, outcome)
+                self._count(phone, s, outcome, dialed=False)
             ledger = self._ledgers.get(phone)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
@@ -1818,10 +1788,9 @@ def _index(value: object) -> int:
     return value
 
 
-def _has_rules(campaign: Schedule) -> bool:
-    """Whether the campaign's customers may get limits of their own (a rule pack)."""
-    return bool(getattr(campaign, "calling_rules", ()))
-
+#: What a customer's limits need (Dispatcher._setup): its view (with recipient hours or
+#: calling rules), its rules, and its clocks when they are not the campaign's.
+Setup = tuple[RecipientView | None, Rules, tuple[str, ...] | None]
 
 #: The one group's key when customers have no sets of their own.
 _PLAIN = ViewKey(())

@@ -17,14 +17,32 @@ from datetime import datetime
 from .config import Settings
 from .customers import CallRecord, Customer, zones_of
 from .explain import Explanation, Reason
-from .limits import END_US, MICROS, Block, ContactLimit, Ledger, QuietRule, Rules
+from .limits import END_US, MICROS, Block, Ledger, QuietRule, Rules
 from .outcomes import Outcome
 from .recipients import RecipientView
 from .retry import RetryDecision, decide
 from .tz import civil_from_days, load_zone
 from .windows import from_micros, split_seconds
 
-__all__ = ["LimitedView", "ledger_for"]
+__all__ = ["LimitedView", "campaign_rules", "ledger_for", "with_view"]
+
+
+def campaign_rules(settings: Settings) -> Rules:
+    """The campaign's own limits and quiet period (docs/limits.md)."""
+    quiet = settings.quiet_after_conversation_days
+    return Rules(
+        settings.contact_limits,
+        () if quiet is None else (QuietRule(quiet),),
+        settings.connected_outcomes,
+    )
+
+
+def with_view(rules: Rules, view: RecipientView) -> Rules:
+    """``rules`` and the limits and quiet periods a customer's view adds (a rule
+    pack's, docs/compliance.md section 5)."""
+    if not view.limits and not view.quiet:
+        return rules
+    return Rules(rules.limits + view.limits, rules.quiet + view.quiet, rules.connected)
 
 
 def ledger_for(
@@ -34,26 +52,11 @@ def ledger_for(
     its view; its clocks are its zones when a calendar limit or a quiet period
     needs them (``zones_of``: a ConfigError for a bad ``properties.timezone``,
     MissingPhoneNumbers without the package)."""
-    quiet: tuple[QuietRule, ...] = view_quiet(view)
-    if settings.quiet_after_conversation_days is not None:
-        quiet = (QuietRule(settings.quiet_after_conversation_days), *quiet)
-    rules = Rules(
-        (*settings.contact_limits, *view_limits(view)), quiet, settings.connected_outcomes
-    )
+    rules = with_view(campaign_rules(settings), view)
     zones: tuple[str, ...] = ()
     if rules.zoned:
         zones, _ = zones_of(customer, settings.timezone, path)
     return Ledger(customer.phone, rules, tuple(load_zone(z) for z in zones))
-
-
-def view_limits(view: RecipientView) -> tuple[ContactLimit, ...]:
-    """The contact limits a view's own rules add (a rule pack's), if any."""
-    return tuple(getattr(view, "limits", ()))
-
-
-def view_quiet(view: RecipientView) -> tuple[QuietRule, ...]:
-    """The quiet periods a view's own rules add (a rule pack's), if any."""
-    return tuple(getattr(view, "quiet", ()))
 
 
 def _utc_text(u: int | None) -> str:

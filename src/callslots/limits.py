@@ -165,11 +165,6 @@ def first_allowed_instant(zone: Zone, u: int, free_day: Callable[[int], int]) ->
     return None
 
 
-def bisect_count(starts: Sequence[int], first: int, end: int) -> int:
-    """How many of the sorted ``starts`` lie in ``[first, end)``."""
-    return bisect_left(starts, end) - bisect_left(starts, first)
-
-
 @dataclass(frozen=True, slots=True)
 class Rules:
     """The limits and quiet periods that apply to a customer, and the outcomes that
@@ -197,9 +192,6 @@ class Rules:
 #: The empty list every ledger starts with for conversations (never appended to: a
 #: ledger makes its own list at its first conversation).
 _NONE: list[int] = []
-
-#: A call's outcome while it is not known (in progress, or closed by maxCallSeconds).
-UNKNOWN = None
 
 
 class Ledger:
@@ -352,10 +344,6 @@ class Ledger:
         instant is allowed: fewer calls than the least ``maxCalls``, and no
         conversation)."""
         return len(self.attempts) >= self.least or bool(self.talks)
-
-    @property
-    def empty(self) -> bool:
-        return not self.attempts
 
     def first_allowed(self, t: int) -> int | None:
         """The first microsecond ``>= t`` at which a new call to ``phone`` is allowed
