@@ -83,7 +83,7 @@ def describe_block(block: Block) -> Reason:
         )
         return Reason("contact limit", f"{block.name} ({block.what}): {filled}; {free}")
     first, last = _date_text(block.first), _date_text(block.last)
-    if block.name.startswith("quiet") or "conversation" in block.what:
+    if block.quiet:
         message = f"{block.name} ({block.what}): a conversation on {first} ({block.zone}); {free}"
         return Reason("quiet after conversation", message)
     dates = f"on {first}" if first == last else f"from {first} to {last}"

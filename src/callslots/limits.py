@@ -427,7 +427,7 @@ class Ledger:
                 j = bisect_right(days, x - rule.days)
                 free = first_allowed_instant(zone, t, _quieted(days, rule.days))
                 what = f"no call on the {rule.days} local days from a conversation's date"
-                found.append(Block(rule.name, what, days[j], days[j], 1, free, zone.key))
+                found.append(Block(rule.name, what, days[j], days[j], 1, free, zone.key, True))
         return found
 
 
@@ -436,7 +436,8 @@ class Block:
     """A limit that forbids a call: ``name`` and ``what`` it says; the ``count``
     counted calls that fill a span with the new one, from ``first`` to ``last``
     (µs for a rolling limit; local day numbers on ``zone`` for a calendar one or a
-    conversation's date); ``free``: when it alone allows a call again (None: never)."""
+    conversation's date); ``free``: when it alone allows a call again (None: never);
+    ``quiet``: a quiet period after a conversation, not a count."""
 
     name: str
     what: str
@@ -445,6 +446,7 @@ class Block:
     count: int
     free: int | None
     zone: str | None
+    quiet: bool = False
 
 
 def _counted(days: Sequence[int], most: int, span: int) -> Callable[[int], int]:
