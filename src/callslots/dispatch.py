@@ -283,6 +283,12 @@ class Dispatcher:
         self._shared = campaign.per_customer
         self._zone = campaign._calendar.zone
         self._groups: dict[ViewKey, _Group] = {}
+        #: Whether some group may hold a callback or a first attempt due at the
+        #: start (not started): then _choose_shared looks at every group.  Set
+        #: where one is added, cleared by a look that finds none.
+        self._urgent = False
+        #: The group _read_until_open last found callable (a hint for _choose_shared).
+        self._reader: _Group | None = None
         #: The one group when there are no recipient hours (a faster path).
         self._plain: _Group | None = None
         if not self._shared:
@@ -439,6 +445,7 @@ class Dispatcher:
             group.firsts.append((index, phone))
             self._held += 1
             if group.open_through(s, now):
+                self._reader = group
                 return group
         return None
 
@@ -682,6 +689,7 @@ class Dispatcher:
                 due = max(-(-free // MICROS), s + 1, busy or s)
                 heap = group.callbacks if kind == _CALLBACK else group.retries
                 heapq.heappush(heap, (due, index, attempt, phone))
+                self._urgent |= kind == _CALLBACK
             chosen = self._choose(s, now)
         return None
 
@@ -866,34 +874,85 @@ class Dispatcher:
             if retries and retries[0][0] <= s:
                 return plain, _ORDINARY, heapq.heappop(retries)
             return None
+        return self._choose_shared(s, now)
+
+    def _choose_shared(
+        self, s: int, now: int
+    ) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
+        """:meth:`_choose` with per-customer sets: over the groups callable from
+        ``s`` to ``now``, the callback due first, else the ordinary attempt due
+        first (a first attempt is due at the start), else a customer read now."""
+        if not self._urgent:
+            # No callback and no first attempt due at the start anywhere: a first
+            # attempt waiting or read now goes before every retry.
+            held = self._held
+            group = self._reader
+            if not held:
+                group = self._read_until_open(s, now)
+            if group is not None and len(group.firsts) == self._held and group.firsts:
+                # It holds every first attempt waiting (those in customer order).
+                if group.open_through(s, now):
+                    index, phone = group.firsts.popleft()
+                    self._held -= 1
+                    return group, _ORDINARY, (MIN_UTC, index, 1, phone)
+            elif not self._held:  # only retries wait: the one due first
+                best: _Group | None = None
+                head: tuple[int, int, int, str] | None = None
+                for group in self._groups.values():
+                    retries = group.retries
+                    if (
+                        retries
+                        and retries[0][0] <= s
+                        and (head is None or retries[0] < head)
+                        and group.open_through(s, now)
+                    ):
+                        best, head = group, retries[0]
+                if best is None:
+                    return None
+                return best, _ORDINARY, heapq.heappop(best.retries)
+        return self._choose_any(s, now)
+
+    def _choose_any(self, s: int, now: int) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
+        """:meth:`_choose_shared` looking at every group (and clearing ``_urgent``
+        when none holds a callback or a first attempt due at the start)."""
         best: _Group | None = None
-        key: tuple[int, int, int] | None = None
+        head: tuple[int, int, int, str] | None = None  # best's entry
+        kind = _ORDINARY
+        firsts = False  # head is best's first first attempt
+        urgent = False
         for group in self._groups.values():
-            if group.callbacks and group.callbacks[0][0] <= s:
-                due, index = group.callbacks[0][0], group.callbacks[0][1]
-                candidate = (_CALLBACK, due, index)
-            elif group.firsts or (group.retries and group.retries[0][0] <= s):
-                candidate = (_ORDINARY, MAX_UTC, 0)
-                if group.firsts:
-                    candidate = (_ORDINARY, MIN_UTC, group.firsts[0][0])
-                if group.retries and group.retries[0][0] <= s:
-                    candidate = min(
-                        candidate, (_ORDINARY, group.retries[0][0], group.retries[0][1])
-                    )
+            # The group's own candidate: heap entries compare by (due, index).
+            callbacks = group.callbacks
+            retries = group.retries
+            urgent = urgent or bool(callbacks) or bool(retries and retries[0][0] == MIN_UTC)
+            if callbacks and callbacks[0][0] <= s:
+                entry, k, first = callbacks[0], _CALLBACK, False
             else:
+                if kind == _CALLBACK and best is not None:
+                    continue
+                entry = retries[0] if retries and retries[0][0] <= s else None  # type: ignore[assignment]
+                k, first = _ORDINARY, False
+                if group.firsts:
+                    index, phone = group.firsts[0]
+                    if entry is None or entry[0] != MIN_UTC or entry[1] > index:
+                        entry, first = (MIN_UTC, index, 1, phone), True
+                elif entry is None:
+                    continue
+            if head is not None and (k > kind or (k == kind and entry >= head)):
                 continue
-            if (key is None or candidate < key) and group.open_through(s, now):
-                best, key = group, candidate
-        if key is None or (key[0] == _ORDINARY and key[1] != MIN_UTC):
+            if group.open_through(s, now):
+                best, head, kind, firsts = group, entry, k, first
+        self._urgent = urgent
+        if head is None or (kind == _ORDINARY and head[0] != MIN_UTC):
             # A first attempt not read yet is due before any ordinary retry.
             reader = self._read_until_open(s, now)
             if reader is not None:
-                best, key = reader, (_ORDINARY, MIN_UTC, reader.firsts[0][0])
-        if best is None or key is None:
+                best, kind, firsts = reader, _ORDINARY, True
+        if best is None:
             return None
-        if key[0] == _CALLBACK:
+        if kind == _CALLBACK:
             return best, _CALLBACK, heapq.heappop(best.callbacks)
-        if best.firsts and key == (_ORDINARY, MIN_UTC, best.firsts[0][0]):
+        if firsts:
             index, phone = best.firsts.popleft()
             self._held -= 1
             return best, _ORDINARY, (MIN_UTC, index, 1, phone)
@@ -934,16 +993,35 @@ class Dispatcher:
     def _wakeup(self) -> int | None:
         plain = self._plain
         last = self._last_at
-        if plain is not None and last is not None and not self._calls and last == self._now:
-            # The common case, and simulate()'s: no recipient hours, every call
-            # handed out has ended, and the last poll placed a call (so its slot
-            # is used).  The rule of _next_dial, written out.
+        if last is not None and not self._calls and last == self._now:
+            # The common case, and simulate()'s: every call handed out has ended,
+            # and the last poll placed a call (so its slot is used).  The rule of
+            # _next_dial, written out.
             floor = last + self._interval
             ends = self._ends
             if len(ends) >= self._lines:
                 free = ends[0] if len(ends) == self._lines else self._line_free_from()
                 if free is not None and free > floor:
                     floor = free
+            if plain is None:
+                # Per-customer sets: no slot comes before the first one from the
+                # floor, so a customer read now that is callable there is the
+                # answer (the poll takes it before any retry: _choose).
+                s = self._slot_from(floor)
+                if s is not None and not self._paused:
+                    if self._held:  # first attempts wait: is one callable at s?
+                        for group in self._groups.values():
+                            if group.firsts and group.next_open(s) == s:
+                                return s
+                    elif not self._exhausted and self._read_until_open(s, s) is not None:
+                        return s
+                    for group in self._groups.values():
+                        if (
+                            (group.retries and group.retries[0][0] <= s)
+                            or (group.callbacks and group.callbacks[0][0] <= s)
+                        ) and group.next_open(s) == s:
+                            return s
+                return self._wakeup_general()
             while not plain.firsts and not self._exhausted:
                 found = self._next_customer()  # is there one?  Hold it for the poll.
                 if found is None:
@@ -1055,6 +1133,15 @@ class Dispatcher:
             elif best is None or s < best:
                 best = s
         return best
+
+    def _callable_known(self, group: _Group, u: int) -> bool:
+        """Whether ``u`` is callable for ``group`` by the stretches already looked
+        up (the campaign window of the last slot, the group's last span); False
+        when they do not say (the caller then searches)."""
+        window = self._window
+        if not window[0] <= u < window[1]:
+            return False
+        return group.view is None or group.opens <= u < group.closes
 
     def _slot_for(self, group: _Group, u: int) -> int | None:
         """The first slot ``>= u`` at which ``group``'s set is callable."""
@@ -1176,6 +1263,7 @@ class Dispatcher:
             return
         later = self._callback_after.pop(index, None)
         entry = (call.due, index, call.attempt, call.phone)
+        self._urgent = True  # a callback, or a first attempt due at the start
         if later is not None:  # the callback asked for during the call replaces it
             heapq.heappush(group.callbacks, (later[0], index, call.attempt, call.phone))
         elif call.kind == _CALLBACK:
@@ -1236,18 +1324,16 @@ class Dispatcher:
         if self._callback_after or self._cancelled_open or self._reached_open:
             retry = self._end_special(call, outcome, ended, ledger)
         elif attempt in self._retried[code]:
-            window = self._window
             fixed = self._fixed_delay
             if (
                 fixed is not None
-                and group.view is None
-                and window[0] <= ended + fixed < window[1]
+                and self._callable_known(group, ended + fixed)
                 and (
                     ledger is None
                     or ledger.first_allowed((ended + fixed) * MICROS) == (ended + fixed) * MICROS
                 )
             ):
-                retry = ended + fixed  # inside a campaign window: callable itself
+                retry = ended + fixed  # callable itself, by what is already looked up
             else:
                 search: Search | None = None if group.view is None else group.view.next_second
                 if ledger is not None and ledger.may_bind():
@@ -1323,6 +1409,7 @@ class Dispatcher:
             if outcome is Outcome.COMPLETED:
                 self._reached_open.add(index)
             heapq.heappush(group.callbacks, (due, index, attempt + 1, call.phone))
+            self._urgent = True
             return due
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
@@ -1463,6 +1550,7 @@ class Dispatcher:
                 heap.remove(waiting)
                 heapq.heapify(heap)
         heapq.heappush(holder.callbacks, (found, index, waiting[2], waiting[3]))
+        self._urgent = True
         return from_seconds(found)
 
     def in_doubt(self) -> list[Dial]:
@@ -1669,6 +1757,7 @@ class Dispatcher:
             heapq.heapify(group.retries)  # O(n), and a foreign order cannot corrupt the rule
             heapq.heapify(group.callbacks)
             self._held += len(group.firsts)
+        self._urgent = True
         for seq, due, index, attempt, phone, slot, kind, zones, started, deadline, doubt in state[
             "calls"
         ]:

@@ -359,6 +359,8 @@ class Ledger:
                 if limit.window == "rolling":
                     t = first_allowed_rolling(starts, limit.max_calls, limit.span_us, t)
                     continue
+                if not _near(starts, limit.max_calls, limit.days, t):
+                    continue
                 for z, zone in enumerate(self.zones):
                     days = self._dates(i, starts, z)
                     found = first_allowed_instant(
@@ -371,6 +373,8 @@ class Ledger:
                     t = found
             if self.talks:
                 for rule in self.rules.quiet:
+                    if not _near(self.talks, 1, rule.days, t):
+                        continue
                     for z, zone in enumerate(self.zones):
                         days = self._dates(-1, self.talks, z)
                         found = first_allowed_instant(zone, t, _quieted(days, rule.days))
@@ -447,6 +451,20 @@ class Block:
     free: int | None
     zone: str | None
     quiet: bool = False
+
+
+#: Two calls more than a limit's days plus this apart (µs) are on dates at least
+#: that many days apart on any one clock: a zone's offset never changes by more
+#: than 26 hours (offsets stay within -12:00 and +14:00).
+_SLACK_US = 2 * DAY * MICROS
+
+
+def _near(starts: list[int], most: int, days: int, t: int) -> bool:
+    """Whether ``most`` of ``starts`` are close enough to ``t`` to share a span of
+    ``days`` local dates with it on some clock (else a calendar limit or a quiet
+    period cannot forbid ``t``: two bisections instead of reading every date)."""
+    reach = days * DAY * MICROS + _SLACK_US
+    return bisect_right(starts, t + reach) - bisect_left(starts, t - reach) >= most
 
 
 def _counted(days: Sequence[int], most: int, span: int) -> Callable[[int], int]:
