@@ -364,7 +364,7 @@ class Dispatcher:
         self._zone_tuple = (self._zone,)
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         #: The last customer whose setup was looked up, and that setup.
-        self._last_setup: tuple[Customer | None, Setup] = (None, (None, self._base, None))
+        self._last_setup: tuple[Customer | None, Setup] = (None, (None, self._base, None, None))
         self._start_slot: int | None = None  # the campaign's first slot, when needed
         #: What decides a customer's view, rules and clocks, by :func:`_setup_key`.
         self._setups: dict[tuple[object, ...], Setup] = {}
@@ -474,11 +474,8 @@ class Dispatcher:
         if not self._shared:
             return self._groups[_PLAIN]
         assert customer is not None
-        view = self._setup_of(customer, index)[0]
-        assert view is not None
-        group = self._groups.get(view.key)
-        if group is None:
-            group = self._make_group(view.key)
+        group = self._setup_of(customer, index)[3]
+        assert group is not None
         return group
 
     def _make_group(self, key: ViewKey) -> _Group:
@@ -496,17 +493,17 @@ class Dispatcher:
         """A customer was read: its clocks and rules, its history, the calls of the
         customers that share its ``customerId``."""
         phone = customer.phone
-        found: tuple[RecipientView | None, Rules, tuple[str, ...] | None]
+        found: Setup
         if not self._shared and not self._base.zoned:  # nothing of its own to find
-            found = None, self._base, None
+            found = None, self._base, None, None
         else:
             found = self._setup_of(customer, index)
-        _, rules, clocks = found
+        _, rules, clocks, _ = found
         if rules is not self._base:
             self._rules[phone] = rules
         if clocks is not None:
             self._clocks[phone] = clocks
-        records = self._history.pop(phone, [])
+        records = self._history.pop(phone, ()) if self._history else ()
         member = customer.properties.get("customerId")
         if not isinstance(member, str):
             if records:
@@ -592,20 +589,23 @@ class Dispatcher:
         return known
 
     def _setup(self, customer: Customer, index: int) -> Setup:
-        """What a customer's limits need: its view (with calling rules), its rules,
-        and its clocks when they are not the campaign's (None)."""
+        """What a customer needs: its view (with calling rules), its rules, its
+        clocks when they are not the campaign's (None), and its group (None
+        without per-customer sets)."""
         campaign = self._campaign
         rules = self._base
         view: RecipientView | None = None
+        group: _Group | None = None
         if self._shared:
             view = campaign.view_for(customer, f"customers.{index}")
             rules = with_view(rules, view)
+            group = self._groups.get(view.key) or self._make_group(view.key)
         clocks: tuple[str, ...] | None = None
         if rules.zoned:
             zones, _ = zones_of(customer, campaign.timezone, f"customers.{index}")
             if zones != (campaign.timezone,):
                 clocks = zones
-        return view, rules, clocks
+        return view, rules, clocks, group
 
     def _ledger(self, phone: str) -> Ledger:
         """The ledger of ``phone``, made (with its customerId's calls) when needed."""
@@ -837,15 +837,20 @@ class Dispatcher:
         if len(self._calls) + len(ends) >= self._lines:
             return None
         chosen = self._choose(s, now)
-        if self._limited and chosen is not None:
-            ledger = self._ledgers.get(chosen[2][3])
-            if (ledger is not None and ledger.may_bind()) or self._member_of:
-                chosen = self._within_limits(chosen, s, now)
         if chosen is None:
             return None
-        group, kind, entry = chosen
         if self._limited:
-            self._count(entry[3], s, None, dialed=True)
+            ledger = self._ledgers.get(chosen[2][3])
+            if self._member_of or (ledger is not None and ledger.may_bind()):
+                chosen = self._within_limits(chosen, s, now)
+                if chosen is None:
+                    return None
+                ledger = None if self._member_of else self._ledgers.get(chosen[2][3])
+            if ledger is not None:  # its own calls only: _count, written out
+                ledger.add(ledger.phone, s * MICROS, None)
+            else:
+                self._count(chosen[2][3], s, None, dialed=True)
+        group, kind, entry = chosen
         self._seq += 1
         seq = self._seq
         deadline = min(s + self._max_call, MAX_UTC)
@@ -1309,9 +1314,13 @@ class Dispatcher:
             member = self._member_of.get(phone) if self._member_of else None
             if member is not None and ended > self._member_until.get(member, MIN_UTC):
                 self._member_until[member] = ended
-            if known:
-                self._count(phone, s, outcome, dialed=False)
-            ledger = self._ledgers.get(phone)
+            if member is None and known:  # its own calls only: _count, written out
+                ledger = self._ledgers.get(phone) or self._ledger(phone)
+                ledger.settle(phone, s * MICROS, outcome)
+            else:
+                if known:
+                    self._count(phone, s, outcome, dialed=False)
+                ledger = self._ledgers.get(phone)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
         code = _CODE[outcome._value_]
@@ -1879,7 +1888,7 @@ def _index(value: object) -> int:
 
 #: What a customer's limits need (Dispatcher._setup): its view (with recipient hours or
 #: calling rules), its rules, and its clocks when they are not the campaign's.
-Setup = tuple[RecipientView | None, Rules, tuple[str, ...] | None]
+Setup = tuple[RecipientView | None, Rules, tuple[str, ...] | None, "_Group | None"]
 
 #: The one group's key when customers have no sets of their own.
 _PLAIN = ViewKey(())

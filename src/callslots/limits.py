@@ -180,6 +180,9 @@ class Rules:
     connected_values: frozenset[str] = field(init=False)
     #: Whether local dates are read (a calendar limit or a quiet period).
     zoned: bool = field(init=False)
+    #: Each limit as Ledger.first_allowed reads it: ``(which list, max_calls,
+    #: span, calendar)``, the span in µs (rolling) or local days (calendar).
+    plan: tuple[tuple[int, int, int, bool], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
@@ -187,6 +190,16 @@ class Rules:
         object.__setattr__(self, "connected_values", frozenset(o.value for o in self.connected))
         zoned = bool(self.quiet) or any(limit.window == "calendar" for limit in self.limits)
         object.__setattr__(self, "zoned", zoned)
+        plan = tuple(
+            (
+                (2 if limit.per == "number" else 0) + (limit.count == "connected"),
+                limit.max_calls,
+                limit.days if limit.window == "calendar" else limit.span_us,
+                limit.window == "calendar",
+            )
+            for limit in self.limits
+        )
+        object.__setattr__(self, "plan", plan)
 
 
 #: The empty list every ledger starts with for conversations (never appended to: a
@@ -203,7 +216,8 @@ class Ledger:
     Starts are kept sorted: attempts, connected calls (outcome in ``connected`` or
     not known), conversations (``Completed``).  Day lists per zone are made on first
     use and dropped when a call is added or changed, so repeated questions on a long
-    history cost a bisection each (docs/limits.md)."""
+    history cost a bisection each (docs/limits.md).  Conversations are kept only
+    when a quiet period reads them."""
 
     __slots__ = (
         "_days",
@@ -296,7 +310,7 @@ class Ledger:
             insort(self.number_attempts, at)
             if counted:
                 insort(self.number_connected, at)
-        if outcome is Outcome.COMPLETED:
+        if outcome is Outcome.COMPLETED and self.rules.quiet:
             if self.talks is _NONE:
                 self.talks = []
             insort(self.talks, at)
@@ -314,7 +328,7 @@ class Ledger:
             _remove(self.connected, at)
             if own:
                 _remove(self.number_connected, at)
-        if outcome is Outcome.COMPLETED:
+        if outcome is Outcome.COMPLETED and self.rules.quiet:
             if self.talks is _NONE:
                 self.talks = []
             insort(self.talks, at)
@@ -350,24 +364,21 @@ class Ledger:
         by every limit and quiet period; None when none is before the end of time."""
         if len(self.attempts) < self.least and not self.talks:
             return t if t < END_US else None
+        lists = (self.attempts, self.connected, self.number_attempts, self.number_connected)
         while True:
             start = t
-            for i, limit in enumerate(self.rules.limits):
-                starts = self._starts(limit)
-                if len(starts) < limit.max_calls:
+            for i, (which, most, span, calendar) in enumerate(self.rules.plan):
+                starts = lists[which]
+                if len(starts) < most:
                     continue
-                if limit.window == "rolling":
-                    t = first_allowed_rolling(starts, limit.max_calls, limit.span_us, t)
+                if not calendar:
+                    t = first_allowed_rolling(starts, most, span, t)
                     continue
-                if not _near(starts, limit.max_calls, limit.days, t):
+                if not _near(starts, most, span, t):
                     continue
                 for z, zone in enumerate(self.zones):
                     days = self._dates(i, starts, z)
-                    found = first_allowed_instant(
-                        zone,
-                        t,
-                        _counted(days, limit.max_calls, limit.days),
-                    )
+                    found = first_allowed_instant(zone, t, _counted(days, most, span))
                     if found is None:
                         return None
                     t = found
