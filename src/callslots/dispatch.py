@@ -347,7 +347,8 @@ class Dispatcher:
         self._finished_at: int | None = None
         # -- contact limits (docs/limits.md): on only when the campaign has some
         self._limited = campaign.limited or bool(campaign.calling_rules)
-        #: The counted calls of each customer read that has any, by number.
+        #: The counted calls of each customer read and not done, by number (on its
+        #: clocks, with its rules).
         self._ledgers: dict[str, Ledger] = {}
         #: Customers sharing a ``customerId``: the numbers, and every call counted.
         self._members: dict[str, list[str]] = {}
@@ -355,13 +356,11 @@ class Dispatcher:
         self._member_calls: dict[str, list[tuple[str, int, Outcome | None]]] = {}
         #: The latest reported end of a call of each customerId (a line it holds).
         self._member_until: dict[str, int] = {}
-        #: Each read customer's clocks for calendar limits, when not the campaign's.
-        self._clocks: dict[str, tuple[str, ...]] = {}
         self._needs_customer = self._shared or self._limited
         #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
         self._base = campaign_rules(campaign)
-        self._rules: dict[str, Rules] = {}
         self._zone_tuple = (self._zone,)
+        self._zone_tuple_keys = (campaign.timezone,)
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
         #: The last customer whose setup was looked up, and that setup.
         self._last_setup: tuple[Customer | None, Setup] = (None, (None, self._base, None, None))
@@ -438,6 +437,7 @@ class Dispatcher:
                 raise
             if group.never:
                 self._unscheduled += 1
+                self._forget(phone)
                 continue
             self._pending += 1
             if self._limited and self._wait_first(group, index, phone, s):
@@ -454,8 +454,8 @@ class Dispatcher:
         campaign's first slot: it waits among the retries, due when they free (or is
         lost when they never do), whenever it is read (``s``: the slot it is read
         for).  False when nothing holds it back: it is due at the start."""
-        ledger = self._ledgers.get(phone)
-        if ledger is None or not ledger.may_bind():
+        ledger = self._ledgers[phone]
+        if not ledger.may_bind():
             return False
         if self._start_slot is None:
             found = self._campaign._slots.slot_at(0)
@@ -490,26 +490,19 @@ class Dispatcher:
     # -- contact limits (docs/limits.md) -------------------------------------------
 
     def _read_limits(self, index: int, customer: Customer) -> None:
-        """A customer was read: its clocks and rules, its history, the calls of the
-        customers that share its ``customerId``."""
+        """A customer was read: its ledger (on its clocks, with its rules), its
+        history, the calls of the customers that share its ``customerId``."""
         phone = customer.phone
-        found: Setup
         if not self._shared and not self._base.zoned:  # nothing of its own to find
-            found = None, self._base, None, None
+            rules, clocks = self._base, None
         else:
-            found = self._setup_of(customer, index)
-        _, rules, clocks, _ = found
-        if rules is not self._base:
-            self._rules[phone] = rules
-        if clocks is not None:
-            self._clocks[phone] = clocks
+            _, rules, clocks, _ = self._setup_of(customer, index)
+        ledger = self._ledgers[phone] = Ledger(phone, rules, self._zones(clocks))
         records = self._history.pop(phone, ()) if self._history else ()
         member = customer.properties.get("customerId")
         if not isinstance(member, str):
-            if records:
-                ledger = self._ledger(phone)
-                for record in records:
-                    ledger.add(phone, record.at, record.outcome)
+            for record in records:
+                ledger.add(phone, record.at, record.outcome)
             return
         self._member_of[phone] = member
         phones = self._members.setdefault(member, [])
@@ -524,29 +517,29 @@ class Dispatcher:
         for record in records:
             log.append((phone, record.at, record.outcome))
             for other in phones[:-1]:
-                known = self._ledgers.get(other)
-                if known is not None:  # (a new ledger replays the whole log)
-                    known.add(phone, record.at, record.outcome)
-        if log:
-            self._ledger(phone)
+                self._ledgers[other].add(phone, record.at, record.outcome)
+        for other, at, outcome in log:  # every call of its customer, its own included
+            ledger.add(other, at, outcome)
+
+    def _zones(self, clocks: tuple[str, ...] | None) -> tuple[Zone, ...]:
+        """The zones named ``clocks`` (None: the campaign's), loaded once."""
+        if clocks is None:
+            return self._zone_tuple
+        return self._loaded.get(clocks) or self._loaded.setdefault(
+            clocks, tuple(load_zone(z) for z in clocks)
+        )
 
     def _share_clocks(self, phones: list[str]) -> None:
         """The numbers of one customer (a customerId) are held to the clocks of all of
         them (the strictest reading, docs/limits.md): the last one read brings its own."""
-        home = (self._campaign.timezone,)
-        every = set(self._clocks.get(phones[0], home)) | set(self._clocks.get(phones[-1], home))
-        union = tuple(sorted(every))
-        if union == self._clocks.get(phones[0], home) == self._clocks.get(phones[-1], home):
+        first = tuple(z.key for z in self._ledgers[phones[0]].zones)
+        last = tuple(z.key for z in self._ledgers[phones[-1]].zones)
+        union = tuple(sorted(set(first) | set(last)))
+        if union == first == last:
             return
-        zones = tuple(load_zone(z) for z in union)
+        zones = self._zones(None if union == self._zone_tuple_keys else union)
         for p in phones:
-            if union == home:
-                self._clocks.pop(p, None)
-            else:
-                self._clocks[p] = union
-            ledger = self._ledgers.get(p)
-            if ledger is not None:
-                ledger.read_on(zones)
+            self._ledgers[p].read_on(zones)
 
     def _find_members(self, source: Iterable[object]) -> Iterable[object]:
         """With a history: note the ``customerId`` of every listed number that has
@@ -607,32 +600,13 @@ class Dispatcher:
                 clocks = zones
         return view, rules, clocks, group
 
-    def _ledger(self, phone: str) -> Ledger:
-        """The ledger of ``phone``, made (with its customerId's calls) when needed."""
-        ledger = self._ledgers.get(phone)
-        if ledger is not None:
-            return ledger
-        rules = self._rules.get(phone, self._base)
-        clocks = self._clocks.get(phone)
-        zones: tuple[Zone, ...] = self._zone_tuple
-        if clocks is not None:
-            zones = self._loaded.get(clocks) or self._loaded.setdefault(
-                clocks, tuple(load_zone(z) for z in clocks)
-            )
-        ledger = self._ledgers[phone] = Ledger(phone, rules, zones)
-        member = self._member_of.get(phone)
-        if member is not None:
-            for other, at, outcome in self._member_calls[member]:
-                ledger.add(other, at, outcome)
-        return ledger
-
     def _count(self, phone: str, slot: int, outcome: Outcome | None, *, dialed: bool) -> None:
         """Count a call's Dial (``dialed``), or settle its outcome (None: it never
         started), in the ledgers it counts in."""
         at = slot * MICROS
         member = self._member_of.get(phone) if self._member_of else None
         if member is None:
-            ledger = self._ledgers.get(phone) or self._ledger(phone)
+            ledger = self._ledgers[phone]
             if dialed:
                 ledger.add(phone, at, None)
             else:
@@ -648,13 +622,10 @@ class Dispatcher:
             else:
                 log[i] = (phone, at, outcome)
         for other in self._members[member]:
-            known = self._ledgers.get(other)
-            if known is None:
-                self._ledger(other)  # replays the log, this call included
-            elif dialed:
-                known.add(phone, at, None)
+            if dialed:
+                self._ledgers[other].add(phone, at, None)
             else:
-                known.settle(phone, at, outcome)
+                self._ledgers[other].settle(phone, at, outcome)
 
     def _member_busy(self, phone: str, s: int) -> int | None:
         """When another number of ``phone``'s customer is out of its call, if it is in
@@ -678,8 +649,7 @@ class Dispatcher:
         while chosen is not None:
             group, kind, entry = chosen
             _, index, attempt, phone = entry
-            ledger = self._ledgers.get(phone)
-            free = at if ledger is None else ledger.first_allowed(at)
+            free = self._ledgers[phone].first_allowed(at)
             busy = self._member_busy(phone, s) if self._member_of else None
             if free == at and busy is None:
                 return chosen
@@ -712,8 +682,6 @@ class Dispatcher:
         of customers still pending."""
         if phone not in self._member_of:
             self._ledgers.pop(phone, None)
-            self._rules.pop(phone, None)
-            self._clocks.pop(phone, None)
 
     def _search(self, group: _Group, ledger: Ledger) -> Callable[[int, int | None], int | None]:
         """The first second ``>= u`` callable for ``group`` (in a window of a day ``>=
@@ -840,16 +808,15 @@ class Dispatcher:
         if chosen is None:
             return None
         if self._limited:
-            ledger = self._ledgers.get(chosen[2][3])
-            if self._member_of or (ledger is not None and ledger.may_bind()):
+            if self._member_of or self._ledgers[chosen[2][3]].may_bind():
                 chosen = self._within_limits(chosen, s, now)
                 if chosen is None:
                     return None
-                ledger = None if self._member_of else self._ledgers.get(chosen[2][3])
-            if ledger is not None:  # its own calls only: _count, written out
-                ledger.add(ledger.phone, s * MICROS, None)
-            else:
-                self._count(chosen[2][3], s, None, dialed=True)
+            phone = chosen[2][3]
+            if self._member_of:
+                self._count(phone, s, None, dialed=True)
+            else:  # its own calls only: _count, written out
+                self._ledgers[phone].add(phone, s * MICROS, None)
         group, kind, entry = chosen
         self._seq += 1
         seq = self._seq
@@ -1173,13 +1140,15 @@ class Dispatcher:
 
     def _settle(self, group: _Group) -> None:
         """No callable time remains for ``group``: account for what waits in it."""
-        for _ in group.firsts:
+        for _, phone in group.firsts:
             self._unscheduled += 1
             self._pending -= 1
+            self._forget(phone)
         self._held -= len(group.firsts)
         group.firsts.clear()
-        for _, index, attempt, _ in chain(group.retries, group.callbacks):
+        for _, index, attempt, phone in chain(group.retries, group.callbacks):
             self._pending -= 1
+            self._forget(phone)
             if index in self._reached_open:  # a callback after a completed call
                 self._reached_open.discard(index)
                 self._reached += 1
@@ -1209,6 +1178,7 @@ class Dispatcher:
             if found is None:
                 return
             self._unscheduled += 1
+            self._forget(found[1])
 
     # -- events -------------------------------------------------------------------
 
@@ -1314,13 +1284,11 @@ class Dispatcher:
             member = self._member_of.get(phone) if self._member_of else None
             if member is not None and ended > self._member_until.get(member, MIN_UTC):
                 self._member_until[member] = ended
+            ledger = self._ledgers[phone]
             if member is None and known:  # its own calls only: _count, written out
-                ledger = self._ledgers.get(phone) or self._ledger(phone)
                 ledger.settle(phone, s * MICROS, outcome)
-            else:
-                if known:
-                    self._count(phone, s, outcome, dialed=False)
-                ledger = self._ledgers.get(phone)
+            elif known:
+                self._count(phone, s, outcome, dialed=False)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
         code = _CODE[outcome._value_]
@@ -1493,9 +1461,10 @@ class Dispatcher:
             self._cancelled_open[index] = reason
             return True
         for group in self._groups.values():
-            for i, (held, _) in enumerate(group.firsts):
+            for i, (held, phone) in enumerate(group.firsts):
                 if held == index:
                     del group.firsts[i]
+                    self._forget(phone)
                     self._held -= 1
                     self._cancelled += 1
                     self._pending -= 1
@@ -1503,6 +1472,7 @@ class Dispatcher:
             for heap in (group.retries, group.callbacks):
                 kept = [e for e in heap if e[1] != index]
                 if len(kept) < len(heap):
+                    self._forget(next(e[3] for e in heap if e[1] == index))
                     heap[:] = kept
                     heapq.heapify(heap)
                     self._reached_open.discard(index)
@@ -1668,12 +1638,17 @@ class Dispatcher:
             "member_calls": {
                 m: [[p, at, code(o)] for p, at, o in log] for m, log in self._member_calls.items()
             },
-            "clocks": {p: list(z) for p, z in self._clocks.items()},
+            "clocks": {
+                p: [z.key for z in ledger.zones]
+                for p, ledger in self._ledgers.items()
+                if ledger.zones is not self._zone_tuple
+            },
             "member_until": self._member_until,
             "hinted": self._hinted,
             "rules": {
                 p: [[limit_row(c) for c in r.limits], [[q.days, q.name] for q in r.quiet]]
-                for p, r in self._rules.items()
+                for p, ledger in self._ledgers.items()
+                if (r := ledger.rules) is not self._base
             },
         }
         return snapshots.pack_bytes(json.dumps(state, separators=(",", ":")).encode())
@@ -1694,25 +1669,33 @@ class Dispatcher:
             str(m): [(str(p), int(at), outcome(c)) for p, at, c in log]
             for m, log in state["member_calls"].items()
         }
-        self._clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
+        clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
         self._member_until = {str(m): int(u) for m, u in state["member_until"].items()}
         self._hinted = {str(m): [str(p) for p in ps] for m, ps in state["hinted"].items()}
         self._member_hint = {p: m for m, ps in self._hinted.items() for p in ps}
-        self._rules = {
-            str(p): Rules(
-                tuple(
-                    ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f))
-                    for a, b, c, d, e, f in limits
-                ),
-                tuple(QuietRule(int(days), str(name)) for days, name in quiet),
-                self._base.connected,
-            )
-            for p, (limits, quiet) in state["rules"].items()
-        }
+        made: dict[str, Rules] = {}  # one Rules for the customers that share them
+
+        def rules(row: list[Any]) -> Rules:
+            key = json.dumps(row)
+            if key not in made:
+                limits, quiet = row
+                made[key] = Rules(
+                    tuple(
+                        ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f))
+                        for a, b, c, d, e, f in limits
+                    ),
+                    tuple(QuietRule(int(days), str(name)) for days, name in quiet),
+                    self._base.connected,
+                )
+            return made[key]
+
+        own = {str(p): rules(row) for p, row in state["rules"].items()}
         self._ledgers = {}
         for phone, *rows in state["ledgers"]:
-            ledger = self._ledger(str(phone))
+            phone = str(phone)
+            ledger = Ledger(phone, own.get(phone, self._base), self._zones(clocks.get(phone)))
             ledger.load(rows)
+            self._ledgers[phone] = ledger
 
     @classmethod
     def restore(
