@@ -978,9 +978,12 @@ class Dispatcher:
             if plain is None:
                 # Per-customer sets: no slot comes before the first one from the
                 # floor, so a customer read now that is callable there is the
-                # answer (the poll takes it before any retry: _choose).
+                # answer (the poll takes it before any retry: _choose).  The first
+                # wakeup of each campaign window takes the general path, which
+                # also accounts for the groups whose time has run out (_settle).
+                window = self._window
                 s = self._slot_from(floor)
-                if s is not None and not self._paused:
+                if s is not None and not self._paused and self._window is window:
                     if self._held:  # first attempts wait: is one callable at s?
                         for group in self._groups.values():
                             if group.firsts and group.next_open(s) == s:
