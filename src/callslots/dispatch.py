@@ -1649,9 +1649,12 @@ class Dispatcher:
             "member_until": self._member_until,
             "hinted": self._hinted,
             "rules": {
-                p: [[limit_row(c) for c in r.limits], [[q.days, q.name] for q in r.quiet]]
+                p: [
+                    [limit_row(c) for c in ledger.rules.limits],
+                    [[q.days, q.name] for q in ledger.rules.quiet],
+                ]
                 for p, ledger in self._ledgers.items()
-                if (r := ledger.rules) is not self._base
+                if ledger.rules is not self._base
             },
         }
         return snapshots.pack_bytes(json.dumps(state, separators=(",", ":")).encode())
