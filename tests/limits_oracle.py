@@ -72,6 +72,9 @@ class Limit:
     per: str = "customer"  # or "number"
     count: str = "attempts"  # or "connected"
     window: str = "rolling"  # or "calendar"
+    #: A calling rule's limit is in force from its effective instant on (None:
+    #: always); before it, it allows every call.
+    since: datetime | None = None
 
     @classmethod
     def of(cls, entry: Mapping[str, Any]) -> Limit:
@@ -103,6 +106,7 @@ class Rules:
     limits: tuple[Limit, ...]
     quiet_days: int | None = None
     connected: frozenset[str] = DEFAULT_CONNECTED
+    quiet_since: datetime | None = None  # the quiet period is in force from then on
 
     @classmethod
     def of(
@@ -214,7 +218,7 @@ def _quiet_breach(
     Read literally, as the doc words it: the dates decide, whichever side of ``t`` the
     conversation is on (a history record later the same day makes that whole date
     quiet)."""
-    if rules.quiet_days is None:
+    if rules.quiet_days is None or (rules.quiet_since is not None and t < rules.quiet_since):
         return None
     today = local_date(t, zone)
     for c in calls:
@@ -242,6 +246,8 @@ def blocks(
     calls = [Call(c.at.astimezone(UTC), c.outcome, c.phone, c.customer) for c in calls]
     found: list[Breach] = []
     for limit in rules.limits:
+        if limit.since is not None and t < limit.since:
+            continue  # not in force yet
         mine = _relevant(rules, limit, calls, phone, customer)
         if limit.window == "rolling":
             breach = _rolling_breach(limit, t, mine)
@@ -324,7 +330,9 @@ def next_allowed(
     quiet periods are constant over a local date).  Every set involved is a union of
     intervals closed on the left whose left ends are among the candidates, so is their
     intersection, and its first point at or after ``t`` is ``t`` or a candidate.  Past
-    the last date every limit allows a call, so there always is an answer.
+    the last date every limit allows a call, so there always is an answer.  A limit in
+    force from an instant ``since`` on allows the interval before it as well, whose
+    left end is unbounded: it brings no new left end, so no new candidate.
     """
     t = t.astimezone(UTC)
     calls = [Call(c.at.astimezone(UTC), c.outcome, c.phone, c.customer) for c in calls]

@@ -163,6 +163,8 @@ def test_calling_rules_worked_example() -> None:
             window="rolling",
             name="Fla. Stat. 501.616(6)(b): at most 3 calls in 24 hours, per person and "
             "subject matter",
+            # In force from the rule's effective date, 2021-07-01, on the customer's clock.
+            since=int(datetime(2021, 7, 1, tzinfo=NEW_YORK).timestamp()) * 1_000_000,
         ),
     )
 

@@ -65,6 +65,11 @@ def ny(*args: int) -> datetime:
     return datetime(*args, tzinfo=NEW_YORK)  # type: ignore[misc]
 
 
+def micros(t: datetime) -> int:
+    """An aware instant in microseconds since the epoch (a limit's ``since``)."""
+    return round(t.timestamp()) * 1_000_000
+
+
 def day_windows(view: Any, day: date) -> list[tuple[str, str]]:
     """The windows of New York date ``day`` in New York time."""
     start = ny(day.year, day.month, day.day)
@@ -139,9 +144,30 @@ def test_a_florida_number_from_a_new_york_campaign_stops_at_20_00() -> None:
             window="rolling",
             name="Fla. Stat. 501.616(6)(b): at most 3 calls in 24 hours, per person and "
             "subject matter",
+            since=micros(ny(2021, 7, 1)),  # the effective date, on the customer's clock
         ),
     )
     assert view.quiet == ()
+
+
+def test_floridas_three_calls_in_24_hours_count_from_the_laws_effective_date() -> None:
+    """Fla. Stat. 501.616(6)(b) took effect on 2021-07-01 (the pack's date): from the
+    first instant of that date on the customer's clock it counts every call of the
+    24 hours before, also calls made before it; before it, it allows everything."""
+    holidays_package()
+    c = campaign(startDate="2021-06-28", startTime="09:00", endTime="17:00")
+    history = [(FLORIDA, ny(2021, 6, 30, hour, 0), "No Answer") for hour in (14, 15, 16)]
+    view = c.for_customer(FLORIDA, history=history)
+    # 30 June, 16:30: three calls in the last 24 hours, but the law is not in force.
+    assert view.is_callable(ny(2021, 6, 30, 16, 30))
+    # 1 July: in force from 00:00 New York; 14:00 June 30 is 24 hours before 14:00.
+    assert not view.is_callable(ny(2021, 7, 1, 9, 0))
+    assert view.next_callable(ny(2021, 7, 1, 9, 0)) == ny(2021, 7, 1, 14, 0)
+    reasons = [str(r) for r in view.explain(ny(2021, 7, 1, 9, 0)).reasons]
+    assert any("Fla. Stat. 501.616(6)(b)" in r for r in reasons), reasons
+    # A New York customer is never held to it.
+    other = c.for_customer(NEW_YORK_NUMBER, history=[(NEW_YORK_NUMBER, *h[1:]) for h in history])
+    assert other.is_callable(ny(2021, 7, 1, 9, 0))
 
 
 def jur_key(zones: tuple[str, ...], scopes: tuple[str, ...]) -> object:
@@ -281,6 +307,7 @@ def test_a_purpose_selects_only_its_rules() -> None:
             "calendar",
             "12 CFR 1006.14(b)(2)(i)(A): at most 7 calls in 7 consecutive days, per person "
             "and debt",
+            since=micros(ny(2021, 11, 30)),
         ),
     )
     assert debt.quiet == (
@@ -288,6 +315,7 @@ def test_a_purpose_selects_only_its_rules() -> None:
             7,
             "12 CFR 1006.14(b)(2)(i)(B): no call for 7 days after a conversation, per "
             "person and debt",
+            since=micros(ny(2021, 11, 30)),
         ),
     )
     # Illinois' securities rule is read on Central time, whatever the customer's zone.

@@ -341,6 +341,91 @@ def check_the_customers_questions(world: World) -> None:
         assert view.is_callable(found)
 
 
+def micros_of(t: datetime) -> int:
+    return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+@st.composite
+def rules_in_force_from(draw: st.DrawFn) -> tuple[str, datetime, Any, Any, list[Any]]:
+    """A zone, a centre, the same limits (some in force from an instant near the
+    centre) for the oracle and the engine, and those instants."""
+    from callslots.limits import ContactLimit, QuietRule, Rules
+
+    zone = draw(st.sampled_from(ZONES))
+    day = draw(st.sampled_from(CENTRES[zone]))
+    centre = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    entries = draw(st.lists(limit_dicts(), min_size=1, max_size=3))
+    starts = [draw(st.none() | st.just(instants_near(draw, centre, 6))) for _ in entries]
+    quiet = draw(st.none() | st.integers(1, 4))
+    quiet_since = instants_near(draw, centre, 6) if draw(st.booleans()) else None
+    plain = [lo.Limit.of(e) for e in entries]
+    oracle_rules = lo.Rules(
+        tuple(
+            lo.Limit(x.max_calls, x.days, x.per, x.count, x.window, since)
+            for x, since in zip(plain, starts, strict=True)
+        ),
+        quiet,
+        quiet_since=quiet_since,
+    )
+    engine_rules = Rules(
+        tuple(
+            ContactLimit(
+                limit.max_calls,
+                limit.days,
+                limit.per,
+                limit.count,
+                limit.window,
+                f"rule {i}",
+                *(() if limit.since is None else (micros_of(limit.since),)),
+            )
+            for i, limit in enumerate(oracle_rules.limits)
+        ),
+        ()
+        if quiet is None
+        else (
+            QuietRule(quiet, "quiet", *(() if quiet_since is None else (micros_of(quiet_since),))),
+        ),
+    )
+    return zone, centre, oracle_rules, engine_rules, starts
+
+
+@given(rules_in_force_from(), st.data())
+def test_limits_in_force_from_an_instant_agree_with_the_oracle(
+    world: tuple[str, datetime, Any, Any, list[Any]], data: st.DataObject
+) -> None:
+    """A calling rule's limit or quiet period is in force from its effective instant on
+    (docs/compliance.md, "Effective dates"): before it, it allows every call; from it
+    on, it counts every call of its span, earlier ones too.  The engine's ledger
+    against the oracle, at and after an instant near the rules' starts."""
+    from callslots.limits import Ledger
+    from callslots.tz import load_zone
+
+    zone, centre, oracle_rules, engine_rules, starts = world
+    draw: Any = data.draw
+    me, other = phone(1), phone(2)
+    history = [
+        (
+            draw(st.sampled_from([me, me, other])),
+            instants_near(draw, centre, 8),
+            draw(st.sampled_from(OUTCOME_NAMES)),
+        )
+        for _ in range(draw(st.integers(0, 20)))
+    ]
+    ledger = Ledger(me, engine_rules, (load_zone(zone),))
+    for number, at, outcome in history:
+        ledger.add(number, micros_of(at), Outcome.parse(outcome))
+    calls = [lo.Call(at, outcome, number, "me") for number, at, outcome in history]
+    t = instants_near(draw, centre, 8)
+    blocked = lo.blocks(oracle_rules, t, calls, me, "me", [zone])
+    note(f"t={t.isoformat()} blocks={blocked}")
+    assert bool(ledger.blocks(micros_of(t))) == bool(blocked)
+    expected = lo.next_allowed(oracle_rules, t, calls, me, "me", [zone])
+    assert ledger.first_allowed(micros_of(t)) == micros_of(expected)
+    event("blocked" if blocked else "allowed")
+    if any(since is not None and t < since for since in starts):
+        event("a limit not in force yet at t")
+
+
 @given(worlds())
 def test_explain_names_each_blocking_limit_and_when_it_frees(world: World) -> None:
     """docs/limits.md section 5: ``explain`` adds each limit that blocks ``t`` (its

@@ -1630,7 +1630,15 @@ class Dispatcher:
             return 0 if outcome is None else _CODE[outcome.value]
 
         def limit_row(limit: ContactLimit) -> list[Any]:
-            return [limit.max_calls, limit.days, limit.per, limit.count, limit.window, limit.name]
+            return [
+                limit.max_calls,
+                limit.days,
+                limit.per,
+                limit.count,
+                limit.window,
+                limit.name,
+                limit.since,
+            ]
 
         state = {
             "history": [
@@ -1651,7 +1659,7 @@ class Dispatcher:
             "rules": {
                 p: [
                     [limit_row(c) for c in ledger.rules.limits],
-                    [[q.days, q.name] for q in ledger.rules.quiet],
+                    [[q.days, q.name, q.since] for q in ledger.rules.quiet],
                 ]
                 for p, ledger in self._ledgers.items()
                 if ledger.rules is not self._base
@@ -1687,10 +1695,10 @@ class Dispatcher:
                 limits, quiet = row
                 made[key] = Rules(
                     tuple(
-                        ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f))
-                        for a, b, c, d, e, f in limits
+                        ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f), int(g))
+                        for a, b, c, d, e, f, g in limits
                     ),
-                    tuple(QuietRule(int(days), str(name)) for days, name in quiet),
+                    tuple(QuietRule(int(days), str(name), int(u)) for days, name, u in quiet),
                     self._base.connected,
                 )
             return made[key]

@@ -32,7 +32,7 @@ from functools import lru_cache
 from .customers import PHONE_INSTALL, Customer, MissingPhoneNumbers
 from .dates import HOLIDAYS_INSTALL, Holidays
 from .errors import ConfigError, Problem
-from .limits import ContactLimit, QuietRule
+from .limits import MICROS, ContactLimit, QuietRule
 from .rulepack import (
     APPLIES_TO,
     CALLED_PARTY,
@@ -369,17 +369,23 @@ def cuts(
 
 
 def contact_limits(
-    rules: tuple[Rule, ...], scopes: tuple[str, ...]
+    rules: tuple[Rule, ...], scopes: tuple[str, ...], zones: tuple[str, ...]
 ) -> tuple[tuple[ContactLimit, ...], tuple[QuietRule, ...]]:
     """The ``calls-per-period`` rules of ``scopes`` as contact limits and the
-    ``quiet-after-conversation`` rules as quiet rules, each named by its label.
-    A person is a customer (``per: "customer"``).  ValueError for a rolling span
-    of hours that is not a whole number of days (a limit counts whole days)."""
+    ``quiet-after-conversation`` rules as quiet rules, each named by its label and
+    in force from the rule's effective instant: the earliest on the customer's
+    clocks ``zones`` (for a ``called-party`` rule; the strictest reading), else on
+    the rule's own clock.  A person is a customer (``per: "customer"``).
+    ValueError for a rolling span of hours that is not a whole number of days (a
+    limit counts whole days)."""
     limits: list[ContactLimit] = []
     quiet: list[QuietRule] = []
     for rule in rules:
         if rule.scope not in scopes:
             continue
+        clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
+        day = day_number(rule.effective)
+        since = min(effective_instant(load_zone(key), day) for key in clocks) * MICROS
         values = rule.values
         if isinstance(values, CallsLimit):
             if values.span_days is not None:
@@ -399,11 +405,12 @@ def contact_limits(
                 count=values.count,
                 window=values.window,
                 name=rule.label,
+                since=since,
             )
             if limit not in limits:
                 limits.append(limit)
         elif isinstance(values, QuietLimit):
-            quiet_rule = QuietRule(days=values.days, name=rule.label)
+            quiet_rule = QuietRule(days=values.days, name=rule.label, since=since)
             if quiet_rule not in quiet:
                 quiet.append(quiet_rule)
     return tuple(limits), tuple(quiet)

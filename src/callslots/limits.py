@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .outcomes import Outcome
-from .tz import DAY, MAX_UTC, Zone
+from .tz import DAY, MAX_UTC, MIN_UTC, Zone
 
 __all__ = [
     "CONNECTED",
@@ -42,6 +42,8 @@ __all__ = [
 MICROS = 1_000_000
 #: The end of the time line in microseconds: nothing is allowed from here on.
 END_US = MAX_UTC * MICROS
+#: Its start: a limit in force from here on is in force always.
+START_US = MIN_UTC * MICROS
 
 #: The outcomes that reached the person's line (docs/limits.md, section 3).
 CONNECTED = frozenset(
@@ -63,7 +65,9 @@ class ContactLimit:
     """At most ``max_calls`` counted calls in ``days`` (rolling: any ``days`` x 24 h;
     calendar: any ``days`` consecutive local dates), ``per`` ``"customer"`` or
     ``"number"``, counting ``"attempts"`` or ``"connected"`` calls.  ``name`` says
-    where it comes from in explanations (``contactLimits.0``, or a rule's citation)."""
+    where it comes from in explanations (``contactLimits.0``, or a rule's citation).
+    ``since``: the first microsecond at which it is in force (a rule's effective
+    instant); from then on it counts every call of its span, earlier ones too."""
 
     max_calls: int
     days: int
@@ -71,6 +75,7 @@ class ContactLimit:
     count: str = "attempts"
     window: str = "rolling"
     name: str = ""
+    since: int = START_US
 
     @property
     def span_us(self) -> int:
@@ -92,10 +97,12 @@ class ContactLimit:
 @dataclass(frozen=True, slots=True)
 class QuietRule:
     """No call to a customer on the ``days`` local dates that start with the date of
-    a conversation (a ``Completed`` call).  ``name``: where it comes from."""
+    a conversation (a ``Completed`` call).  ``name``: where it comes from;
+    ``since``: the first microsecond at which it is in force."""
 
     days: int
     name: str = "quietAfterConversationDays"
+    since: int = START_US
 
 
 def first_allowed_rolling(starts: Sequence[int], most: int, span: int, t: int) -> int:
@@ -181,8 +188,8 @@ class Rules:
     #: Whether local dates are read (a calendar limit or a quiet period).
     zoned: bool = field(init=False)
     #: Each limit as Ledger.first_allowed reads it: ``(which list, max_calls,
-    #: span, calendar)``, the span in µs (rolling) or local days (calendar).
-    plan: tuple[tuple[int, int, int, bool], ...] = field(init=False)
+    #: span, calendar, since)``, the span in µs (rolling) or local days (calendar).
+    plan: tuple[tuple[int, int, int, bool, int], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
@@ -196,6 +203,7 @@ class Rules:
                 limit.max_calls,
                 limit.days if limit.window == "calendar" else limit.span_us,
                 limit.window == "calendar",
+                limit.since,
             )
             for limit in self.limits
         )
@@ -367,9 +375,9 @@ class Ledger:
         lists = (self.attempts, self.connected, self.number_attempts, self.number_connected)
         while True:
             start = t
-            for i, (which, most, span, calendar) in enumerate(self.rules.plan):
+            for i, (which, most, span, calendar, since) in enumerate(self.rules.plan):
                 starts = lists[which]
-                if len(starts) < most:
+                if len(starts) < most or t < since:
                     continue
                 if not calendar:
                     t = first_allowed_rolling(starts, most, span, t)
@@ -384,7 +392,7 @@ class Ledger:
                     t = found
             if self.talks:
                 for rule in self.rules.quiet:
-                    if not _near(self.talks, 1, rule.days, t):
+                    if t < rule.since or not _near(self.talks, 1, rule.days, t):
                         continue
                     for z, zone in enumerate(self.zones):
                         days = self._dates(-1, self.talks, z)
@@ -403,7 +411,7 @@ class Ledger:
         found: list[Block] = []
         for i, limit in enumerate(self.rules.limits):
             starts = self._starts(limit)
-            if len(starts) < limit.max_calls:
+            if len(starts) < limit.max_calls or t < limit.since:
                 continue
             n = limit.max_calls
             if limit.window == "rolling":
@@ -434,6 +442,8 @@ class Ledger:
                     Block(limit.name, limit.describe(), days[j], days[j + n - 1], n, free, zone.key)
                 )
         for rule in self.rules.quiet if self.talks else ():
+            if t < rule.since:
+                continue
             for z, zone in enumerate(self.zones):
                 days = self._dates(-1, self.talks, z)
                 x = day_of_us(zone, t)

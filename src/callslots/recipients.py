@@ -486,5 +486,5 @@ class Views:
             first = day_date(self.base.local_day(to_seconds(s.start_at)))
         years = holiday_years(first, s.end_date)
         rule_cuts = cuts(rules, key.scopes, key.zones, years)
-        limits, quiet = contact_limits(rules, key.scopes)
+        limits, quiet = contact_limits(rules, key.scopes, key.zones)
         return RecipientView.build(s, self.base, key.zones, rule_cuts, key.scopes, limits, quiet)
