@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,67 @@ def test_the_store_drives_the_engine_exactly(store_url: str) -> None:
     assert engine.summary.pending == 0 and len(handed) == engine.summary.attempts
     info = store.info(run_id)
     assert info.position - info.snapshot_position < 7 + 3
+    store.close()
+
+
+def test_a_history_counts_in_a_stored_run_across_restarts(store_url: str) -> None:
+    """create_run(..., history=...): the contact limits count calls made elsewhere,
+    also after the engine comes back from the database (docs/limits.md), and the
+    run places the same calls as an engine in memory given the same history."""
+    payload = {**CAMPAIGN, "contactLimits": [{"maxCalls": 1, "days": 1}], "callRetries": 2}
+    phones = numbers(6)
+    customers = [
+        {"phoneNumber": p, "properties": {"customerId": f"C{i % 3}"}} for i, p in enumerate(phones)
+    ]
+    # C0 (numbers 0 and 3) was called at 13:30 UTC elsewhere: not again until 13:30 the
+    # next day, on either number; C1's record is older than a day and blocks nothing.
+    history = [
+        (phones[3], at("13:30:00"), "No Answer"),
+        (phones[1], at("13:00:00") - timedelta(days=2), "Completed"),
+    ]
+    store = Store.open(store_url, snapshot_every=5)
+    run_id = store.create_run(payload, customers, history=history)
+    campaign = Campaign.from_dict(payload)
+    mirror = Dispatcher(campaign, customers, history=history)
+    worker = store.worker("w", hold_seconds=10**9)
+    now = at("14:00:00")
+    handed = []
+    for step in range(100):
+        (run,) = worker.due(FAR)
+        if step in (3, 9):  # a restart: the engine and its history come from the database
+            worker.forget()
+            (run,) = worker.due(FAR)
+        dials = run.poll(now)
+        assert dials == mirror.poll(now)
+        for dial in dials:
+            handed.append(dial)
+            end = dial.at + timedelta(seconds=50)
+            store.record_ended(run_id, dial.call_id, "No Answer", end)
+            mirror.ended(dial.call_id, "No Answer", end)
+        wake = mirror.next_wakeup()
+        if wake is None:
+            break
+        now = max(now, wake)
+    assert mirror.finished
+    assert store.inspect(run_id).summary == mirror.summary
+    freed = at("13:30:00") + timedelta(days=1)
+    c0 = [d.at for d in handed if d.phone in (phones[0], phones[3])]
+    assert c0 and min(c0) >= freed
+    assert any(d.phone == phones[1] and d.at < freed for d in handed)  # not held back
+    by_customer: dict[str, list[datetime]] = {}
+    for d in handed:
+        by_customer.setdefault(f"C{phones.index(d.phone) % 3}", []).append(d.at)
+    for calls in by_customer.values():  # at most one call in any 24 hours
+        calls.sort()
+        assert all(b - a >= timedelta(days=1) for a, b in pairwise(calls))
+    store.close()
+
+
+def test_a_bad_history_stores_nothing(store_url: str) -> None:
+    store = Store.open(store_url)
+    with pytest.raises(ConfigError, match=r"history\.0"):
+        store.create_run(CAMPAIGN, numbers(2), history=[("+12125550100", "yesterday", "Busy")])
+    assert store.run_ids() == []
     store.close()
 
 

@@ -543,12 +543,13 @@ class Dispatcher:
 
     def _find_members(self, source: Iterable[object]) -> Iterable[object]:
         """With a history: note the ``customerId`` of every listed number that has
-        records, reading ``source`` once ahead (a one-shot iterator is kept as a
-        list for the run), so that a record counts for its whole customer from the
-        start (docs/limits.md, section 4).  Without one, ``source`` as it is."""
+        records, reading ``source`` once ahead (an iterator, which can be read only
+        once, is kept as a list for the run; any other iterable is read again), so
+        that a record counts for its whole customer from the start (docs/limits.md,
+        section 4).  Without one, ``source`` as it is."""
         if not self._history:
             return source
-        items = source if isinstance(source, (list, tuple)) else list(source)
+        items = list(source) if isinstance(source, Iterator) else source
         phone: object
         properties: object
         for item in items:

@@ -193,6 +193,7 @@ class Store:
         customers: Iterable[object] | None = None,
         *,
         name: str | None = None,
+        history: Iterable[object] | None = None,
     ) -> int:
         """Store a new run and return its id.
 
@@ -202,6 +203,9 @@ class Store:
         ``{phoneNumber, properties}`` objects, streamed into the database in
         batches (never all in memory); None: the payload's own.  An invalid
         customer raises ``ConfigError`` naming it, and nothing is stored.
+        ``history``: calls made elsewhere, counted by the contact limits
+        (``(phone, at, outcome)`` records, docs/limits.md); kept in the run's
+        snapshots.  A bad record raises ``ConfigError``, and nothing is stored.
         """
         if not isinstance(campaign, Campaign):
             campaign = Campaign.from_dict(campaign)
@@ -236,7 +240,10 @@ class Store:
             )
             # A snapshot at position 0 pins the engine format and the tz database
             # the run started with; the wake-up reads the first customers.
-            engine = Dispatcher(Campaign.from_dict(payload), self._customers(run_id, 0, count[0]))
+            # The engine may read the list twice (ahead, for a history's customerIds):
+            # each reading is a new query, never the whole list in memory.
+            listed = _Listed(self, run_id, 0, count[0])
+            engine = Dispatcher(Campaign.from_dict(payload), listed, history)
             state = engine.snapshot()
             wakeup = engine.next_wakeup()
             finished = wakeup is None and engine.finished
@@ -516,6 +523,18 @@ class Store:
         return restored
 
 
+class _Listed:
+    """Customers ``start`` to ``stop - 1`` of a stored run as an iterable that reads
+    them afresh, page by page, each time it is iterated (an engine with a history
+    reads a list twice: docs/limits.md)."""
+
+    def __init__(self, store: Store, run_id: int, start: int, stop: int) -> None:
+        self._store, self._run_id, self._start, self._stop = store, run_id, start, stop
+
+    def __iter__(self) -> Iterator[object]:
+        return self._store._customers(self._run_id, self._start, self._stop)
+
+
 class _Restored:
     """An engine being rebuilt, and what the store must know beside it."""
 
@@ -566,7 +585,7 @@ class _Restored:
             start, stop = int(body["from"]), int(body["to"])
             if start != self.count:
                 raise DispatchError(f"customers added from {start}, the list had {self.count}")
-            engine.add(store._customers(run_id, start, stop))
+            engine.add(_Listed(store, run_id, start, stop))
             self.count = stop
         else:
             apply_event(engine, event.kind, body)
@@ -959,7 +978,7 @@ class Run:
                     body,
                     f"rejected: customers added from {start}, the list has {self.count}",
                 )
-            self._engine.add(self.worker.store._customers(self.id, start, stop))
+            self._engine.add(_Listed(self.worker.store, self.id, start, stop))
             self.count = stop
             return kind, body, None
         try:
