@@ -173,8 +173,9 @@ class KnownDivergence(Exception):
       limits, because they read it at different times: a fast wake-up reads a
       customer before the general code does, and whether its limits hold its
       first attempt back is decided when it is read, from the calls counted then
-      (``test_a_member_read_early_is_dialed_out_of_turn``) and only on some of the
-      paths that read (``test_a_first_attempt_its_history_holds_back_waits_...``).
+      (``test_a_member_read_early_is_dialed_out_of_turn``), and only on some of the
+      paths that read
+      (``test_a_first_attempt_its_history_holds_back_waits_by_its_due_time``).
     * ``member cancelled``: a number of a ``customerId`` cancelled after one engine
       read it and before the other did: the first keeps it among the customer's
       numbers (its clocks, its ledger), the second never reads it (docs silent)."""
@@ -185,11 +186,13 @@ class Pair:
     goes to both, and both must answer alike (the same value, or a DispatchError
     with the same message).
 
-    Except for the reading ahead (module docstring): one engine may have read list
-    entries the other has not read yet (``cursor``).  Then what only those entries
-    change may differ, and :meth:`same_state` and :meth:`same_summary` check that it
+    Except for what the module docstring lists: one engine may have read list
+    entries the other has not read yet (``cursor``), and then what only those entries
+    change may differ (:meth:`same_state` and :meth:`same_summary` check that it
     differs exactly as reading them explains; with the same cursor, everything must
-    be equal."""
+    be equal); the fast engine may settle late; the general one may wake up late or
+    need a second poll (:meth:`wakeup`, :meth:`poll`); and when an answer differs,
+    :meth:`diverged` stops the example if the states show a known divergence."""
 
     def __init__(
         self,
@@ -264,7 +267,8 @@ class Pair:
         state = json.loads(json.dumps(self.full.snapshot()))
         with near_always():
             probe = Full.restore(self.campaign, state, list(self.customers), exact=True)
-            happened = probe.poll(fast) or probe.expired()
+            # (twice: a general poll may need a second look, Pair.poll)
+            happened = probe.poll(fast) or probe.poll(fast) or probe.expired()
         assert happened, ("next_wakeup: nothing happens at the fast one", one, two)
         self.late_wakeups += 1
         return fast
@@ -790,7 +794,8 @@ class Script:
         if not ends:
             return None
         shift = self.draw(st.integers(-2, 2))
-        return max(begin, self.draw(st.sampled_from(ends)) + timedelta(seconds=shift))
+        edge: datetime = self.draw(st.sampled_from(ends))
+        return max(begin, edge + timedelta(seconds=shift))
 
     def op_not_started(self) -> None:
         calls = [d for d in self.open_calls() if d.call_id not in self.started]
