@@ -813,11 +813,7 @@ class Dispatcher:
                 chosen = self._within_limits(chosen, s, now)
                 if chosen is None:
                     return None
-            phone = chosen[2][3]
-            if self._member_of:
-                self._count(phone, s, None, dialed=True)
-            else:  # its own calls only: _count, written out
-                self._ledgers[phone].add(phone, s * MICROS, None)
+            self._count(chosen[2][3], s, None, dialed=True)
         group, kind, entry = chosen
         self._seq += 1
         seq = self._seq
@@ -898,18 +894,19 @@ class Dispatcher:
             callbacks = group.callbacks
             retries = group.retries
             urgent = urgent or bool(callbacks) or bool(retries and retries[0][0] == MIN_UTC)
+            entry: tuple[int, int, int, str] | None
             if callbacks and callbacks[0][0] <= s:
                 entry, k, first = callbacks[0], _CALLBACK, False
+            elif kind == _CALLBACK:
+                continue  # a callback is chosen already: no ordinary attempt goes first
             else:
-                if kind == _CALLBACK and best is not None:
-                    continue
-                entry = retries[0] if retries and retries[0][0] <= s else None  # type: ignore[assignment]
+                entry = retries[0] if retries and retries[0][0] <= s else None
                 k, first = _ORDINARY, False
                 if group.firsts:
                     index, phone = group.firsts[0]
                     if entry is None or entry[0] != MIN_UTC or entry[1] > index:
                         entry, first = (MIN_UTC, index, 1, phone), True
-                elif entry is None:
+                if entry is None:
                     continue
             if head is not None and (k > kind or (k == kind and entry >= head)):
                 continue
@@ -1288,11 +1285,9 @@ class Dispatcher:
             member = self._member_of.get(phone) if self._member_of else None
             if member is not None and ended > self._member_until.get(member, MIN_UTC):
                 self._member_until[member] = ended
-            ledger = self._ledgers[phone]
-            if member is None and known:  # its own calls only: _count, written out
-                ledger.settle(phone, s * MICROS, outcome)
-            elif known:
+            if known:
                 self._count(phone, s, outcome, dialed=False)
+            ledger = self._ledgers[phone]
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
             ended = MAX_UTC
         code = _CODE[outcome._value_]
@@ -1884,8 +1879,8 @@ def _index(value: object) -> int:
     return value
 
 
-#: What a customer's limits need (Dispatcher._setup): its view (with recipient hours or
-#: calling rules), its rules, and its clocks when they are not the campaign's.
+#: What a customer needs (Dispatcher._setup): its view (with recipient hours or calling
+#: rules), its rules, its clocks when they are not the campaign's, and its group.
 Setup = tuple[RecipientView | None, Rules, tuple[str, ...] | None, "_Group | None"]
 
 #: The one group's key when customers have no sets of their own.
