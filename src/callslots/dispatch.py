@@ -206,6 +206,7 @@ class _Group:
         "firsts",
         "gap",
         "key",
+        "known",
         "memo",
         "never",
         "opens",
@@ -223,6 +224,9 @@ class _Group:
         self.retries: list[tuple[int, int, int, str]] = []
         self.callbacks: list[tuple[int, int, int, str]] = []
         self.never = False
+        #: A slot at which the set is known to be callable (MIN_UTC: none known):
+        #: the group has time left while the slots to come start no later.
+        self.known = MIN_UTC
         # The set holds nothing in [gap, opens) and everything in [opens, closes).
         self.gap = self.opens = self.closes = MIN_UTC
 
@@ -287,6 +291,14 @@ class Dispatcher:
         #: start (not started): then _choose_shared looks at every group.  Set
         #: where one is added, cleared by a look that finds none.
         self._urgent = False
+        #: First attempts _wait_first has put among the retries (_choose_any looks
+        #: again when a read adds one).
+        self._held_back = 0
+        #: No group with something waiting runs out of slots before this slot: each
+        #: has a slot at or after it (its ``known``).  _settle_passed looks again
+        #: once the slots to come start later; every push into a group lowers it
+        #: to that group's ``known``.
+        self._alive_to = MIN_UTC
         #: The group _read_until_open last found callable (a hint for _choose_shared).
         self._reader: _Group | None = None
         #: The one group when there are no recipient hours (a faster path).
@@ -354,6 +366,8 @@ class Dispatcher:
         self._members: dict[str, list[str]] = {}
         self._member_of: dict[str, str] = {}
         self._member_calls: dict[str, list[tuple[str, int, Outcome | None]]] = {}
+        #: Of those, the records of the history (what _wait_first decides from).
+        self._member_history: dict[str, list[tuple[str, int, Outcome | None]]] = {}
         #: The latest reported end of a call of each customerId (a line it holds).
         self._member_until: dict[str, int] = {}
         self._needs_customer = self._shared or self._limited
@@ -406,20 +420,25 @@ class Dispatcher:
             self._last_phone = phone
             if not self._seen.add(phone):
                 self._repeats += 1
-                continue
-            if index in self._cancel_ahead:
-                del self._cancel_ahead[index]
-                self._cancelled += 1
+                if self._cancel_ahead:
+                    self._cancel_ahead.pop(index, None)  # a repeat: cancel the first entry
                 continue
             if self._needs_customer and customer is None:
                 customer = Customer(phone)
             if self._limited:
+                # Before a cancellation: a number of a customerId counts among its
+                # customer's numbers (its clocks) however early it was cancelled.
                 assert customer is not None
                 try:
                     self._read_limits(index, customer)
                 except ConfigError as error:  # its zones (properties.timezone, phonenumbers)
                     self._bad = error
                     raise
+            if self._cancel_ahead and index in self._cancel_ahead:
+                del self._cancel_ahead[index]
+                self._cancelled += 1
+                self._forget(phone)
+                continue
             return index, phone, customer
 
     def _read_until_open(self, s: int, now: int) -> _Group | None:
@@ -444,19 +463,34 @@ class Dispatcher:
                 continue
             group.firsts.append((index, phone))
             self._held += 1
+            if group.known < self._alive_to:
+                self._alive_to = group.known
             if group.open_through(s, now):
                 self._reader = group
                 return group
         return None
 
     def _wait_first(self, group: _Group, index: int, phone: str, s: int) -> bool:
-        """A first attempt read whose limits (a history) forbid a call at the
-        campaign's first slot: it waits among the retries, due when they free (or is
-        lost when they never do), whenever it is read (``s``: the slot it is read
-        for).  False when nothing holds it back: it is due at the start."""
+        """A first attempt read whose history (the records given, its own and its
+        customerId's) forbids a call at the campaign's first slot under its limits:
+        it waits among the retries, due when they free (or is lost when they never
+        do).  False when nothing holds it back: it is due at the start.
+
+        The calls of this run are left out (they are checked when the attempt comes
+        up, :meth:`_within_limits`), so that the answer does not depend on when
+        the customer is read (``s``: the slot it is read for)."""
         ledger = self._ledgers[phone]
         if not ledger.may_bind():
             return False
+        member = self._member_of.get(phone) if self._member_of else None
+        if member is not None:
+            past = self._member_history[member]
+            if not past:
+                return False
+            if len(past) != len(self._member_calls[member]):  # calls of the run too
+                ledger = Ledger(phone, ledger.rules, ledger.zones)
+                for other, at, outcome in past:
+                    ledger.add(other, at, outcome)
         if self._start_slot is None:
             found = self._campaign._slots.slot_at(0)
             self._start_slot = MAX_UTC if found is None else found[0]
@@ -468,6 +502,9 @@ class Dispatcher:
             self._lose(index, 1, phone)
         else:
             heapq.heappush(group.retries, (-(-free // MICROS), index, 1, phone))
+            if group.known < self._alive_to:
+                self._alive_to = group.known
+        self._held_back += 1
         return True
 
     def _group_of(self, customer: Customer | None, index: int) -> _Group:
@@ -510,12 +547,15 @@ class Dispatcher:
         phones.append(phone)
         if rules.zoned and len(phones) > 1:
             self._share_clocks(phones)
+        past = self._member_history.setdefault(member, [])
         for other in self._hinted.pop(member, ()):  # its numbers not read yet
             if other != phone:
                 for record in self._history.pop(other, ()):
                     log.append((other, record.at, record.outcome))
+                    past.append((other, record.at, record.outcome))
         for record in records:
             log.append((phone, record.at, record.outcome))
+            past.append((phone, record.at, record.outcome))
             for other in phones[:-1]:
                 self._ledgers[other].add(phone, record.at, record.outcome)
         for other, at, outcome in log:  # every call of its customer, its own included
@@ -836,10 +876,13 @@ class Dispatcher:
                 index, phone = plain.firsts.popleft()
                 self._held -= 1
                 return plain, _ORDINARY, (MIN_UTC, index, 1, phone)
-            found = None if self._exhausted else self._next_customer()
-            if found is not None:
+            while not self._exhausted:
+                found = self._next_customer()
+                if found is None:
+                    break
                 self._pending += 1
-                return plain, _ORDINARY, (MIN_UTC, found[0], 1, found[1])
+                if not (self._limited and self._wait_first(plain, found[0], found[1], s)):
+                    return plain, _ORDINARY, (MIN_UTC, found[0], 1, found[1])
             if retries and retries[0][0] <= s:
                 return plain, _ORDINARY, heapq.heappop(retries)
             return None
@@ -884,40 +927,47 @@ class Dispatcher:
     def _choose_any(self, s: int, now: int) -> tuple[_Group, int, tuple[int, int, int, str]] | None:
         """:meth:`_choose_shared` looking at every group (and clearing ``_urgent``
         when none holds a callback or a first attempt due at the start)."""
-        best: _Group | None = None
-        head: tuple[int, int, int, str] | None = None  # best's entry
-        kind = _ORDINARY
-        firsts = False  # head is best's first first attempt
-        urgent = False
-        for group in self._groups.values():
-            # The group's own candidate: heap entries compare by (due, index).
-            callbacks = group.callbacks
-            retries = group.retries
-            urgent = urgent or bool(callbacks) or bool(retries and retries[0][0] == MIN_UTC)
-            entry: tuple[int, int, int, str] | None
-            if callbacks and callbacks[0][0] <= s:
-                entry, k, first = callbacks[0], _CALLBACK, False
-            elif kind == _CALLBACK:
-                continue  # a callback is chosen already: no ordinary attempt goes first
-            else:
-                entry = retries[0] if retries and retries[0][0] <= s else None
-                k, first = _ORDINARY, False
-                if group.firsts:
-                    index, phone = group.firsts[0]
-                    if entry is None or entry[0] != MIN_UTC or entry[1] > index:
-                        entry, first = (MIN_UTC, index, 1, phone), True
-                if entry is None:
+        while True:
+            best: _Group | None = None
+            head: tuple[int, int, int, str] | None = None  # best's entry
+            kind = _ORDINARY
+            firsts = False  # head is best's first first attempt
+            urgent = False
+            for group in self._groups.values():
+                # The group's own candidate: heap entries compare by (due, index).
+                callbacks = group.callbacks
+                retries = group.retries
+                urgent = urgent or bool(callbacks) or bool(retries and retries[0][0] == MIN_UTC)
+                entry: tuple[int, int, int, str] | None
+                if callbacks and callbacks[0][0] <= s:
+                    entry, k, first = callbacks[0], _CALLBACK, False
+                elif kind == _CALLBACK:
+                    continue  # a callback is chosen already: no ordinary attempt goes first
+                else:
+                    entry = retries[0] if retries and retries[0][0] <= s else None
+                    k, first = _ORDINARY, False
+                    if group.firsts:
+                        index, phone = group.firsts[0]
+                        if entry is None or entry[0] != MIN_UTC or entry[1] > index:
+                            entry, first = (MIN_UTC, index, 1, phone), True
+                    if entry is None:
+                        continue
+                if head is not None and (k > kind or (k == kind and entry >= head)):
                     continue
-            if head is not None and (k > kind or (k == kind and entry >= head)):
-                continue
-            if group.open_through(s, now):
-                best, head, kind, firsts = group, entry, k, first
-        self._urgent = urgent
-        if head is None or (kind == _ORDINARY and head[0] != MIN_UTC):
-            # A first attempt not read yet is due before any ordinary retry.
-            reader = self._read_until_open(s, now)
-            if reader is not None:
-                best, kind, firsts = reader, _ORDINARY, True
+                if group.open_through(s, now):
+                    best, head, kind, firsts = group, entry, k, first
+            self._urgent = urgent
+            if head is None or (kind == _ORDINARY and head[0] != MIN_UTC):
+                # A first attempt not read yet is due before any ordinary retry.
+                held_back = self._held_back
+                reader = self._read_until_open(s, now)
+                if reader is not None:
+                    best, kind, firsts = reader, _ORDINARY, True
+                elif self._held_back != held_back:
+                    # Those read joined the retries, held back by their history
+                    # (_wait_first), maybe due by s: look again.
+                    continue
+            break
         if best is None:
             return None
         if kind == _CALLBACK:
@@ -976,12 +1026,13 @@ class Dispatcher:
             if plain is None:
                 # Per-customer sets: no slot comes before the first one from the
                 # floor, so a customer read now that is callable there is the
-                # answer (the poll takes it before any retry: _choose).  The first
-                # wakeup of each campaign window takes the general path, which
-                # also accounts for the groups whose time has run out (_settle).
-                window = self._window
+                # answer (the poll takes it before any retry: _choose).  The
+                # groups whose slots have run out are accounted for first, as
+                # the general path does (_next_dial_held).
                 s = self._slot_from(floor)
-                if s is not None and not self._paused and self._window is window:
+                if s is not None and not self._paused:
+                    if floor > self._alive_to:
+                        self._settle_passed(floor)
                     if self._held:  # first attempts wait: is one callable at s?
                         for group in self._groups.values():
                             if group.firsts and group.next_open(s) == s:
@@ -1027,10 +1078,13 @@ class Dispatcher:
 
     def _wakeup_general(self) -> int | None:
         deadline = min((c.deadline for c in self._calls.values() if not c.in_doubt), default=None)
-        if self._paused:
-            return self._not_before_now(deadline)
         free = self._line_free_from()
-        if free is None:
+        if self._paused or free is None:
+            # No Dial before an event; what no slot is left for is counted all the same.
+            floor = self._floor()
+            if not self._calls and free is not None and free > floor:
+                floor = free  # the ends reported: no line frees sooner
+            self._settle_passed(floor)
             return self._not_before_now(deadline)
         floor = self._floor()
         if not self._calls:
@@ -1052,8 +1106,9 @@ class Dispatcher:
 
     def _may_take(self, s: int, now: int) -> bool:
         """Whether someone could still be dialed on slot ``s`` by a poll at ``now`` or
-        later in its interval: an attempt read and due at ``s``, callable from ``s``
-        to ``now``, or (without recipient hours) a customer not read yet."""
+        later in its interval: an attempt read and due at ``s``, or a customer not
+        read yet (read ahead to know, under recipient hours), callable from ``s`` to
+        ``now``."""
         if self._plain is not None and not self._exhausted:
             return True
         for group in self._groups.values():
@@ -1063,7 +1118,11 @@ class Dispatcher:
                 or (group.callbacks and group.callbacks[0][0] <= s)
             ) and group.open_through(s, now):
                 return True
-        return False
+        held_back = self._held_back
+        if self._read_until_open(s, now) is not None:
+            return True
+        # Those read may have joined the retries, held back by their history.
+        return self._held_back != held_back and self._may_take(s, now)
 
     def _next_dial(self, floor: int, settle: bool = True) -> int | None:
         """The first slot ``>= floor`` at which some pending attempt is due and
@@ -1101,7 +1160,10 @@ class Dispatcher:
             else:
                 s = self._slot_for(group, due if due > floor else floor)
             if s is None:
-                if settle:
+                # No slot for what waits; the group is done when none is left at
+                # all (what waits past its last slot is counted then, or when the
+                # run is finished).
+                if settle and (due <= floor or self._slot_for(group, floor) is None):
                     self._settle(group)
             elif best is None or s < best:
                 best = s
@@ -1139,6 +1201,34 @@ class Dispatcher:
                 return s
             u = opens
 
+    def _settle_passed(self, floor: int) -> None:
+        """:meth:`_next_dial_held`'s accounting, for the fast wake-up: settle the
+        groups with something waiting and no slot left from ``floor``, and note
+        how far each other one is known to have slots (``_alive_to``)."""
+        window = self._window  # only a cache: kept for the caller
+        low = MAX_UTC
+        for group in self._groups.values():
+            if not (group.firsts or group.retries or group.callbacks):
+                continue
+            if group.known < floor:
+                found = self._slot_for(group, floor)
+                if found is None:
+                    self._settle(group)
+                    continue
+                group.known = self._last_slot_with(group, found)
+            if group.known < low:
+                low = group.known
+        self._window = window
+        self._alive_to = low
+
+    def _last_slot_with(self, group: _Group, s: int) -> int:
+        """The last slot of ``s``'s campaign window in the span of ``group``'s set
+        that holds slot ``s`` (callable for the group)."""
+        group.next_open(s)  # looks up the span that holds s
+        a, b = self._window_at(s) or (s, s + 1)
+        end = b if group.view is None else min(b, group.closes)
+        return a + (end - 1 - a) // self._interval * self._interval
+
     def _settle(self, group: _Group) -> None:
         """No callable time remains for ``group``: account for what waits in it."""
         for _, phone in group.firsts:
@@ -1173,7 +1263,11 @@ class Dispatcher:
         return done
 
     def _drain(self) -> None:
-        """The run is over: the customers never read are unscheduled (or repeats)."""
+        """The run is over: what still waits can never be dialed (due after its
+        customer's last slot), and the customers never read are unscheduled (or
+        repeats)."""
+        for group in self._groups.values():
+            self._settle(group)
         while True:
             found = self._next_customer()
             if found is None:
@@ -1240,6 +1334,8 @@ class Dispatcher:
         later = self._callback_after.pop(index, None)
         entry = (call.due, index, call.attempt, call.phone)
         self._urgent = True  # a callback, or a first attempt due at the start
+        if group.known < self._alive_to:
+            self._alive_to = group.known
         if later is not None:  # the callback asked for during the call replaces it
             heapq.heappush(group.callbacks, (later[0], index, call.attempt, call.phone))
         elif call.kind == _CALLBACK:
@@ -1319,6 +1415,8 @@ class Dispatcher:
                 )
             if retry is not None:
                 heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
+                if group.known < self._alive_to:
+                    self._alive_to = group.known
             else:
                 self._cut_off += 1
                 self._not_reached += 1
@@ -1386,6 +1484,7 @@ class Dispatcher:
                 self._reached_open.add(index)
             heapq.heappush(group.callbacks, (due, index, attempt + 1, call.phone))
             self._urgent = True
+            self._alive_to = min(self._alive_to, group.known)
             return due
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
@@ -1399,6 +1498,7 @@ class Dispatcher:
                 self._cut_off += 1
         if retry is not None:
             heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
+            self._alive_to = min(self._alive_to, group.known)
             return retry
         self._pending -= 1
         if outcome is Outcome.COMPLETED or index in self._reached_open:
@@ -1529,6 +1629,7 @@ class Dispatcher:
                 heapq.heapify(heap)
         heapq.heappush(holder.callbacks, (found, index, waiting[2], waiting[3]))
         self._urgent = True
+        self._alive_to = min(self._alive_to, holder.known)
         return from_seconds(found)
 
     def in_doubt(self) -> list[Dial]:
@@ -1553,6 +1654,8 @@ class Dispatcher:
         customers never read count as unscheduled."""
         if not self._calls:
             _ = self.finished  # once the run is over, accounts for what is left
+        else:  # what no slot is left for (a call not ended may free its line at once)
+            self._settle_passed(self._floor())
         pending = self._pending
         return Summary(
             finished_at=None if self._finished_at is None else from_seconds(self._finished_at),
@@ -1645,6 +1748,9 @@ class Dispatcher:
             "member_calls": {
                 m: [[p, at, code(o)] for p, at, o in log] for m, log in self._member_calls.items()
             },
+            "member_history": {
+                m: [[p, at, code(o)] for p, at, o in log] for m, log in self._member_history.items()
+            },
             "clocks": {
                 p: [z.key for z in ledger.zones]
                 for p, ledger in self._ledgers.items()
@@ -1678,6 +1784,10 @@ class Dispatcher:
         self._member_calls = {
             str(m): [(str(p), int(at), outcome(c)) for p, at, c in log]
             for m, log in state["member_calls"].items()
+        }
+        self._member_history = {
+            str(m): [(str(p), int(at), outcome(c)) for p, at, c in log]
+            for m, log in state["member_history"].items()
         }
         clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
         self._member_until = {str(m): int(u) for m, u in state["member_until"].items()}
