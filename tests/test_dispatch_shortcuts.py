@@ -1209,3 +1209,33 @@ def test_a_calendar_limit_is_not_skipped_across_a_25_hour_day() -> None:
                 assert ledger.first_allowed(us(last)) == us(free)
         else:
             assert ledger.first_allowed(us(last)) == us(free)
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_a_number_cancelled_before_it_is_read_still_brings_its_clock(read_first: bool) -> None:
+    """docs/dispatch.md, cancel: a number of a ``customerId`` counts among its
+    customer's numbers for the limits' clocks whether it was cancelled before or after
+    the engine read it.  At most one call a local date; customers 0 (London) and 1
+    (Tokyo) are one customer, and customer 1 is cancelled.  Customer 0 is called at
+    16:00Z on the 15th (01:00 on the 16th in Tokyo): its retry is allowed on London's
+    clock from 00:00Z on the 16th (09:00Z, with its hours), on Tokyo's from 00:00 on the
+    17th there (15:00Z on the 16th)."""
+    campaign = january(
+        callRetries=1,
+        retryDelaySeconds=0,
+        contactLimits=[{"maxCalls": 1, "days": 1, "window": "calendar"}],
+        customers=[
+            customer(0, "Europe/London", customerId="a"),
+            customer(1, "Asia/Tokyo", customerId="a"),
+        ],
+    )
+    for engine in (Dispatcher(campaign), Full(campaign)):
+        (dial,) = engine.poll(at_utc(15, 16))
+        assert dial.customer_index == 0
+        engine.ended(dial.call_id, "No Answer", at_utc(15, 16, 1))
+        if read_first:
+            engine.next_wakeup()  # reads customer 1 (held for Tokyo's hours)
+        assert engine.snapshot()["cursor"] == (2 if read_first else 1)
+        assert engine.cancel(1, "opted out")
+        assert serve(engine, at_utc(15, 17)) == [(at_utc(16, 15), 0, 2)]
+        assert engine.summary.cancelled == 1
