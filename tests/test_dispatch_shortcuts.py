@@ -1239,3 +1239,39 @@ def test_a_number_cancelled_before_it_is_read_still_brings_its_clock(read_first:
         assert engine.cancel(1, "opted out")
         assert serve(engine, at_utc(15, 17)) == [(at_utc(16, 15), 0, 2)]
         assert engine.summary.cancelled == 1
+
+
+def test_a_customer_is_held_to_the_clocks_of_its_numbers_listed_later() -> None:
+    """docs/limits.md, "Calendar window": each number of a ``customerId`` is held to the
+    clocks of all of them, from the start (with a history, the list is read once
+    ahead).  At most one call a local date; customers 0 (New York) and 2 (Tokyo) are
+    one customer, whose Tokyo number was called at 04:00Z on the 16th (23:00 on the
+    15th in New York, 13:00 on the 16th in Tokyo).  At 09:00 New York on the 16th
+    (23:00 in Tokyo, the same Tokyo date) neither number may be called: customer 1
+    goes.  Tokyo's 17th begins at 15:00Z (10:00 New York): customer 0 goes then, and
+    customer 2 waits for the next dates on both clocks (10:00 New York on the 17th)."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2025-01-16",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "callIntervalSeconds": 3600,
+            "maxConcurrency": 1,
+            "contactLimits": [{"maxCalls": 1, "days": 1, "window": "calendar"}],
+            "customers": [
+                customer(0, "America/New_York", customerId="a"),
+                customer(1, "America/New_York"),
+                customer(2, "Asia/Tokyo", customerId="a"),
+            ],
+        }
+    )
+    history = [("+12125550002", at_utc(16, 4), "No Answer")]
+    expected = [(at_utc(16, 14), 1, 1), (at_utc(16, 15), 0, 1), (at_utc(17, 15), 2, 1)]
+    fast = serve(Dispatcher(campaign, history=history), at_utc(16, 14))
+    with near_always():
+        full = serve(Full(campaign, history=history), at_utc(16, 14))
+    assert fast == full == expected
+    # The same from a snapshot taken before anything was read.
+    state = json.loads(json.dumps(Dispatcher(campaign, history=history).snapshot()))
+    assert serve(Dispatcher.restore(campaign, state), at_utc(16, 14)) == expected

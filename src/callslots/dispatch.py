@@ -315,6 +315,8 @@ class Dispatcher:
         self._fixed_delay = (
             campaign.retry_delay_seconds if campaign.retry_delay_mode == "fixed" else None
         )
+        #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
+        self._base = campaign_rules(campaign)
         source: Iterable[object] = campaign.customers if customers is None else customers
         self._history: dict[str, list[CallRecord]] = {}
         for record in read_history(history):
@@ -324,6 +326,9 @@ class Dispatcher:
         #: customer before its own number is read.
         self._member_hint: dict[str, str] = {}
         self._hinted: dict[str, list[str]] = {}
+        #: The zones of every listed number of each customerId, found the same way:
+        #: its clocks from the start (docs/limits.md, "Calendar window").
+        self._member_zones: dict[str, set[str]] = {}
         source = self._find_members(source)
         self._source: Iterator[tuple[int, object]] = enumerate(source)
         self._sources: list[Iterable[object]] = []  # added with add(), not yet chained
@@ -371,8 +376,6 @@ class Dispatcher:
         #: The latest reported end of a call of each customerId (a line it holds).
         self._member_until: dict[str, int] = {}
         self._needs_customer = self._shared or self._limited
-        #: The campaign's own limits; a customer's own rules (a rule pack's) add to them.
-        self._base = campaign_rules(campaign)
         self._zone_tuple = (self._zone,)
         self._zone_tuple_keys = (campaign.timezone,)
         self._loaded: dict[tuple[str, ...], tuple[Zone, ...]] = {}
@@ -388,6 +391,10 @@ class Dispatcher:
         """Append ``customers`` to the run's list (read lazily after the rest)."""
         self._sources.append(self._find_members(customers))
         self._exhausted = False
+        for member, phones in self._members.items():  # clocks the new entries bring
+            if phones and member in self._member_zones:
+                self._widen(member, phones[0])
+                self._share_clocks(phones)
 
     def _next_customer(self) -> tuple[int, str, Customer | None] | None:
         """The next distinct customer not cancelled: ``(index, phone, customer)``
@@ -545,6 +552,8 @@ class Dispatcher:
         phones = self._members.setdefault(member, [])
         log = self._member_calls.setdefault(member, [])
         phones.append(phone)
+        if rules.zoned and member in self._member_zones:
+            self._widen(member, phone)
         if rules.zoned and len(phones) > 1:
             self._share_clocks(phones)
         past = self._member_history.setdefault(member, [])
@@ -569,6 +578,15 @@ class Dispatcher:
             clocks, tuple(load_zone(z) for z in clocks)
         )
 
+    def _widen(self, member: str, phone: str) -> None:
+        """Hold ``phone``'s ledger to the clocks of every listed number of its
+        customerId found ahead of reading (:meth:`_find_members`)."""
+        ledger = self._ledgers[phone]
+        own = {z.key for z in ledger.zones}
+        union = tuple(sorted(own | self._member_zones[member]))
+        if len(union) > len(own):
+            ledger.read_on(self._zones(None if union == self._zone_tuple_keys else union))
+
     def _share_clocks(self, phones: list[str]) -> None:
         """The numbers of one customer (a customerId) are held to the clocks of all of
         them (the strictest reading, docs/limits.md): the last one read brings its own."""
@@ -583,13 +601,15 @@ class Dispatcher:
 
     def _find_members(self, source: Iterable[object]) -> Iterable[object]:
         """With a history: note the ``customerId`` of every listed number that has
-        records, reading ``source`` once ahead (an iterator, which can be read only
-        once, is kept as a list for the run; any other iterable is read again), so
-        that a record counts for its whole customer from the start (docs/limits.md,
-        section 4).  Without one, ``source`` as it is."""
+        records, and the zones of every listed number that has a ``customerId``,
+        reading ``source`` once ahead (an iterator, which can be read only once, is
+        kept as a list for the run; any other iterable is read again), so that a
+        record counts for its whole customer, on all of its clocks, from the start
+        (docs/limits.md, section 4).  Without one, ``source`` as it is."""
         if not self._history:
             return source
         items = list(source) if isinstance(source, Iterator) else source
+        zoned = self._shared or self._base.zoned
         phone: object
         properties: object
         for item in items:
@@ -599,10 +619,18 @@ class Dispatcher:
                 phone, properties = item.get("phoneNumber"), item.get("properties")
             else:
                 continue
-            if not isinstance(phone, str) or phone not in self._history:
-                continue
             member = properties.get("customerId") if isinstance(properties, Mapping) else None
-            if isinstance(member, str) and phone not in self._member_hint:
+            if not isinstance(phone, str) or not isinstance(member, str):
+                continue
+            if zoned:
+                try:  # an invalid entry is reported when it is read
+                    zones, _ = zones_of(
+                        customer_from(item, "customers"), self._campaign.timezone, ""
+                    )
+                except ConfigError:
+                    zones = ()
+                self._member_zones.setdefault(member, set()).update(zones)
+            if phone in self._history and phone not in self._member_hint:
                 self._member_hint[phone] = member
                 self._hinted.setdefault(member, []).append(phone)
         return items
@@ -1758,6 +1786,7 @@ class Dispatcher:
             },
             "member_until": self._member_until,
             "hinted": self._hinted,
+            "member_zones": {m: sorted(zs) for m, zs in self._member_zones.items()},
             "rules": {
                 p: [
                     [limit_row(c) for c in ledger.rules.limits],
@@ -1793,6 +1822,9 @@ class Dispatcher:
         self._member_until = {str(m): int(u) for m, u in state["member_until"].items()}
         self._hinted = {str(m): [str(p) for p in ps] for m, ps in state["hinted"].items()}
         self._member_hint = {p: m for m, ps in self._hinted.items() for p in ps}
+        self._member_zones = {
+            str(m): {str(z) for z in zs} for m, zs in state["member_zones"].items()
+        }
         made: dict[str, Rules] = {}  # one Rules for the customers that share them
 
         def rules(row: list[Any]) -> Rules:
