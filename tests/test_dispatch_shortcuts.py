@@ -169,6 +169,10 @@ class Pair:
         #: cancel.
         self.stale: set[int] = set()
         self.read_ahead = 0  # comparisons that met different cursors (statistics)
+        #: Customers one engine had read and counted unscheduled when they were
+        #: cancelled (cancel: False) and the other had not read: the engine that
+        #: took the cancel, which counts them cancelled once it reads them.
+        self.refused: dict[int, Dispatcher] = {}
 
     def both(self, name: str, *args: Any) -> tuple[tuple[str, Any], tuple[str, Any]]:
         one = outcome_of(lambda: _get(self.fast, name, args))
@@ -211,12 +215,16 @@ class Pair:
     def cancel(self, index: int) -> bool:
         one, two = self.both("cancel", index, "opted out")
         if one != two:
-            # A repeat read by one engine only: False there (nothing to cancel), True
-            # in the other (not read yet), docs/dispatch.md, cancel.
-            assert self.between(index) and self.repeat(index), (index, one, two, self.cursors())
+            # An entry read by one engine only: False there, True in the other (not read
+            # yet: cancelled when it is read), docs/dispatch.md, cancel.  Either a repeat
+            # (nothing to cancel), or a customer the reader has already counted
+            # unscheduled (no slot left for it): the other counts it cancelled.
+            assert self.between(index), (index, one, two, self.cursors())
             lead = self.fast if self.fast._cursor > self.full._cursor else self.full
             assert (one if lead is self.fast else two) == ("ok", False)
             self.stale.add(index)
+            if not self.repeat(index):
+                self.refused[index] = self.full if lead is self.fast else self.fast
             return True
         assert one[0] == "ok"
         return bool(one[1])
@@ -261,6 +269,8 @@ class Pair:
                 assert counters[0][name] == counters[1][name], (name, counters)
         if fast_totals is None or full_totals is None:
             fast_totals, full_totals = [{k: c[k] for k in TOTALS} for c in counters]
+        fast_totals = self._unrefused(self.fast, fast_totals)
+        full_totals = self._unrefused(self.full, full_totals)
         # What waits in the groups: the same, but for first attempts of the entries
         # one engine only has read (held, or waiting for their limits as a retry).
         assert _waiting(one, low) == _waiting(two, low), (a, b)
@@ -275,6 +285,15 @@ class Pair:
         if a == b:
             assert _limits(one) == _limits(two), (a, b)
         return one
+
+    def _unrefused(self, engine: Dispatcher, totals: dict[str, int]) -> dict[str, int]:
+        """``totals`` with the customers ``engine`` counts cancelled where the other
+        engine had counted them unscheduled (``refused``) counted unscheduled."""
+        moved = sum(1 for i, e in self.refused.items() if e is engine and engine._cursor > i)
+        out = dict(totals)
+        out["cancelled"] -= moved
+        out["unscheduled"] += moved
+        return out
 
     def _same_totals(self, one: dict[str, int], two: dict[str, int]) -> None:
         """The totals a read changes: equal with the same cursor; else the entries
@@ -659,6 +678,8 @@ class Script:
         assert type(full) is Full
         pair = Pair(campaign, fast, full, customers)
         pair.stale, pair.read_ahead = self.pair.stale, self.pair.read_ahead
+        engines = {id(self.pair.fast): pair.fast, id(self.pair.full): pair.full}
+        pair.refused = {i: engines[id(e)] for i, e in self.pair.refused.items()}
         self.pair = pair
         if self.pair.value("in_doubt"):
             self.seen.add("in doubt")
