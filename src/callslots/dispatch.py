@@ -392,7 +392,7 @@ class Dispatcher:
         self._sources.append(self._find_members(customers))
         self._exhausted = False
         for member, phones in self._members.items():  # clocks the new entries bring
-            if phones and member in self._member_zones:
+            if phones and member in self._member_zones and self._ledgers[phones[0]].rules.zoned:
                 self._widen(member, phones[0])
                 self._share_clocks(phones)
 
@@ -470,8 +470,7 @@ class Dispatcher:
                 continue
             group.firsts.append((index, phone))
             self._held += 1
-            if group.known < self._alive_to:
-                self._alive_to = group.known
+            self._waits_in(group)
             if group.open_through(s, now):
                 self._reader = group
                 return group
@@ -509,8 +508,7 @@ class Dispatcher:
             self._lose(index, 1, phone)
         else:
             heapq.heappush(group.retries, (-(-free // MICROS), index, 1, phone))
-            if group.known < self._alive_to:
-                self._alive_to = group.known
+            self._waits_in(group)
         self._held_back += 1
         return True
 
@@ -1229,10 +1227,17 @@ class Dispatcher:
                 return s
             u = opens
 
+    def _waits_in(self, group: _Group) -> None:
+        """Something was put to wait in ``group``: it may have had nothing waiting at
+        the last :meth:`_settle_passed`, so ``_alive_to`` comes down to its ``known``."""
+        if group.known < self._alive_to:
+            self._alive_to = group.known
+
     def _settle_passed(self, floor: int) -> None:
-        """:meth:`_next_dial_held`'s accounting, for the fast wake-up: settle the
-        groups with something waiting and no slot left from ``floor``, and note
-        how far each other one is known to have slots (``_alive_to``)."""
+        """:meth:`_next_dial_held`'s accounting without its search for the next dial
+        (the fast wake-up, a paused one, ``summary``): settle the groups with
+        something waiting and no slot left from ``floor``, and note how far each
+        other one is known to have slots (``_alive_to``)."""
         window = self._window  # only a cache: kept for the caller
         low = MAX_UTC
         for group in self._groups.values():
@@ -1362,8 +1367,7 @@ class Dispatcher:
         later = self._callback_after.pop(index, None)
         entry = (call.due, index, call.attempt, call.phone)
         self._urgent = True  # a callback, or a first attempt due at the start
-        if group.known < self._alive_to:
-            self._alive_to = group.known
+        self._waits_in(group)
         if later is not None:  # the callback asked for during the call replaces it
             heapq.heappush(group.callbacks, (later[0], index, call.attempt, call.phone))
         elif call.kind == _CALLBACK:
@@ -1443,8 +1447,7 @@ class Dispatcher:
                 )
             if retry is not None:
                 heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
-                if group.known < self._alive_to:
-                    self._alive_to = group.known
+                self._waits_in(group)
             else:
                 self._cut_off += 1
                 self._not_reached += 1
@@ -1512,7 +1515,7 @@ class Dispatcher:
                 self._reached_open.add(index)
             heapq.heappush(group.callbacks, (due, index, attempt + 1, call.phone))
             self._urgent = True
-            self._alive_to = min(self._alive_to, group.known)
+            self._waits_in(group)
             return due
         retry = None
         if attempt in self._retried[_CODE[outcome._value_]]:
@@ -1526,7 +1529,7 @@ class Dispatcher:
                 self._cut_off += 1
         if retry is not None:
             heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
-            self._alive_to = min(self._alive_to, group.known)
+            self._waits_in(group)
             return retry
         self._pending -= 1
         if outcome is Outcome.COMPLETED or index in self._reached_open:
@@ -1657,7 +1660,7 @@ class Dispatcher:
                 heapq.heapify(heap)
         heapq.heappush(holder.callbacks, (found, index, waiting[2], waiting[3]))
         self._urgent = True
-        self._alive_to = min(self._alive_to, holder.known)
+        self._waits_in(holder)
         return from_seconds(found)
 
     def in_doubt(self) -> list[Dial]:
