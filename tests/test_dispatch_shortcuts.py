@@ -54,8 +54,9 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 import callslots.limits
-from callslots import Campaign, Dial, Dispatcher, DispatchError, Outcome, dispatch, snapshots
-from callslots.dispatch import _Group
+from callslots import Campaign, Dial, Dispatcher, DispatchError, Outcome, snapshots
+from callslots.dispatch.engine import _Group
+from callslots.dispatch.tally import Tally
 from callslots.limits import MICROS, ContactLimit, Ledger, Rules
 from callslots.tz import load_zone
 
@@ -141,7 +142,7 @@ READ_TOTALS = ("unscheduled", "repeats", "cancelled", "pending")
 TOTALS = (*READ_TOTALS, "reached", "not_reached", "cut_off")
 #: Queries not worth a line in a failing example's report.
 QUIET = frozenset({"in_progress", "in_doubt", "paused", "expired"})
-COUNTERS = tuple(name.lstrip("_") for name in dispatch._COUNTERS)
+COUNTERS = Tally.SNAPSHOT_ORDER
 
 
 class Pair:

@@ -39,12 +39,38 @@ LAYERS = [
 ]
 
 
+#: The dispatcher's own modules (a package), bottom to top, in the same way.
+DISPATCH_LAYERS = [
+    ["values"],
+    ["tally"],
+    ["engine"],
+    ["__init__"],
+]
+
+
+def sources(module: str) -> list[Path]:
+    """The files of ``module``: one file, or every file of a package."""
+    package = SRC / module
+    if package.is_dir():
+        return sorted(package.glob("*.py"))
+    return [SRC / f"{module}.py"]
+
+
 def imported(module: str) -> set[str]:
-    """The callslots modules ``module`` imports, anywhere in its source."""
-    tree = ast.parse((SRC / f"{module}.py").read_text(encoding="utf-8"))
+    """The callslots modules ``module`` imports, anywhere in its source (for a
+    package, in any of its files; imports inside the package are left out)."""
     found: set[str] = set()
+    for path in sources(module):
+        found |= _imported(path, package=(SRC / module).is_dir())
+    return found
+
+
+def _imported(path: Path, package: bool) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    top = 2 if package else 1  # the level of ``from ..x import`` in a subpackage
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
+        if isinstance(node, ast.ImportFrom) and node.level == top:
             if node.module:
                 found.add(node.module.split(".")[0])
             else:  # from . import x
@@ -57,7 +83,7 @@ def imported(module: str) -> set[str]:
 
 
 def test_every_module_is_in_a_layer() -> None:
-    modules = {p.stem for p in SRC.glob("*.py")}
+    modules = {p.stem for p in SRC.glob("*.py")} | {"dispatch"}
     listed = {m for layer in LAYERS for m in layer}
     assert modules == listed
 
@@ -70,4 +96,20 @@ def test_imports_go_one_way() -> None:
         for other in sorted(imported(module))
         if other in rank and rank[other] >= rank[module]
     ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_dispatcher_s_files_import_one_way() -> None:
+    """Inside the dispatcher's package too (docs/dispatch.md, "The files")."""
+    package = SRC / "dispatch"
+    assert {p.stem for p in package.glob("*.py")} == {m for layer in DISPATCH_LAYERS for m in layer}
+    rank = {m: i for i, layer in enumerate(DISPATCH_LAYERS) for m in layer}
+    wrong = []
+    for module in rank:
+        tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                other = node.module.split(".")[0]
+                if rank[other] >= rank[module]:
+                    wrong.append(f"{module} imports {other}")
     assert not wrong, "\n".join(wrong)

@@ -32,14 +32,13 @@ import json
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from itertools import chain, islice
 from typing import Any
 
-from . import snapshots
-from .config import to_payload
-from .customers import (
+from .. import snapshots
+from ..config import to_payload
+from ..customers import (
     E164,
     CallRecord,
     Customer,
@@ -48,19 +47,30 @@ from .customers import (
     read_history,
     zones_of,
 )
-from .errors import ConfigError, DispatchError
-from .limited import campaign_rules, with_view
-from .limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
-from .outcomes import Outcome
-from .recipients import RecipientView, ViewKey
-from .retry import Search, refusal
-from .retry import due as retry_due
-from .schedule import Schedule
-from .sharing import LOOKAHEAD  # the same bound for the plan and the engine
-from .tz import MAX_UTC, MIN_UTC, Zone, load_zone, tz_database
-from .windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
+from ..errors import ConfigError, DispatchError
+from ..limited import campaign_rules, with_view
+from ..limits import MICROS, ContactLimit, Ledger, QuietRule, Rules
+from ..outcomes import Outcome
+from ..recipients import RecipientView, ViewKey
+from ..retry import Search, refusal
+from ..retry import due as retry_due
+from ..schedule import Schedule
+from ..sharing import LOOKAHEAD  # the same bound for the plan and the engine
+from ..tz import MAX_UTC, MIN_UTC, Zone, load_zone, tz_database
+from ..windows import from_seconds
+from .tally import Done, Tally
+from .values import (
+    EPOCH,
+    Attempt,
+    Dial,
+    Summary,
+    check_index,
+    instant,
+    make_attempt,
+    utc,
+)
 
-__all__ = ["LOOKAHEAD", "Attempt", "Dial", "DispatchError", "Dispatcher", "Summary"]
+__all__ = ["Dispatcher"]
 
 
 _OUTCOMES = tuple(Outcome)
@@ -71,86 +81,6 @@ _CODE = {o.value: i + 1 for i, o in enumerate(_OUTCOMES)}
 _NOT_STARTED = 254
 _EXPIRED = 253
 _CALLBACK, _ORDINARY = 0, 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True, slots=True)
-class Dial:
-    """A call to place now: ``call_id`` names it in later events; customer
-    ``customer_index`` (position in the customer list) at ``phone``, its
-    ``attempt`` number (1 = first), on the slot ``at`` (aware UTC)."""
-
-    call_id: str
-    customer_index: int
-    phone: str
-    attempt: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One finished call: customer ``customer_index``, its ``attempt`` number,
-    start ``at`` (the Dial's slot), ``ended_at``, ``outcome``, and ``retry_at``,
-    the due time of the customer's next attempt (None when there is none)."""
-
-    customer_index: int
-    phone: str
-    attempt: int
-    at: datetime
-    ended_at: datetime
-    outcome: Outcome
-    retry_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The totals of a run, so far or at its end.
-
-    Every distinct customer read is in exactly one of ``reached`` (a completed
-    call), ``not_reached`` (dialed, never completed, nothing left to try: attempts
-    used up, an outcome that is not retried, or a retry the campaign's end cut
-    off, counted again in ``cut_off``), ``unscheduled`` (never dialed: the
-    campaign's time ran out, or its hours never meet the customer's),
-    ``cancelled`` and ``pending`` (still waiting or in a call).  ``repeats``:
-    list entries whose number came earlier (dialed once).  ``attempts`` counts
-    finished calls (``expired`` of them closed by ``maxCallSeconds``);
-    ``calls_per_day`` by the local date (campaign zone) they started on.
-    """
-
-    finished_at: datetime | None
-    attempts: int
-    attempts_by_outcome: dict[Outcome, int]
-    reached: int
-    not_reached: int
-    cut_off: int
-    unscheduled: int
-    repeats: int
-    calls_per_day: dict[date, int]
-    cancelled: int = 0
-    expired: int = 0
-    pending: int = 0
-    in_progress: int = 0
-
-
-_new = object.__new__
-_fromtimestamp = datetime.fromtimestamp
-
-
-def _utc(u: int) -> datetime:
-    """``from_seconds``, without its fallback's frame where it is not needed."""
-    try:
-        return _fromtimestamp(u, timezone.utc)
-    except (OverflowError, OSError, ValueError):  # a platform whose time_t stops at 1970
-        return from_seconds(u)
-
-
-_SET_INDEX = vars(Attempt)["customer_index"].__set__
-_SET_PHONE = vars(Attempt)["phone"].__set__
-_SET_ATTEMPT = vars(Attempt)["attempt"].__set__
-_SET_AT = vars(Attempt)["at"].__set__
-_SET_ENDED = vars(Attempt)["ended_at"].__set__
-_SET_OUTCOME = vars(Attempt)["outcome"].__set__
-_SET_RETRY = vars(Attempt)["retry_at"].__set__
 
 
 class _Call:
@@ -182,7 +112,7 @@ class _Call:
     ) -> None:
         self.due, self.index, self.attempt, self.phone = customer
         self.seq, self.slot, self.kind, self.group = seq, slot, kind, group
-        self.at = _utc(slot)
+        self.at = utc(slot)
         self.started: int | None = None
         self.deadline = deadline
         self.in_doubt = False
@@ -355,13 +285,7 @@ class Dispatcher:
         self._cancelled_open: dict[int, str] = {}  # cancelled with a call in progress
         self._expired: list[Attempt] = []
         # -- counters
-        self._attempts = self._reached = self._not_reached = self._cut_off = 0
-        self._unscheduled = self._repeats = self._cancelled = self._expired_count = 0
-        self._pending = 0  # distinct customers read and not yet accounted
-        self._by_code = [0] * (len(_OUTCOMES) + 1)  # attempts by outcome code
-        self._per_day: Counter[int] = Counter()
-        self._segment = (0, 0, 0)  # the zone's segment of the last call: (first, end, offset)
-        self._finished_at: int | None = None
+        self._tally = Tally(self._zone)
         # -- contact limits (docs/limits.md): on only when the campaign has some
         self._limited = campaign.limited or bool(campaign.calling_rules)
         #: The counted calls of each customer read and not done, by number (on its
@@ -426,7 +350,7 @@ class Dispatcher:
                 phone = customer.phone
             self._last_phone = phone
             if not self._seen.add(phone):
-                self._repeats += 1
+                self._tally.repeats += 1
                 if self._cancel_ahead:
                     self._cancel_ahead.pop(index, None)  # a repeat: cancel the first entry
                 continue
@@ -443,8 +367,8 @@ class Dispatcher:
                     raise
             if self._cancel_ahead and index in self._cancel_ahead:
                 del self._cancel_ahead[index]
-                self._cancelled += 1
-                self._forget(phone)
+                self._tally.pending += 1
+                self._done(index, phone, Done.CANCELLED)
                 continue
             return index, phone, customer
 
@@ -461,11 +385,10 @@ class Dispatcher:
             except ConfigError as error:  # its zone (properties.timezone, phonenumbers)
                 self._bad = error
                 raise
+            self._tally.pending += 1
             if group.never:
-                self._unscheduled += 1
-                self._forget(phone)
+                self._done(index, phone, Done.UNSCHEDULED)
                 continue
-            self._pending += 1
             if self._limited and self._wait_first(group, index, phone, s):
                 continue
             group.firsts.append((index, phone))
@@ -731,17 +654,18 @@ class Dispatcher:
         return None
 
     def _lose(self, index: int, attempt: int, phone: str) -> None:
-        """An attempt that no time is left for: account for its customer."""
+        """An attempt that no time is left for: account for its customer (a first
+        attempt was never dialed; a later one is a retry cut off)."""
+        self._done(index, phone, Done.UNSCHEDULED if attempt == 1 else Done.CUT_OFF)
+
+    def _done(self, index: int, phone: str, done: Done) -> None:
+        """Customer ``index`` is done: counted once (:meth:`Tally.finish`; a
+        completed call before a callback makes it reached), and what was kept for
+        it is dropped."""
+        self._tally.finish(done, reached=index in self._reached_open)
+        self._reached_open.discard(index)
+        self._callback_after.pop(index, None)
         self._forget(phone)
-        self._pending -= 1
-        if index in self._reached_open:
-            self._reached_open.discard(index)
-            self._reached += 1
-        elif attempt == 1:
-            self._unscheduled += 1
-        else:
-            self._cut_off += 1
-            self._not_reached += 1
 
     def _forget(self, phone: str) -> None:
         """A customer is done: its counted calls matter no more (unless other numbers
@@ -838,8 +762,8 @@ class Dispatcher:
     def poll(self, now: datetime) -> list[Dial]:
         """The calls to place at ``now``: at most one, on the slot whose interval
         holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
-        u = _instant(now, "now")
-        exact = (now - _EPOCH).microseconds
+        u = instant(now, "now")
+        exact = (now - EPOCH).microseconds
         if self._now is not None and (u, exact) < (self._now, self._now_us):
             previous = from_seconds(self._now) + timedelta(microseconds=self._now_us)
             raise DispatchError(
@@ -906,7 +830,7 @@ class Dispatcher:
                 found = self._next_customer()
                 if found is None:
                     break
-                self._pending += 1
+                self._tally.pending += 1
                 if not (self._limited and self._wait_first(plain, found[0], found[1], s)):
                     return plain, _ORDINARY, (MIN_UTC, found[0], 1, found[1])
             if retries and retries[0][0] <= s:
@@ -1076,7 +1000,7 @@ class Dispatcher:
                 found = self._next_customer()  # is there one?  Hold it for the poll.
                 if found is None:
                     break
-                self._pending += 1
+                self._tally.pending += 1
                 if not (self._limited and self._wait_first(plain, found[0], found[1], floor)):
                     plain.firsts.append((found[0], found[1]))
                     self._held += 1
@@ -1264,23 +1188,13 @@ class Dispatcher:
 
     def _settle(self, group: _Group) -> None:
         """No callable time remains for ``group``: account for what waits in it."""
-        for _, phone in group.firsts:
-            self._unscheduled += 1
-            self._pending -= 1
-            self._forget(phone)
+        for index, phone in group.firsts:
+            self._done(index, phone, Done.UNSCHEDULED)
         self._held -= len(group.firsts)
         group.firsts.clear()
         for _, index, attempt, phone in chain(group.retries, group.callbacks):
-            self._pending -= 1
-            self._forget(phone)
-            if index in self._reached_open:  # a callback after a completed call
-                self._reached_open.discard(index)
-                self._reached += 1
-            elif attempt == 1:  # a first attempt reported not_started: never dialed
-                self._unscheduled += 1
-            else:
-                self._cut_off += 1
-                self._not_reached += 1
+            # a first attempt reported not_started was never dialed
+            self._lose(index, attempt, phone)
         group.retries.clear()
         group.callbacks.clear()
 
@@ -1305,8 +1219,8 @@ class Dispatcher:
             found = self._next_customer()
             if found is None:
                 return
-            self._unscheduled += 1
-            self._forget(found[1])
+            self._tally.pending += 1
+            self._done(found[0], found[1], Done.UNSCHEDULED)
 
     # -- events -------------------------------------------------------------------
 
@@ -1318,7 +1232,7 @@ class Dispatcher:
 
     def started(self, call_id: str, at: datetime) -> None:
         """The call was placed at ``at`` (optional; ``ended`` alone is enough)."""
-        u = _instant(at, "at")
+        u = instant(at, "at")
         _, call = self._call(call_id)
         if call is None:
             return  # it has ended already: a late confirmation changes nothing
@@ -1358,11 +1272,8 @@ class Dispatcher:
         group = call.group
         assert group is not None
         if index in self._cancelled_open:
-            self._cancelled += 1
-            self._pending -= 1
             del self._cancelled_open[index]
-            self._reached_open.discard(index)
-            self._callback_after.pop(index, None)
+            self._done(index, call.phone, Done.CANCELLED)
             return
         later = self._callback_after.pop(index, None)
         entry = (call.due, index, call.attempt, call.phone)
@@ -1384,7 +1295,7 @@ class Dispatcher:
             parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
         except ValueError as error:
             raise DispatchError(str(error)) from None
-        u = _instant(at, "at", up=True)
+        u = instant(at, "at", up=True)
         seq, call = self._call(call_id)
         if call is None:
             state = self._final[seq]
@@ -1449,36 +1360,12 @@ class Dispatcher:
                 heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
                 self._waits_in(group)
             else:
-                self._cut_off += 1
-                self._not_reached += 1
-                self._pending -= 1
+                self._done(index, call.phone, Done.CUT_OFF)
         else:
-            self._pending -= 1
-            if outcome is Outcome.COMPLETED:
-                self._reached += 1
-            else:
-                self._not_reached += 1
-        self._attempts += 1
-        self._by_code[code] += 1
-        first, end, offset = self._segment
-        if not first <= s < end:
-            first, end, offset = self._segment = self._zone.segment_at(s)
-        self._per_day[(s + offset) // 86400] += 1
-        if self._finished_at is None or ended > self._finished_at:
-            self._finished_at = ended
-        # Attempt(...), through the slot descriptors: 0.6 us instead of 1.1 us a
-        # call (timeit, Python 3.11), a tenth of simulate()'s time per attempt.
-        record: Attempt = _new(Attempt)
-        _SET_INDEX(record, index)
-        _SET_PHONE(record, call.phone)
-        _SET_ATTEMPT(record, attempt)
-        _SET_AT(record, call.at)
-        _SET_ENDED(record, _utc(ended))
-        _SET_OUTCOME(record, outcome)
-        _SET_RETRY(record, None if retry is None else _utc(retry))
-        if retry is None and self._limited:
-            self._forget(call.phone)
-        return record
+            done = Done.REACHED if outcome is Outcome.COMPLETED else Done.NOT_REACHED
+            self._done(index, call.phone, done)
+        self._tally.count_call(code, s, ended)
+        return make_attempt(index, call.phone, attempt, call.at, ended, outcome, retry)
 
     def _end_special(
         self, call: _Call, outcome: Outcome, ended: int, ledger: Ledger | None
@@ -1489,9 +1376,7 @@ class Dispatcher:
         later = self._callback_after.pop(index, None)
         if index in self._cancelled_open:
             del self._cancelled_open[index]
-            self._reached_open.discard(index)
-            self._cancelled += 1
-            self._pending -= 1
+            self._done(index, call.phone, Done.CANCELLED)
             return None
         if later is not None:  # the callback asked for during the call replaces its retry
             due: int | None = later[0]
@@ -1503,13 +1388,8 @@ class Dispatcher:
                 else:
                     due = group.view.next_second(ended)
             if due is None:  # no callable time after the end: as a retry cut off
-                self._pending -= 1
-                if outcome is Outcome.COMPLETED or index in self._reached_open:
-                    self._reached_open.discard(index)
-                    self._reached += 1
-                else:
-                    self._cut_off += 1
-                    self._not_reached += 1
+                done = Done.REACHED if outcome is Outcome.COMPLETED else Done.CUT_OFF
+                self._done(index, call.phone, done)
                 return None
             if outcome is Outcome.COMPLETED:
                 self._reached_open.add(index)
@@ -1525,18 +1405,15 @@ class Dispatcher:
             retry = retry_due(
                 self._campaign, self._campaign._calendar, ended, call.started or call.slot, search
             )
-            if retry is None:
-                self._cut_off += 1
+            if retry is None:  # the rule allowed one, no time is left for it
+                self._done(index, call.phone, Done.CUT_OFF)
+                return None
         if retry is not None:
             heapq.heappush(group.retries, (retry, index, attempt + 1, call.phone))
             self._waits_in(group)
             return retry
-        self._pending -= 1
-        if outcome is Outcome.COMPLETED or index in self._reached_open:
-            self._reached_open.discard(index)
-            self._reached += 1
-        else:
-            self._not_reached += 1
+        done = Done.REACHED if outcome is Outcome.COMPLETED else Done.NOT_REACHED
+        self._done(index, call.phone, done)
         return None
 
     def _expire(self, now: int) -> None:
@@ -1552,7 +1429,7 @@ class Dispatcher:
             call = self._calls[seq]
             attempt = self._end(call, Outcome.UNSPECIFIED, deadline, known=False)
             self._final[seq] = _EXPIRED
-            self._expired_count += 1
+            self._tally.expired += 1
             self._expired.append(attempt)
 
     def expired(self) -> list[Attempt]:
@@ -1579,7 +1456,7 @@ class Dispatcher:
         attempts are dropped; a call in progress still ends normally.  True when
         something was cancelled; False when the customer had nothing left (already
         finished, a repeat, or cancelled before)."""
-        index = _index(customer_index)
+        index = check_index(customer_index)
         if index >= self._cursor:
             if index in self._cancel_ahead:
                 return False
@@ -1594,20 +1471,16 @@ class Dispatcher:
             for i, (held, phone) in enumerate(group.firsts):
                 if held == index:
                     del group.firsts[i]
-                    self._forget(phone)
                     self._held -= 1
-                    self._cancelled += 1
-                    self._pending -= 1
+                    self._done(index, phone, Done.CANCELLED)
                     return True
             for heap in (group.retries, group.callbacks):
                 kept = [e for e in heap if e[1] != index]
                 if len(kept) < len(heap):
-                    self._forget(next(e[3] for e in heap if e[1] == index))
+                    phone = next(e[3] for e in heap if e[1] == index)
                     heap[:] = kept
                     heapq.heapify(heap)
-                    self._reached_open.discard(index)
-                    self._cancelled += 1
-                    self._pending -= 1
+                    self._done(index, phone, Done.CANCELLED)
                     return True
         return False
 
@@ -1619,8 +1492,8 @@ class Dispatcher:
         retry of the call in progress).  The customer must have been dialed and
         not be finished: ask for the callback before reporting the call's end.
         Returns the instant the callback is due."""
-        index = _index(customer_index)
-        u = _instant(at, "at", up=True)
+        index = check_index(customer_index)
+        u = instant(at, "at", up=True)
         if index in self._cancelled_open or index in self._cancel_ahead:
             raise DispatchError(f"customer {index} is cancelled; it cannot be called back")
         active = next((c for c in self._calls.values() if c.index == index), None)
@@ -1687,26 +1560,7 @@ class Dispatcher:
             _ = self.finished  # once the run is over, accounts for what is left
         else:  # what no slot is left for (a call not ended may free its line at once)
             self._settle_passed(self._floor())
-        pending = self._pending
-        return Summary(
-            finished_at=None if self._finished_at is None else from_seconds(self._finished_at),
-            attempts=self._attempts,
-            attempts_by_outcome={
-                o: n for o, n in zip(_OUTCOMES, self._by_code[1:], strict=True) if n
-            },
-            reached=self._reached,
-            not_reached=self._not_reached,
-            cut_off=self._cut_off,
-            unscheduled=self._unscheduled,
-            repeats=self._repeats,
-            # A local date outside years 1-9999 (the first or last day east or west
-            # of UTC) is counted under the nearest date that exists.
-            calls_per_day=_by_date(self._per_day),
-            cancelled=self._cancelled,
-            expired=self._expired_count,
-            pending=pending,
-            in_progress=len(self._calls),
-        )
+        return self._tally.summary(len(self._calls))
 
     # -- snapshots ------------------------------------------------------------------
 
@@ -1746,9 +1600,9 @@ class Dispatcher:
             "cancelled_open": [[i, r] for i, r in sorted(self._cancelled_open.items())],
             "cancel_ahead": [[i, r] for i, r in sorted(self._cancel_ahead.items())],
             "expired": [_expired_row(a) for a in self._expired],
-            "counters": [getattr(self, name) for name in _COUNTERS],
-            "by_outcome": self._by_code,
-            "per_day": [[d, n] for d, n in sorted(self._per_day.items()) if n],
+            "counters": [getattr(self._tally, name) for name in Tally.SNAPSHOT_ORDER],
+            "by_outcome": self._tally.by_code,
+            "per_day": [[d, n] for d, n in sorted(self._tally.per_day.items()) if n],
             "limits": self._limits_state() if self._limited else None,
         }
 
@@ -1934,14 +1788,15 @@ class Dispatcher:
             for index, phone, attempt, at, ended, retry in state["expired"]
         ]
         counters = [int(n) if n is not None else None for n in state["counters"]]
-        if len(counters) != len(_COUNTERS):
+        if len(counters) != len(Tally.SNAPSHOT_ORDER):
             raise DispatchError("the snapshot's totals do not match this callslots")
-        for name, value in zip(_COUNTERS, counters, strict=True):
-            setattr(self, name, value)
-        self._by_code = [int(n) for n in state["by_outcome"]]
-        if len(self._by_code) != len(_OUTCOMES) + 1:
+        tally = self._tally
+        for name, value in zip(Tally.SNAPSHOT_ORDER, counters, strict=True):
+            setattr(tally, name, value)
+        tally.by_code = [int(n) for n in state["by_outcome"]]
+        if len(tally.by_code) != len(_OUTCOMES) + 1:
             raise DispatchError("the snapshot counts outcomes this callslots does not know")
-        self._per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+        tally.per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
         limits = state.get("limits")
         if (limits is not None) != self._limited:
             raise DispatchError("the snapshot's contact limits do not match the campaign's")
@@ -1966,39 +1821,8 @@ class Dispatcher:
             )
 
 
-#: The totals a snapshot holds, in its order.
-_COUNTERS = (
-    "_attempts",
-    "_reached",
-    "_not_reached",
-    "_cut_off",
-    "_unscheduled",
-    "_repeats",
-    "_cancelled",
-    "_expired_count",
-    "_pending",
-    "_finished_at",
-)
-
-
-def _instant(t: object, name: str, up: bool = False) -> int:
-    """Whole UTC seconds of aware datetime ``t``, rounded down (up with ``up``)."""
-    if not isinstance(t, datetime) or t.utcoffset() is None:
-        raise DispatchError(f"{name} must be an aware datetime, not {t!r}")
-    delta = t - _EPOCH  # exact for any offset, and cheaper than t.timestamp()
-    return delta.days * 86400 + delta.seconds + (1 if up and delta.microseconds else 0)
-
-
-def _by_date(per_day: Counter[int]) -> dict[date, int]:
-    counts: Counter[date] = Counter()
-    for d, n in sorted(per_day.items()):
-        if n:
-            counts[day_date(min(max(d, FIRST_DAY), LAST_DAY))] += n
-    return dict(counts)
-
-
 def _seconds(t: datetime) -> int:
-    return _instant(t, "t")
+    return instant(t, "t")
 
 
 def _call_row(c: _Call) -> list[Any]:
@@ -2016,12 +1840,6 @@ def _expired_row(a: Attempt) -> list[Any]:
 
 def _seq(call: _Call) -> int:
     return call.seq
-
-
-def _index(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DispatchError(f"customer_index must be a whole number from 0, not {value!r}")
-    return value
 
 
 #: What a customer needs (Dispatcher._setup): its view (with recipient hours or calling

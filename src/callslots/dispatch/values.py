@@ -1,0 +1,156 @@
+"""What the engine hands out and reports: :class:`Dial`, :class:`Attempt`,
+:class:`Summary`, and the conversions between aware datetimes and the integer UTC
+seconds every instant is inside the engine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from ..errors import DispatchError
+from ..outcomes import Outcome
+from ..windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
+
+__all__ = [
+    "EPOCH",
+    "Attempt",
+    "Dial",
+    "Summary",
+    "by_date",
+    "check_index",
+    "instant",
+    "make_attempt",
+    "utc",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """A call to place now: ``call_id`` names it in later events; customer
+    ``customer_index`` (position in the customer list) at ``phone``, its
+    ``attempt`` number (1 = first), on the slot ``at`` (aware UTC)."""
+
+    call_id: str
+    customer_index: int
+    phone: str
+    attempt: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One finished call: customer ``customer_index``, its ``attempt`` number,
+    start ``at`` (the Dial's slot), ``ended_at``, ``outcome``, and ``retry_at``,
+    the due time of the customer's next attempt (None when there is none)."""
+
+    customer_index: int
+    phone: str
+    attempt: int
+    at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The totals of a run, so far or at its end (docs/dispatch.md, "Totals").
+
+    Every distinct customer read is in exactly one of ``reached`` (a completed
+    call), ``not_reached`` (dialed, never completed, nothing left to try: attempts
+    used up, an outcome that is not retried, or a retry the campaign's end cut
+    off, counted again in ``cut_off``, so ``cut_off <= not_reached``),
+    ``unscheduled`` (never dialed: the campaign's time ran out, or its hours never
+    meet the customer's), ``cancelled`` and ``pending`` (still waiting or in a
+    call).  ``repeats``: list entries whose number came earlier (dialed once).
+    ``attempts`` counts finished calls (``expired`` of them closed by
+    ``maxCallSeconds``); ``calls_per_day`` counts them by the local date (campaign
+    zone) of their slot; ``in_progress``: calls dialing, in progress or in doubt.
+    """
+
+    finished_at: datetime | None
+    attempts: int
+    attempts_by_outcome: dict[Outcome, int]
+    reached: int
+    not_reached: int
+    cut_off: int
+    unscheduled: int
+    repeats: int
+    calls_per_day: dict[date, int]
+    cancelled: int = 0
+    expired: int = 0
+    pending: int = 0
+    in_progress: int = 0
+
+
+_new = object.__new__
+_fromtimestamp = datetime.fromtimestamp
+
+
+def utc(u: int) -> datetime:
+    """Integer UTC seconds as an aware datetime (``from_seconds``, without its
+    fallback's frame where it is not needed)."""
+    try:
+        return _fromtimestamp(u, timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a platform whose time_t stops at 1970
+        return from_seconds(u)
+
+
+_SET_INDEX = vars(Attempt)["customer_index"].__set__
+_SET_PHONE = vars(Attempt)["phone"].__set__
+_SET_ATTEMPT = vars(Attempt)["attempt"].__set__
+_SET_AT = vars(Attempt)["at"].__set__
+_SET_ENDED = vars(Attempt)["ended_at"].__set__
+_SET_OUTCOME = vars(Attempt)["outcome"].__set__
+_SET_RETRY = vars(Attempt)["retry_at"].__set__
+
+
+def make_attempt(
+    index: int,
+    phone: str,
+    attempt: int,
+    at: datetime,
+    ended: int,
+    outcome: Outcome,
+    retry: int | None,
+) -> Attempt:
+    """``Attempt(...)`` through the slot descriptors: 0.6 us instead of 1.1 us a
+    call (timeit, Python 3.11), a tenth of simulate()'s time per attempt."""
+    record: Attempt = _new(Attempt)
+    _SET_INDEX(record, index)
+    _SET_PHONE(record, phone)
+    _SET_ATTEMPT(record, attempt)
+    _SET_AT(record, at)
+    _SET_ENDED(record, utc(ended))
+    _SET_OUTCOME(record, outcome)
+    _SET_RETRY(record, None if retry is None else utc(retry))
+    return record
+
+
+def instant(t: object, name: str, up: bool = False) -> int:
+    """Whole UTC seconds of aware datetime ``t``, rounded down (up with ``up``);
+    anything else is a DispatchError naming ``name``."""
+    if not isinstance(t, datetime) or t.utcoffset() is None:
+        raise DispatchError(f"{name} must be an aware datetime, not {t!r}")
+    delta = t - EPOCH  # exact for any offset, and cheaper than t.timestamp()
+    return delta.days * 86400 + delta.seconds + (1 if up and delta.microseconds else 0)
+
+
+def by_date(per_day: Counter[int]) -> dict[date, int]:
+    """Calls by local day number as dates; a local date outside years 1-9999 (the
+    first or last day east or west of UTC) is counted under the nearest date."""
+    counts: Counter[date] = Counter()
+    for d, n in sorted(per_day.items()):
+        if n:
+            counts[day_date(min(max(d, FIRST_DAY), LAST_DAY))] += n
+    return dict(counts)
+
+
+def check_index(value: object) -> int:
+    """A customer's position in the list, checked."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DispatchError(f"customer_index must be a whole number from 0, not {value!r}")
+    return value
