@@ -43,6 +43,9 @@ LAYERS = [
 DISPATCH_LAYERS = [
     ["values"],
     ["tally"],
+    ["states", "grid", "lines", "reading"],
+    ["groups", "contacts"],
+    ["codec"],
     ["engine"],
     ["__init__"],
 ]

@@ -18,13 +18,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 
 from .dispatch import Attempt, Dispatcher, Summary
 from .outcomes import Outcome
 from .schedule import Schedule
-from .windows import to_seconds
 
 __all__ = [
     "Attempt",
@@ -80,35 +79,46 @@ def simulate(
     ``start``: the first instant to call (default: the campaign's start).
     ``history``: calls made elsewhere, counted by the contact limits (docs/limits.md).
     """
-    first = None if start is None else to_seconds(start, "start") + (1 if start.microsecond else 0)
-    engine = Dispatcher(campaign, customers, history)
+    engine = Dispatcher(campaign, customers, history, start=start)
     result: list[Summary] = []
     shown = f"{campaign!r}, {outcomes!r}" + ("" if start is None else f", start={start}")
-    return Simulation(_drive(engine, outcomes, first, result), result, shown)
+    return Simulation(_drive(engine, outcomes, result), result, shown)
 
 
-def _drive(
-    engine: Dispatcher, outcomes: OutcomeModel, first: int | None, result: list[Summary]
-) -> Iterator[Attempt]:
+def _drive(engine: Dispatcher, outcomes: OutcomeModel, result: list[Summary]) -> Iterator[Attempt]:
     """Poll at every instant the engine names; each call's end is decided by the
-    model and reported at once."""
-    if first is not None:
-        engine._now = first  # as if polled there: nothing before it
-    u = engine._wakeup()
+    model and reported at once (through the engine's public API, as a service
+    would)."""
+    u = engine.next_wakeup()
     while u is not None:
-        call = engine._poll(u)
-        if call is not None:
-            outcome, seconds = outcomes(call.index, call.attempt, call.at)
-            if not isinstance(outcome, Outcome):
-                outcome = Outcome.parse(outcome)
-            ended = u + math.ceil(seconds) if seconds > 0 else u  # whole seconds, rounded up
-            yield engine._end(call, outcome, ended)
-        following = engine._wakeup()
-        if call is None and following is not None and following <= u:
+        dials = engine.poll(u)
+        for dial in dials:
+            outcome, seconds = outcomes(dial.customer_index, dial.attempt, dial.at)
+            ended = _after(u, seconds)
+            attempt = engine.ended(dial.call_id, outcome, ended)
+            assert attempt is not None  # the first end of a call is never a duplicate
+            yield attempt
+        following = engine.next_wakeup()
+        if not dials and following is not None and following <= u:
             raise RuntimeError(f"the dispatcher named {u} twice without a call: a bug")
         u = following
     _ = engine.finished  # accounts for what the end of the campaign cut off
     result.append(engine.summary)
+
+
+#: The last second of the time line: an end past it is kept there (docs/dispatch.md, rule 5).
+_LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+
+
+def _after(u: datetime, seconds: float) -> datetime:
+    """``u`` plus ``seconds`` rounded up to whole seconds, kept at the last second
+    of the time line."""
+    if not seconds > 0:
+        return u
+    try:
+        return u + timedelta(seconds=math.ceil(seconds))
+    except OverflowError:
+        return _LAST
 
 
 _M64 = 0xFFFFFFFFFFFFFFFF

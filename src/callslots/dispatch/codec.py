@@ -1,0 +1,216 @@
+"""The engine's snapshot: written and read (docs/dispatch.md, "Snapshots").
+
+Version 1 is the format callslots 0.2 wrote, and what users' stores hold: every
+snapshot of version 1 is read into the same state it was written from.  Version 2
+is version 1 with one more key, ``start`` (``Dispatcher(..., start=...)``),
+written only by an engine that has one.  Bulk parts are packed by
+:mod:`callslots.snapshots`.
+
+The functions read and set the fields of a :class:`~.engine.Dispatcher` (passed as
+``engine``; this module is its codec and sits below it, so it cannot name the
+class).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from typing import Any
+
+from .. import snapshots
+from ..config import to_payload
+from ..customers import SeenNumbers
+from ..errors import DispatchError
+from ..outcomes import Outcome
+from ..recipients import ViewKey
+from ..schedule import Schedule
+from ..tz import MIN_UTC, tz_database
+from ..windows import from_seconds
+from .groups import Group
+from .states import Kind, Record, State
+from .tally import OUTCOMES, Tally
+from .values import Attempt, instant
+
+__all__ = ["check", "read", "write"]
+
+_CALLBACK, _ORDINARY = 0, 1  # a call's kind in a call row
+
+
+def check(campaign: Schedule, state: object) -> None:
+    """DispatchError unless ``state`` is a snapshot of ours, of a version this
+    callslots reads, of ``campaign``, taken with this tz database."""
+    if isinstance(state, dict) and state.get("version") == 2:
+        state = {**state, "version": 1}  # version 1 with a start: the same header
+    snapshots.check_header(state, snapshots.digest(to_payload(campaign)), tz_database()[0])
+
+
+def write(engine: Any) -> dict[str, Any]:
+    """The snapshot of ``engine`` (a JSON-ready dict)."""
+    reader, tally, contacts = engine._reader, engine._tally, engine._contacts
+    calls: dict[int, Record] = engine._calls
+    state: dict[str, Any] = {
+        "format": snapshots.FORMAT,
+        "version": 1,
+        "campaign": snapshots.digest(to_payload(engine._campaign)),
+        "tz_database": tz_database()[0],
+        "now": engine._now,
+        "now_us": engine._now_us,
+        "last_at": engine._last_at,
+        "paused": engine._paused,
+        "seq": engine._seq,
+        "cursor": reader.cursor,
+        "last_phone": reader.last_phone,
+        "seen": {"count": len(reader.seen), "table": snapshots.pack_bytes(reader.seen.to_bytes())},
+        "final": snapshots.pack_bytes(bytes(engine._final)),
+        "groups": [_group_row(group) for group in engine._groups.values()],
+        "calls": [_call_row(seq, r) for seq, r in sorted(calls.items())],
+        "ends": sorted(engine._lines.ends),
+        "callback_after": sorted(
+            [r.index, r.callback, r.attempt + 1] for r in calls.values() if r.callback is not None
+        ),
+        "reached_open": sorted(r.index for r in engine._records.values() if r.reached),
+        "cancelled_open": sorted(
+            [r.index, r.cancel] for r in calls.values() if r.cancel is not None
+        ),
+        "cancel_ahead": [[i, r] for i, r in sorted(reader.cancel_ahead.items())],
+        "expired": [_expired_row(a) for a in engine._expired],
+        "counters": [getattr(tally, name) for name in Tally.SNAPSHOT_ORDER],
+        "by_outcome": tally.by_code,
+        "per_day": [[d, n] for d, n in sorted(tally.per_day.items()) if n],
+        "limits": contacts.state() if engine._limited else None,
+    }
+    if engine._start != MIN_UTC:
+        state["version"] = 2
+        state["start"] = engine._start
+    return state
+
+
+def _group_row(group: Group) -> dict[str, Any]:
+    waiting = group.live()
+    firsts = [(r.index, r.phone) for r in waiting if r.kind is Kind.FIRST]
+    retries = sorted((r.due, r.index, r.attempt, r.phone) for r in waiting if r.kind is Kind.RETRY)
+    callbacks = sorted(
+        (r.due, r.index, r.attempt, r.phone) for r in waiting if r.kind is Kind.CALLBACK
+    )
+    return {
+        "zones": list(group.key.zones),
+        "scopes": list(group.key.scopes),
+        "firsts": snapshots.pack_firsts(firsts),
+        "retries": snapshots.pack_entries(retries),  # a sorted list is a heap
+        "callbacks": snapshots.pack_entries(callbacks),
+    }
+
+
+def _call_row(seq: int, r: Record) -> list[Any]:
+    """A call on the line in a snapshot: ``[seq, due, index, attempt, phone, slot,
+    kind, [zones, scopes], started, deadline, in_doubt]``."""
+    kind = _CALLBACK if r.kind is Kind.CALLBACK else _ORDINARY
+    zones = [list(r.group.key.zones), list(r.group.key.scopes)]
+    return [seq, r.due, r.index, r.attempt, r.phone, r.slot, kind, zones, r.started,
+            r.deadline, r.state is State.IN_DOUBT]  # fmt: skip
+
+
+def _expired_row(a: Attempt) -> list[Any]:
+    """An expired call not yet collected by ``Dispatcher.expired``."""
+    retry = None if a.retry_at is None else instant(a.retry_at, "retry_at")
+    return [
+        a.customer_index,
+        a.phone,
+        a.attempt,
+        instant(a.at, "at"),
+        instant(a.ended_at, "ended_at"),
+        retry,
+    ]
+
+
+def read(engine: Any, state: dict[str, Any], exact: bool) -> None:
+    """Set ``engine`` (new, on the same campaign and list) to the state ``state``
+    describes; DispatchError when it cannot be read."""
+    try:
+        _read(engine, state, exact)
+    except DispatchError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error) as e:
+        raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
+
+
+def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
+    reader, tally = engine._reader, engine._tally
+    records: dict[int, Record] = engine._records
+    cursor = int(state["cursor"])
+    if cursor:
+        reader.skip(cursor, state["last_phone"])
+    reader.cursor, reader.last_phone = cursor, state["last_phone"]
+    seen = state["seen"]
+    reader.seen = SeenNumbers.from_bytes(snapshots.unpack_bytes(seen["table"]), seen["count"])
+    engine._final = bytearray(snapshots.unpack_bytes(state["final"]))
+    engine._now, engine._last_at = state["now"], state["last_at"]
+    engine._now_us = int(state["now_us"])
+    engine._paused = bool(state["paused"])
+    engine._seq = int(state["seq"])
+    if "start" in state:
+        engine._start = int(state["start"])
+    if len(engine._final) != engine._seq + 1:
+        raise DispatchError("the snapshot's call states do not match its call count")
+    reached = {int(i) for i in state["reached_open"]}
+
+    def record(index: int, phone: str, group: Group, kind: Kind, due: int, attempt: int) -> Record:
+        made = records[index] = Record(index, phone, group, due)
+        made.kind, made.attempt, made.reached = kind, attempt, index in reached
+        return made
+
+    for g in state["groups"]:
+        group = engine._group(ViewKey(tuple(g["zones"]), tuple(g.get("scopes", ()))))
+        for index, phone in snapshots.unpack_firsts(g["firsts"]):
+            engine._push(record(int(index), str(phone), group, Kind.FIRST, MIN_UTC, 1))
+        for heap, kind in ((g["retries"], Kind.RETRY), (g["callbacks"], Kind.CALLBACK)):
+            for due, index, attempt, phone in snapshots.unpack_entries(heap):
+                engine._push(record(int(index), str(phone), group, kind, int(due), int(attempt)))
+    for seq, due, index, attempt, phone, slot, kind, zones, started, deadline, doubt in state[
+        "calls"
+    ]:
+        group = engine._group(ViewKey(tuple(zones[0]), tuple(zones[1])))
+        on = Kind.CALLBACK if int(kind) == _CALLBACK else Kind.RETRY
+        call = record(int(index), str(phone), group, on, int(due), int(attempt))
+        call.seq, call.slot, call.at = int(seq), int(slot), from_seconds(int(slot))
+        call.started = None if started is None else int(started)
+        call.deadline = int(deadline)
+        # Handed out and never confirmed before the snapshot: it may have rung.
+        if bool(doubt) or (call.started is None and not exact):
+            call.state = State.IN_DOUBT
+        else:
+            call.state = State.DIALING if call.started is None else State.IN_PROGRESS
+        engine._calls[call.seq] = call
+    ends = [int(e) for e in state["ends"]]
+    engine._lines.ends = sorted(ends)  # a sorted list is a heap
+    for i, d, _ in state["callback_after"]:
+        records[int(i)].callback = int(d)
+    for i, reason in state["cancelled_open"]:
+        records[int(i)].cancel = str(reason)
+    reader.cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
+    engine._expired = [
+        Attempt(
+            int(index),
+            str(phone),
+            int(attempt),
+            from_seconds(at),
+            from_seconds(ended),
+            Outcome.UNSPECIFIED,
+            None if retry is None else from_seconds(retry),
+        )
+        for index, phone, attempt, at, ended, retry in state["expired"]
+    ]
+    counters = [int(n) if n is not None else None for n in state["counters"]]
+    if len(counters) != len(Tally.SNAPSHOT_ORDER):
+        raise DispatchError("the snapshot's totals do not match this callslots")
+    for name, value in zip(Tally.SNAPSHOT_ORDER, counters, strict=True):
+        setattr(tally, name, value)
+    tally.by_code = [int(n) for n in state["by_outcome"]]
+    if len(tally.by_code) != len(OUTCOMES) + 1:
+        raise DispatchError("the snapshot counts outcomes this callslots does not know")
+    tally.per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+    limits = state.get("limits")
+    if (limits is not None) != engine._limited:
+        raise DispatchError("the snapshot's contact limits do not match the campaign's")
+    if limits is not None:
+        engine._contacts.load(limits)

@@ -1,0 +1,191 @@
+"""The queues: customers waiting, grouped by the callable set they share.
+
+Without ``recipientHours`` or calling rules everyone shares the campaign's set and
+there is one group; with them, one group per set (one zone set and rule scope).
+A group keeps its pending attempts in the order docs/dispatch.md rule 4 takes
+them: first attempts in customer order (a deque: they arrive in that order),
+retries and callbacks in heaps of ``(due, index, token)``.  A cancel or a
+callback does not search the heaps: the entry it makes stale stays and is
+dropped when it comes to the top (:meth:`Group.clean`), so both take O(log n).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+from ..recipients import RecipientView, ViewKey
+from ..tz import MAX_UTC, MIN_UTC
+from .states import Kind, Record, State, in_firsts
+
+__all__ = ["Entry", "Group"]
+
+#: A heap entry: ``(due, index, token)``; live while its record still waits here
+#: with that token (each time a record is queued it takes a new one).
+Entry = tuple[int, int, int]
+
+
+class Group:
+    """The pending attempts of the customers who share one callable set, and
+    where that set stands.
+
+    ``records`` is the engine's index of every customer read and not done; an
+    entry whose record no longer waits there is stale.  ``waiting`` counts the
+    live entries, ``held`` the live first attempts in ``firsts``.
+    """
+
+    __slots__ = (
+        "callbacks",
+        "closes",
+        "firsts",
+        "gap",
+        "held",
+        "key",
+        "memo",
+        "never",
+        "opens",
+        "records",
+        "retries",
+        "stale",
+        "view",
+        "waiting",
+    )
+
+    def __init__(
+        self, key: ViewKey, view: RecipientView | None, records: dict[int, Record]
+    ) -> None:
+        self.key = key
+        self.view = view  # None: the campaign's own set (no recipient hours)
+        self.records = records
+        self.firsts: deque[Record] = deque()
+        self.retries: list[Entry] = []
+        self.callbacks: list[Entry] = []
+        self.waiting = 0
+        self.held = 0
+        #: Stale entries not yet dropped: :meth:`clean` looks only while there are some.
+        self.stale = 0
+        #: Whether the set has no time at all from the campaign's start.
+        self.never = False
+        #: The last answer of :meth:`slot_for`-style lookups, ``(u, slot)``: the first
+        #: slot ``>= u`` open for the group (None: none); it holds up to ``slot``.
+        self.memo: tuple[int, int | None] = (MAX_UTC, None)
+        # The set holds nothing in [gap, opens) and everything in [opens, closes).
+        self.gap = self.opens = self.closes = MIN_UTC
+
+    # -- what waits -------------------------------------------------------------------
+
+    def push(self, record: Record) -> bool:
+        """``record`` (pending) waits here, by its kind: a first attempt never
+        dialed and due at the start in ``firsts`` (True), a callback in
+        ``callbacks``, anything else in ``retries``."""
+        self.waiting += 1
+        record.token += 1
+        if record.kind is Kind.CALLBACK:
+            heapq.heappush(self.callbacks, (record.due, record.index, record.token))
+        elif in_firsts(record):
+            self.firsts.append(record)
+            self.held += 1
+            return True
+        else:
+            heapq.heappush(self.retries, (record.due, record.index, record.token))
+        return False
+
+    def _live(self, entry: Entry) -> bool:
+        record = self.records.get(entry[1])
+        return record is not None and record.token == entry[2] and record.state is State.PENDING
+
+    def clean(self) -> None:
+        """Drop the stale entries at the tops (cancelled, replaced by a callback)."""
+        if not self.stale:
+            return
+        firsts = self.firsts
+        while firsts and firsts[0].state is not State.PENDING:  # cancelled
+            firsts.popleft()
+            self.stale -= 1
+        retries = self.retries
+        while retries and not self._live(retries[0]):
+            heapq.heappop(retries)
+            self.stale -= 1
+        callbacks = self.callbacks
+        while callbacks and not self._live(callbacks[0]):
+            heapq.heappop(callbacks)
+            self.stale -= 1
+
+    def earliest_due(self) -> int | None:
+        """When the attempt due first is due (``MIN_UTC`` for a first attempt), or
+        None when nothing waits (after :meth:`clean`)."""
+        if self.held:
+            return MIN_UTC
+        retries, callbacks = self.retries, self.callbacks
+        if retries:
+            due = retries[0][0]
+            if callbacks and callbacks[0][0] < due:
+                return callbacks[0][0]
+            return due
+        return callbacks[0][0] if callbacks else None
+
+    def pop_first(self) -> Record:
+        self.held -= 1
+        self.waiting -= 1
+        return self.firsts.popleft()
+
+    def pop(self, callback: bool) -> Record:
+        """The retry (or callback) at the top, taken out."""
+        _, index, _ = heapq.heappop(self.callbacks if callback else self.retries)
+        self.waiting -= 1
+        return self.records[index]
+
+    def left(self, record: Record) -> bool:
+        """``record`` stopped waiting here without being popped (a cancel, a
+        callback that replaces it): its entry goes stale.  True when it was a
+        first attempt held in ``firsts``."""
+        self.waiting -= 1
+        self.stale += 1
+        record.token += 1
+        if in_firsts(record):
+            self.held -= 1
+            return True
+        return False
+
+    def live(self) -> list[Record]:
+        """Every record still waiting here (first attempts first, in customer
+        order; then the heaps' entries, in no particular order)."""
+        live = [r for r in self.firsts if r.state is State.PENDING]
+        live += [self.records[e[1]] for e in self.retries if self._live(e)]
+        live += [self.records[e[1]] for e in self.callbacks if self._live(e)]
+        return live
+
+    def drain(self) -> list[Record]:
+        """Every record still waiting here, taken out."""
+        live = self.live()
+        self.firsts.clear()
+        self.retries.clear()
+        self.callbacks.clear()
+        self.waiting = self.held = self.stale = 0
+        return live
+
+    # -- the callable set ---------------------------------------------------------------
+
+    def _look(self, u: int) -> None:
+        assert self.view is not None
+        self.gap = u
+        for a, b in self.view.spans(u, MAX_UTC):
+            self.opens, self.closes = a, b
+            return
+        self.opens = self.closes = MAX_UTC
+
+    def open_through(self, s: int, now: int) -> bool:
+        """Whether the set holds every second of ``[s, now]``."""
+        if self.view is None:
+            return True
+        if not self.gap <= s < self.closes:
+            self._look(s)
+        return self.opens <= s and now < self.closes
+
+    def next_open(self, u: int) -> int | None:
+        """The first second ``>= u`` in the set, or None."""
+        if self.view is None:
+            return u
+        if not self.gap <= u < self.closes:
+            self._look(u)
+        return None if self.opens >= MAX_UTC else max(u, self.opens)
