@@ -7,11 +7,14 @@ and when to ask again (``next_wakeup``).  Its whole state is a JSON-ready
 ``snapshot()`` that ``restore`` turns back into an engine that behaves exactly
 like the original.  ``simulate()`` drives the same engine with a virtual clock.
 
-The files, one job each:
-
-* :mod:`.values`: the values it hands out (Dial, Attempt, Summary) and the
-  conversion of instants to the integer UTC seconds used inside;
-* :mod:`.engine`: the Dispatcher itself.
+The files, one job each, each importing only those before it (docs/dispatch.md,
+"The files"): :mod:`.values` (Dial, Attempt, Summary, instants as integer UTC
+seconds), :mod:`.tally` (the totals; one place counts a customer as done),
+:mod:`.states` (a customer's record, its state and the transition table),
+:mod:`.grid` (the slot grid), :mod:`.lines` (the lines), :mod:`.reading` (the
+customer list, read lazily), :mod:`.groups` (the queues, by callable set),
+:mod:`.contacts` (contact-limit bookkeeping), :mod:`.codec` (the snapshot), and
+:mod:`.engine` (the Dispatcher: events, the choice of the next Dial, wake-ups).
 """
 
 from ..errors import DispatchError

@@ -27,7 +27,7 @@ from ..schedule import Schedule
 from ..tz import MIN_UTC, tz_database
 from ..windows import from_seconds
 from .groups import Group
-from .states import Kind, Record, State
+from .states import Event, Kind, Record, State, advance
 from .tally import OUTCOMES, Tally
 from .values import Attempt, instant
 
@@ -175,11 +175,11 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
         call.seq, call.slot, call.at = int(seq), int(slot), from_seconds(int(slot))
         call.started = None if started is None else int(started)
         call.deadline = int(deadline)
-        # Handed out and never confirmed before the snapshot: it may have rung.
-        if bool(doubt) or (call.started is None and not exact):
-            call.state = State.IN_DOUBT
-        else:
-            call.state = State.DIALING if call.started is None else State.IN_PROGRESS
+        advance(call, Event.DIAL)
+        if call.started is not None:
+            advance(call, Event.STARTED)
+        elif bool(doubt) or not exact:  # never confirmed before the snapshot: it may have rung
+            advance(call, Event.RESTORED)
         engine._calls[call.seq] = call
     ends = [int(e) for e in state["ends"]]
     engine._lines.ends = sorted(ends)  # a sorted list is a heap

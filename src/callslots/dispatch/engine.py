@@ -47,7 +47,17 @@ from .lines import Lines
 from .reading import Reader
 from .states import LATE, Closed, Event, Kind, Late, Record, State, advance, in_firsts
 from .tally import OUTCOMES, Done, Tally
-from .values import EPOCH, Attempt, Dial, Summary, check_index, instant, make_attempt, utc
+from .values import (
+    EPOCH,
+    Attempt,
+    Dial,
+    Summary,
+    check_index,
+    instant,
+    make_attempt,
+    make_dial,
+    utc,
+)
 
 __all__ = ["Dispatcher"]
 
@@ -451,7 +461,7 @@ class Dispatcher:
     @staticmethod
     def _dial(record: Record) -> Dial:
         assert record.at is not None
-        return Dial(str(record.seq), record.index, record.phone, record.attempt, record.at)
+        return make_dial(str(record.seq), record.index, record.phone, record.attempt, record.at)
 
     # -- when to poll next --------------------------------------------------------------
 
@@ -464,9 +474,9 @@ class Dispatcher:
         u = self._wakeup()
         if u is None:
             return None
-        if u == self._now:  # poll now: the last poll's instant, to the microsecond
-            return from_seconds(u) + timedelta(microseconds=self._now_us)
-        return from_seconds(u)
+        if u == self._now and self._now_us:  # poll now: the last poll's instant, exactly
+            return utc(u) + timedelta(microseconds=self._now_us)
+        return utc(u)
 
     def _wakeup(self) -> int | None:
         deadline = self._deadline()

@@ -81,9 +81,9 @@ class Event(Enum):
     #: ``not_started``: the dial never happened; the attempt is not used up.
     NOT_STARTED = "not_started"
     #: ``ended`` (or the expiry), and another attempt waits: a retry or a callback.
-    ENDED = "ended"
-    #: ``ended`` (or the expiry), and nothing is left to try.
-    ENDED_LAST = "ended, last"
+    ENDED = "ended, another attempt waits"
+    #: ``ended`` (or the expiry), and nothing is left to try (or it was cancelled).
+    ENDED_LAST = "ended, nothing left"
     #: ``cancel``: never dialed again.  A call on the line ends normally first.
     CANCEL = "cancel"
     #: ``callback``: the next attempt is due at the asked instant.

@@ -21,6 +21,7 @@ __all__ = [
     "check_index",
     "instant",
     "make_attempt",
+    "make_dial",
     "utc",
 ]
 
@@ -106,6 +107,25 @@ _SET_AT = vars(Attempt)["at"].__set__
 _SET_ENDED = vars(Attempt)["ended_at"].__set__
 _SET_OUTCOME = vars(Attempt)["outcome"].__set__
 _SET_RETRY = vars(Attempt)["retry_at"].__set__
+
+
+_SET_CALL = vars(Dial)["call_id"].__set__
+_SET_DIAL_INDEX = vars(Dial)["customer_index"].__set__
+_SET_DIAL_PHONE = vars(Dial)["phone"].__set__
+_SET_DIAL_ATTEMPT = vars(Dial)["attempt"].__set__
+_SET_DIAL_AT = vars(Dial)["at"].__set__
+
+
+def make_dial(call_id: str, index: int, phone: str, attempt: int, at: datetime) -> Dial:
+    """``Dial(...)`` through the slot descriptors, as :func:`make_attempt`: a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``."""
+    dial: Dial = _new(Dial)
+    _SET_CALL(dial, call_id)
+    _SET_DIAL_INDEX(dial, index)
+    _SET_DIAL_PHONE(dial, phone)
+    _SET_DIAL_ATTEMPT(dial, attempt)
+    _SET_DIAL_AT(dial, at)
+    return dial
 
 
 def make_attempt(
