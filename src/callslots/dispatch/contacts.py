@@ -13,6 +13,7 @@ record counts for its whole customer from the start.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -58,12 +59,13 @@ class Contacts:
             self.history.setdefault(record.phone, []).append(record)
         #: The counted calls of each customer read and not done, by number.
         self.ledgers: dict[str, Ledger] = {}
-        #: Customers sharing a ``customerId``: its numbers read, and every call
-        #: counted, ``(phone, slot in microseconds) -> outcome`` (None: not ended).
+        #: Customers sharing a ``customerId``: its numbers read; the calls of this
+        #: run to them, ``(phone, slot in microseconds) -> outcome`` (None: not
+        #: ended), found by key when they end; and the records of the history read
+        #: for them (what a first attempt waits for; two records may be alike).
         self.members: dict[str, list[str]] = {}
         self.member_of: dict[str, str] = {}
         self.member_calls: dict[str, dict[tuple[str, int], Outcome | None]] = {}
-        #: Of those, the records of the history (what a first attempt waits for).
         self.member_history: dict[str, list[tuple[str, int, Outcome | None]]] = {}
         #: The latest reported end of a call of each customerId (a line it holds).
         self.member_until: dict[str, int] = {}
@@ -141,14 +143,14 @@ class Contacts:
         for other in self.hinted.pop(member, ()):  # its numbers not read yet
             if other != phone:
                 for record in self.history.pop(other, ()):
-                    log[other, record.at] = record.outcome
                     past.append((other, record.at, record.outcome))
         for record in records:
-            log[phone, record.at] = record.outcome
             past.append((phone, record.at, record.outcome))
             for other in phones[:-1]:
                 self.ledgers[other].add(phone, record.at, record.outcome)
-        for (other, at), outcome in log.items():  # every call of its customer, its own too
+        for other, at, outcome in past:  # every call of its customer, its own too
+            ledger.add(other, at, outcome)
+        for (other, at), outcome in log.items():
             ledger.add(other, at, outcome)
 
     def widen(self, member: str, phone: str) -> None:
@@ -238,7 +240,7 @@ class Contacts:
             past = self.member_history[member]
             if not past:
                 return at
-            if len(past) != len(self.member_calls[member]):  # calls of the run too
+            if self.member_calls[member]:  # calls of the run too: count the history alone
                 ledger = Ledger(phone, ledger.rules, ledger.zones)
                 for other, when, outcome in past:
                     ledger.add(other, when, outcome)
@@ -273,8 +275,10 @@ class Contacts:
             ],
             "ledgers": [[phone, *ledger.state()] for phone, ledger in self.ledgers.items()],
             "members": self.members,
+            # Version 1 keeps every call of a customerId in one log, history first.
             "member_calls": {
-                m: [[p, at, _code(o)] for (p, at), o in log.items()]
+                m: [[p, at, _code(o)] for p, at, o in self.member_history.get(m, ())]
+                + [[p, at, _code(o)] for (p, at), o in log.items()]
                 for m, log in self.member_calls.items()
             },
             "member_history": {
@@ -308,14 +312,21 @@ class Contacts:
             self.history.setdefault(record.phone, []).append(record)
         self.members = {str(m): [str(p) for p in ps] for m, ps in state["members"].items()}
         self.member_of = {p: m for m, ps in self.members.items() for p in ps}
-        self.member_calls = {
-            str(m): {(str(p), int(at)): _outcome(c) for p, at, c in log}
-            for m, log in state["member_calls"].items()
-        }
         self.member_history = {
             str(m): [(str(p), int(at), _outcome(c)) for p, at, c in log]
             for m, log in state["member_history"].items()
         }
+        self.member_calls = {}
+        for m, log in state["member_calls"].items():
+            # The log holds the history's records too: the run's calls are the rest.
+            past = Counter(self.member_history.get(str(m), ()))
+            calls = self.member_calls[str(m)] = {}
+            for p, at, c in log:
+                entry = (str(p), int(at), _outcome(c))
+                if past[entry]:
+                    past[entry] -= 1
+                else:
+                    calls[entry[0], entry[1]] = entry[2]
         clocks = {str(p): tuple(str(z) for z in zs) for p, zs in state["clocks"].items()}
         self.member_until = {str(m): int(u) for m, u in state["member_until"].items()}
         self.hinted = {str(m): [str(p) for p in ps] for m, ps in state["hinted"].items()}

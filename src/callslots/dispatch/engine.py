@@ -471,12 +471,31 @@ class Dispatcher:
         anything: every line is held by calls in doubt, the run is paused with
         nothing to expire, or nothing is left.  While calls not in doubt hold every
         line, that is the earliest of their expiry deadlines."""
-        u = self._wakeup()
+        u = self._settled()
         if u is None:
             return None
         if u == self._now and self._now_us:  # poll now: the last poll's instant, exactly
             return utc(u) + timedelta(microseconds=self._now_us)
         return utc(u)
+
+    def _settled(self) -> int | None:
+        """Bring the engine to the state every query answers from, and return the
+        next wake-up: customers read ahead as far as the wake-up needs, what no slot
+        is left for counted, and, when the run is over, what still waits and the
+        customers never read counted too.  Doing it twice changes nothing, so the
+        queries (``next_wakeup``, ``finished``, ``summary``) may be asked in any
+        order and as often as wished."""
+        u = self._wakeup()
+        if self._calls:
+            return u
+        if self._paused:  # the paused wake-up does not look for a Dial: look
+            free = self._lines.free_from(0)
+            over = self._next_dial(max(self._floor(), free or MIN_UTC)) is None
+        else:
+            over = u is None
+        if over:
+            self._drain()
+        return u
 
     def _wakeup(self) -> int | None:
         deadline = self._deadline()
@@ -633,16 +652,15 @@ class Dispatcher:
 
     @property
     def finished(self) -> bool:
-        """No call on the line and nothing left that can still be dialed."""
+        """No call on the line and nothing left that can still be dialed (the run
+        is over: the customers never read are then counted as unscheduled)."""
+        u = self._settled()
         if self._calls:
             return False
-        free = self._lines.free_from(
-            len(self._calls)
-        )  # not None: no call holds a line without an end
-        done = self._next_dial(max(self._floor(), free or MIN_UTC)) is None
-        if done:
-            self._drain()
-        return done
+        if not self._paused:
+            return u is None
+        free = self._lines.free_from(0)
+        return self._next_dial(max(self._floor(), free or MIN_UTC)) is None
 
     def _drain(self) -> None:
         """The run is over: what still waits can never be dialed (due after its
@@ -663,10 +681,7 @@ class Dispatcher:
     def summary(self) -> Summary:
         """The totals so far (docs/dispatch.md, "Totals"); once :attr:`finished`,
         the customers never read count as unscheduled."""
-        if not self._calls:
-            _ = self.finished  # once the run is over, accounts for what is left
-        else:  # what no slot is left for (a call not ended may free its line at once)
-            self._settle_passed(self._floor())
+        self._settled()
         return self._tally.summary(len(self._calls))
 
     # -- events -------------------------------------------------------------------------
