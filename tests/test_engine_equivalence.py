@@ -84,7 +84,7 @@ US_PURPOSES = ["debt-collection", *(["general"] if HAS_HOLIDAYS else [])]
 
 #: Examples under the ``ci`` profile (tests/conftest.py): the whole file in about
 #: three minutes on CI's two cores.  Other profiles keep their own counts.
-CI_EXAMPLES = {"answers": 400, "v1 snapshots": 250, "simulate": 300}
+CI_EXAMPLES = {"answers": 700, "v1 snapshots": 500, "simulate": 1000}
 
 
 def examples(name: str) -> Callable[[Any], Any]:
