@@ -84,7 +84,7 @@ US_PURPOSES = ["debt-collection", *(["general"] if HAS_HOLIDAYS else [])]
 
 #: Examples under the ``ci`` profile (tests/conftest.py): the whole file in about
 #: three minutes on CI's two cores.  Other profiles keep their own counts.
-CI_EXAMPLES = {"answers": 700, "v1 snapshots": 500, "simulate": 1000}
+CI_EXAMPLES = {"answers": 500, "v1 snapshots": 350, "simulate": 400}
 
 
 def examples(name: str) -> Callable[[Any], Any]:
@@ -303,11 +303,16 @@ def totals_difference(old: Any, new: Any, facts: Facts) -> str | None:
     3. ``0 <= Δcancelled <=`` the entries ``lo..hi`` that were cancelled (a
        customer cancelled before it was read is counted when it is read), after
        moving the (d2) customers back to ``unscheduled``;
-    4. settling: ``old.not_reached >= new.not_reached`` (v1 settles on queries, the
-       new engine never later than v1 only if it settles in events: loosen with a
-       reason), and ``Δcut_off`` follows ``Δnot_reached`` (a customer settled not
-       reached is cut off), but for v1's extra ``cut_off`` of (a), at most one per
-       customer reached and dialed again.
+    4. settling: ``old.not_reached >= new.not_reached`` (v1 settles at its queries
+       as well as at events, so it has counted at least the customers the new engine
+       has; should the new engine settle some earlier, loosen this with the reason),
+       and ``Δcut_off`` follows ``Δnot_reached`` (a customer settled not reached is
+       cut off), but for v1's extra ``cut_off`` of (a): at most one per customer
+       reached and dialed again.
+
+    Once both engines say ``finished``, everything is read and settled: the
+    entries read must be equal and nothing pending (:meth:`Script.finish`), so
+    only (a) and (d2) remain.
     """
     o = {k: getattr(old, k) for k in TOTALS}
     n = {k: getattr(new, k) for k in TOTALS}
@@ -316,17 +321,19 @@ def totals_difference(old: Any, new: Any, facts: Facts) -> str | None:
             return None
     if o["reached"] != n["reached"]:
         return None
+    names: list[str] = []
     for index, engine in facts.refused.items():  # (d2): counted unscheduled by the other
         totals = n if engine == "new" else o
         if facts.read[engine] > index:
             totals["cancelled"] -= 1
             totals["unscheduled"] += 1
-    names: list[str] = []
+            names.append("(d2) cancel of a customer one engine had read ahead")
     extra_cut = (o["cut_off"] - n["cut_off"]) - (o["not_reached"] - n["not_reached"])
     if extra_cut:
         if not 0 < extra_cut <= len(facts.reached_then_dialed):
             return None
         names.append("(a) bug 1: reached and cut off")
+        o["cut_off"] -= extra_cut
     if o["not_reached"] < n["not_reached"]:
         return None
     a, b = facts.read["old"], facts.read["new"]
@@ -347,7 +354,65 @@ def totals_difference(old: Any, new: Any, facts: Facts) -> str | None:
         return None
     if o != n or a != b:
         names.append("(d) queries that changed totals")
-    return ", ".join(names) or None
+    return ", ".join(sorted(set(names))) or None
+
+
+def test_the_allowed_differences_are_narrow() -> None:
+    """:func:`totals_difference` on Summaries worked by hand (today's engines never
+    differ, so the rule would otherwise go unexercised until the new engine lands).
+    Entries: numbers 0, 1, 1 (a repeat), 2."""
+    listed = [{"phoneNumber": f"+1212555000{n}"} for n in (0, 1, 1, 2)]
+    base = callslots.Summary(
+        finished_at=None,
+        attempts=1,
+        attempts_by_outcome={Outcome.COMPLETED: 1},
+        reached=1,
+        not_reached=0,
+        cut_off=0,
+        unscheduled=0,
+        repeats=0,
+        calls_per_day={},
+        pending=1,
+    )
+
+    def facts(old: int, new: int, **known: Any) -> Facts:
+        out = Facts(listed, **known)
+        out.read = {"old": old, "new": new}
+        return out
+
+    same = dataclasses.replace
+    # (d): v1 read entries 2 and 3 ahead (a repeat, and customer 2 with no time left).
+    ahead = same(base, repeats=1, unscheduled=1)
+    assert totals_difference(ahead, base, facts(4, 2)) == "(d) queries that changed totals"
+    assert totals_difference(ahead, base, facts(4, 3)) is None  # entry 3 alone: no repeat
+    assert totals_difference(same(ahead, reached=2, pending=0), base, facts(4, 2)) is None
+    assert totals_difference(same(ahead, attempts=2), base, facts(4, 2)) is None
+    # (d): v1 settled customer 1 (dialed, no slot left): not reached and cut off.
+    settled = same(base, pending=0, not_reached=1, cut_off=1)
+    assert totals_difference(settled, base, facts(2, 2)) == "(d) queries that changed totals"
+    assert totals_difference(base, settled, facts(2, 2)) is None  # the new one settled first
+    assert totals_difference(same(settled, cut_off=0), base, facts(2, 2)) is None
+    # (a): v1 counts a customer reached and cut off; only with one reached and dialed again.
+    bug = same(base, cut_off=1)
+    assert totals_difference(bug, base, facts(2, 2)) is None
+    again = facts(2, 2, reached_then_dialed={0})
+    assert totals_difference(bug, base, again) == "(a) bug 1: reached and cut off"
+    assert totals_difference(same(bug, cut_off=2), base, again) is None
+    # (d2): customer 3 refused by v1 (read ahead, unscheduled), cancelled by the new one.
+    refused = facts(4, 4, refused={3: "new"}, cancelled={3})
+    old = same(base, repeats=1, unscheduled=1)
+    assert totals_difference(old, same(base, repeats=1, cancelled=1), refused) == (
+        "(d2) cancel of a customer one engine had read ahead"
+    )
+    assert totals_difference(old, same(base, repeats=1, cancelled=2), refused) is None
+    # (d2) at the cancel itself: False from the engine that has read the entry only.
+    no, yes = ("ok", False), ("ok", True)
+    ask = facts(4, 3)
+    assert allowed_difference("cancel", no, (3, (no, yes)), ask) is not None
+    assert ask.refused == {3: "new"}
+    assert allowed_difference("cancel", no, (2, (no, yes)), facts(4, 2)) is not None  # a repeat
+    assert allowed_difference("cancel", no, (3, (no, yes)), facts(4, 4)) is None  # both read it
+    assert allowed_difference("cancel", yes, (3, (yes, no)), facts(4, 3)) is None  # wrong one
 
 
 # ------------------------------------------------------------------------------ the twin
@@ -697,10 +762,11 @@ class Script:
                 at = dial.at + timedelta(seconds=7)
                 self.record(self.twin.value("ended", dial.call_id, outcome, at))
         finished = self.twin.value("finished")
-        self.twin.summary()
+        summary = self.twin.summary()
         if finished:
             # Everything read and settled in both: (d) explains nothing any more.
             assert self.facts.read["old"] == self.facts.read["new"] == len(self.given)
+            assert summary.pending == summary.in_progress == 0, summary
             self.seen.add("finished")
 
 
