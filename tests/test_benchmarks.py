@@ -20,3 +20,23 @@ def test_quick_benchmark_prints_a_table_and_json(
     results = json.loads(out.read_text())
     assert {r["contender"] for r in results} >= {"callslots windows()"}
     assert all(len(r["seconds"]) == 2 for r in results)
+
+
+def test_the_engine_benchmark_runs_both_engines(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m benchmarks engine --quick``: the frozen engine (issue 19) and the
+    current one, each measured in its own process, in every table."""
+    from benchmarks.engine import main as engine
+
+    assert engine(["--quick"]) == 0
+    out = capsys.readouterr().out
+    for row in (
+        "| plain (E.164 strings), no recipient hours | old |",
+        "| plain (E.164 strings), no recipient hours | new |",
+        "| recipientHours, customers over 4 zones | new |",
+        "| the same, 2 contact limits | new |",
+    ):
+        assert row in out, row
+    assert "note:" not in out  # the same inputs gave both engines the same run
+    for section in ("| engine | VmHWM | ru_maxrss |", "round trips/s", "| engine | attempts"):
+        assert section in out, section
+    assert out.count("| old | 200 |") == 1 and out.count("| new | 200 |") == 1  # waiting
