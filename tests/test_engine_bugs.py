@@ -1,8 +1,7 @@
 """The engine's bugs found reading it (issue 19), each pinned by a small case worked
-by hand, through the public API only.  Each FAILS on the engine before the rebuild
-(``tests/frozen/dispatch_v1.py``): they are marked ``xfail(strict=True)`` until the
-rebuilt engine lands, which removes the marks (a strict xfail that passes fails
-the suite, so a mark cannot outlive its fix).
+by hand, through the public API only.  Each failed on the engine before the rebuild
+(``tests/frozen/dispatch_v1.py``; they were strict xfails on main until the rebuilt
+engine landed, and ``test_the_invariant_finds_bug_1_in_v1`` still shows bug 1 there).
 
 The campaigns are in UTC on Wednesday 2025-01-15, 09:00-10:00, with slots every 30
 minutes (09:00 and 09:30) and one line: nothing depends on a zone.
@@ -20,7 +19,6 @@ from callslots import Campaign, Dispatcher, simulate, snapshots
 from engine_invariants import check_totals, totals_problems
 
 UTC = timezone.utc
-FIXED = pytest.mark.xfail(strict=True, reason="issue 19: fixed by the engine rebuild")
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -61,7 +59,6 @@ def bug_1_run() -> Dispatcher:
     return engine
 
 
-@FIXED
 def test_bug_1_a_customer_reached_is_not_counted_cut_off() -> None:
     """Summary: ``cut_off`` counts again customers counted ``not_reached``; this
     customer had a completed call, so it is ``reached`` (once) and not cut off."""
@@ -69,7 +66,6 @@ def test_bug_1_a_customer_reached_is_not_counted_cut_off() -> None:
     assert (totals.reached, totals.not_reached, totals.cut_off) == (1, 0, 0)
 
 
-@FIXED
 def test_bug_1_breaks_the_totals_invariant() -> None:
     """The invariant the stateful machine checks (tests/engine_invariants.py)."""
     engine = bug_1_run()
@@ -101,7 +97,6 @@ def ledger_numbers(engine: Dispatcher) -> list[str]:
     return [row[0] for row in limits["ledgers"]]
 
 
-@FIXED
 def test_bug_2_not_started_for_a_cancelled_customer_drops_its_ledger() -> None:
     """A contact limit (at most 3 calls a day) makes the engine keep each customer's
     counted calls while it may still be called.  Customer 0 is dialed at 09:00,
@@ -127,7 +122,6 @@ def test_bug_2_not_started_for_a_cancelled_customer_drops_its_ledger() -> None:
     assert "+12125550000" not in ledger_numbers(engine)
 
 
-@FIXED
 def test_simulate_from_a_start_between_two_slots_begins_at_the_next_slot() -> None:
     """``simulate(campaign, model, start=x)`` with ``x`` (09:10) between the 09:00
     and 09:30 slots: nothing is called before ``x``; the first attempt is on the
