@@ -67,7 +67,7 @@ class SQLite(Database):
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA synchronous={synchronous}")
             self.conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError, OSError) as error:
             raise StoreUnavailable(f"cannot open the SQLite database {path!r}: {error}") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -180,6 +180,8 @@ def connect(url: str) -> Database:
     ``sqlite:///:memory:`` or ``postgresql://...`` (any libpq URL)."""
     if not isinstance(url, str):
         raise StoreError(f"a store URL is a string, not {url!r}")
+    if "\x00" in url:
+        raise StoreError("a store URL must not contain a NUL character")
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///"):

@@ -30,7 +30,7 @@ from .. import snapshots
 from ..campaign import Campaign
 from ..customers import Customer, customer_from
 from ..dispatch import Attempt, Dial, Dispatcher, Summary
-from ..errors import DispatchError
+from ..errors import ConfigError, DispatchError, Problem
 from ..instants import parse_iso
 from ..outcomes import Outcome
 from ..windows import from_seconds
@@ -62,23 +62,93 @@ def _seconds(t: datetime) -> int:
     return delta.days * 86400 + delta.seconds
 
 
+#: The largest integer a database column holds (a run id, a position, an index).
+MAX_INT = 2**63 - 1
+#: The longest ``reason`` accepted: it is kept in the inbox's unique index, which
+#: PostgreSQL limits to about 2,700 bytes (a character may take 12 in JSON).
+MAX_REASON = 200
+#: The longest run name, and the longest worker name (the owner is indexed).
+MAX_NAME = 1000
+MAX_WORKER_NAME = 100
+#: A call id is a Dial's id: the engine's call counter, in decimal.
+MAX_CALL_ID = 19
+
+
+def _show(value: object) -> str:
+    """``repr(value)`` cut short, for messages about very long input."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
+
+
 def _aware(t: object, name: str) -> datetime:
     if not isinstance(t, datetime) or t.utcoffset() is None:
-        raise StoreError(f"{name} must be an aware datetime, not {t!r}")
+        raise StoreError(f"{name} must be an aware datetime, not {_show(t)}")
+    try:
+        t.astimezone(_UTC)
+    except OverflowError:  # 0001-01-01 at +05:00 is in year 0 in UTC
+        raise StoreError(f"{name} {t.isoformat()} is outside the years 1-9999 in UTC") from None
     return t
 
 
 def _call_id(call_id: object) -> str:
-    if not isinstance(call_id, str) or not call_id.isdigit() or not call_id.isascii():
+    if (
+        not isinstance(call_id, str)
+        or not call_id.isascii()
+        or not call_id.isdigit()
+        or len(call_id) > MAX_CALL_ID
+    ):
         raise StoreError(
-            f"call_id must be a Dial's id, a decimal string such as '7', not {call_id!r}"
+            f"call_id must be a Dial's id, a decimal string such as '7', not {_show(call_id)}"
         )
     return call_id
 
 
 def _index(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StoreError(f"customer_index must be a whole number from 0, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise StoreError(f"customer_index must be a whole number from 0, not {_show(value)}")
+    return value
+
+
+def _run_id(value: object) -> int:
+    """A run id as the tables hold it; one out of their range is no run."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StoreError(f"run_id must be a run's id (an int), not {_show(value)}")
+    if not 0 < value <= MAX_INT:
+        raise StoreError(f"no run {value} in this store")
+    return value
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    """A string the databases store as it is: at most ``limit`` characters, no NUL
+    (PostgreSQL text cannot hold one)."""
+    if not isinstance(value, str):
+        raise StoreError(f"{name} must be a string, not {_show(value)}")
+    if "\x00" in value:
+        raise StoreError(f"{name} must not contain a NUL character: {_show(value)}")
+    if len(value) > limit:
+        raise StoreError(f"{name} must be at most {limit} characters, not {len(value)}")
+    return value
+
+
+def _number(value: object, name: str, *, low: float, above: bool = False) -> float:
+    """A real number (not a bool, not NaN) at least ``low`` (above it with ``above``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise StoreError(f"{name} must be a number, not {_show(value)}")
+    if value < low or (above and value == low):
+        raise StoreError(f"{name} must be {'above' if above else 'at least'} {low}, not {value}")
+    return float(value)
+
+
+def _whole(value: object, name: str, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_INT:
+        raise StoreError(f"{name} must be a whole number from {low}, not {_show(value)}")
+    return value
+
+
+def _many(value: object, name: str) -> Iterable[object]:
+    """An iterable of records (a list, a generator), not one record or a string."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise StoreError(f"{name} must be a list (any iterable) of records, not {_show(value)}")
     return value
 
 
@@ -116,6 +186,19 @@ class Event:
     kind: str
     body: dict[str, Any]
     note: str | None
+
+
+def _properties(customer: Customer, path: str) -> str | None:
+    """A customer's properties as stored: JSON text, or ConfigError naming it."""
+    if not customer.properties:
+        return None
+    try:
+        return _dump(dict(customer.properties))
+    except (TypeError, ValueError) as error:
+        problem = Problem(
+            f"{path}.properties", f"must be JSON data (strings, numbers, lists, objects): {error}"
+        )
+        raise ConfigError([problem]) from None
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -207,6 +290,12 @@ class Store:
         (``(phone, at, outcome)`` records, docs/limits.md); kept in the run's
         snapshots.  A bad record raises ``ConfigError``, and nothing is stored.
         """
+        if name is not None:
+            name = _text(name, "name", MAX_NAME)
+        if customers is not None:
+            customers = _many(customers, "customers")
+        if history is not None:
+            history = _many(history, "history")
         if not isinstance(campaign, Campaign):
             campaign = Campaign.from_dict(campaign)
         payload = {k: v for k, v in campaign.to_dict().items() if k != "customers"}
@@ -218,9 +307,8 @@ class Store:
         def rows(run_id: int) -> Iterator[tuple[int, int, str, str | None]]:
             for index, item in enumerate(source):
                 customer = customer_from(item, f"customers.{index}")
-                props = _dump(dict(customer.properties)) if customer.properties else None
                 count[0] = index + 1
-                yield run_id, index, customer.phone, props
+                yield run_id, index, customer.phone, _properties(customer, f"customers.{index}")
 
         if snapshots.digest(Campaign.from_dict(payload).to_dict()) != digest:
             raise StoreError(
@@ -266,6 +354,7 @@ class Store:
 
     def info(self, run_id: int) -> RunInfo:
         """The run's row; :class:`StoreError` for an unknown run."""
+        run_id = _run_id(run_id)
         rows = self.db.execute(
             "SELECT id, name, status, customer_count, next_wakeup, position, snapshot_position, "
             "lease_owner, lease_expires, summary, "
@@ -294,7 +383,14 @@ class Store:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM callslots_runs ORDER BY id")]
 
     def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
-        """The run's event log from position ``after + 1`` on, in order."""
+        """The run's event log from position ``after + 1`` on, in order
+        (:class:`StoreError` at once for an unknown run)."""
+        run_id = _run_id(run_id)
+        after = _whole(after, "after", low=0)
+        self._run_row(run_id)
+        return self._events(run_id, after)
+
+    def _events(self, run_id: int, after: int) -> Iterator[Event]:
         while True:
             rows = self.db.execute(
                 "SELECT position, kind, body, note FROM callslots_events "
@@ -311,6 +407,7 @@ class Store:
         """The run's engine as the log says it is now (read-only: nothing is
         written; webhooks still in the inbox are not applied).  Calls handed out
         and not confirmed are in doubt, as after a crash."""
+        run_id = _run_id(run_id)
         restored = self._restore(run_id, self._run_row(run_id))
         return restored.crash_rule(self, run_id)
 
@@ -323,7 +420,8 @@ class Store:
 
     def record_not_started(self, run_id: int, call_id: str, reason: str = "") -> None:
         """The dial of ``call_id`` never happened (its attempt is not used up)."""
-        self._post(run_id, "not_started", _call_id(call_id), {"reason": str(reason)})
+        body = {"reason": _text(reason, "reason", MAX_REASON)}
+        self._post(run_id, "not_started", _call_id(call_id), body)
 
     def record_ended(self, run_id: int, call_id: str, outcome: Outcome | str, at: datetime) -> None:
         """Call ``call_id`` ended at ``at`` with ``outcome`` (an ``Outcome`` or an
@@ -337,7 +435,8 @@ class Store:
 
     def cancel(self, run_id: int, customer_index: int, reason: str = "") -> None:
         """Never dial customer ``customer_index`` of the run again (an opt-out)."""
-        self._post(run_id, "cancel", None, {"customer": _index(customer_index), "reason": reason})
+        body = {"customer": _index(customer_index), "reason": _text(reason, "reason", MAX_REASON)}
+        self._post(run_id, "cancel", None, body)
 
     def callback(self, run_id: int, customer_index: int, at: datetime) -> None:
         """The person asked to be called back at ``at`` (docs/dispatch.md)."""
@@ -353,6 +452,8 @@ class Store:
     def add_customers(self, run_id: int, customers: Iterable[object]) -> tuple[int, int]:
         """Append customers to the run's list; returns their index range
         ``(first, end)``.  Validated as in :meth:`create_run`."""
+        run_id = _run_id(run_id)
+        customers = _many(customers, "customers")
         with self.db.transaction():
             rows = self.db.execute(
                 f"SELECT customer_count FROM callslots_runs WHERE id = ?{self.db.for_update}",
@@ -366,7 +467,7 @@ class Store:
                 nonlocal end
                 for offset, item in enumerate(customers):
                     customer = customer_from(item, f"customers.{offset}")
-                    props = _dump(dict(customer.properties)) if customer.properties else None
+                    props = _properties(customer, f"customers.{offset}")
                     end = first + offset + 1
                     yield run_id, first + offset, customer.phone, props
 
@@ -381,8 +482,7 @@ class Store:
         return first, end
 
     def _post(self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]) -> None:
-        if isinstance(run_id, bool) or not isinstance(run_id, int):
-            raise StoreError(f"run_id must be a run's id (an int), not {run_id!r}")
+        run_id = _run_id(run_id)
         with self.db.transaction():
             self._insert_inbox(run_id, kind, call_id, body)
 
@@ -501,7 +601,7 @@ class Store:
             ) from None
         restored = _Restored(campaign, engine, count, state.get("now"), snap_position, len(body))
         replayed = 0
-        for event in self.events(run_id, snap_position):
+        for event in self._events(run_id, snap_position):
             if event.position != snap_position + replayed + 1:
                 raise RunUnreadable(run_id, f"event {snap_position + replayed + 1} is missing")
             replayed += 1
@@ -648,8 +748,14 @@ class Worker:
         max_runs: int,
         clock: Any = time.time,
     ) -> None:
-        if not lease_seconds > 0 or not hold_seconds >= 0 or max_runs < 1:
-            raise StoreError("lease_seconds > 0, hold_seconds >= 0 and max_runs >= 1 are needed")
+        name = _text(name, "name", MAX_WORKER_NAME)
+        lease_seconds = _number(lease_seconds, "lease_seconds", low=0.0, above=True)
+        if lease_seconds == float("inf"):
+            raise StoreError(
+                "lease_seconds must be finite: a run must move on when its worker dies"
+            )
+        hold_seconds = _number(hold_seconds, "hold_seconds", low=0.0)
+        max_runs = _whole(max_runs, "max_runs", low=1)
         self.store = store
         self.name = name
         #: Unique among all workers ever: the lease owner written in the runs table.
@@ -681,6 +787,7 @@ class Worker:
         nothing to renew or take, it only reads (no write transaction).
         """
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        limit = _whole(limit, "limit", low=1)
         u = _seconds(when)
         wall = self.clock()
         db = self.db
@@ -907,6 +1014,7 @@ class Run:
         """Whether this worker's lease still has ``margin`` seconds to run: place
         a poll's Dials only while it does (after it, another worker may take the
         run and settle those Dials as never placed)."""
+        margin = _number(margin, "margin", low=float("-inf"))
         return self.held and not self.dead and self.worker.clock() + margin < self.lease_expires
 
     # -- changing -------------------------------------------------------------
@@ -983,7 +1091,9 @@ class Run:
             return kind, body, None
         try:
             result = apply_event(self._engine, kind, body)
-        except DispatchError as error:
+        except (DispatchError, ValueError, OverflowError) as error:
+            # An inbox row the engine cannot take (whatever the reason) is logged
+            # as rejected and skipped, never left to block the run.
             log.warning("run %s: %s webhook rejected: %s", self.id, kind, error)
             return kind, body, f"rejected: {error}"
         return kind, body, "duplicate" if kind == "ended" and result is None else None
@@ -994,7 +1104,8 @@ class Run:
 
     def not_started(self, call_id: str, reason: str = "") -> None:
         """Call ``call_id`` was never placed: its attempt waits again."""
-        self._event("not_started", {"call": _call_id(call_id), "reason": str(reason)})
+        body = {"call": _call_id(call_id), "reason": _text(reason, "reason", MAX_REASON)}
+        self._event("not_started", body)
 
     def ended(self, call_id: str, outcome: Outcome | str, at: datetime) -> Attempt | None:
         try:
@@ -1009,7 +1120,8 @@ class Run:
         return self._event("ended", body)
 
     def cancel(self, customer_index: int, reason: str = "") -> None:
-        self._event("cancel", {"customer": _index(customer_index), "reason": reason})
+        body = {"customer": _index(customer_index), "reason": _text(reason, "reason", MAX_REASON)}
+        self._event("cancel", body)
 
     def pause(self) -> None:
         self._event("pause", {})
