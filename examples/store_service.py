@@ -236,8 +236,7 @@ def settle_in_doubt(run: Run, telephony: FakeTelephony) -> list[dict[str, Any]]:
 def virtual_now(run: Run) -> datetime:
     """The virtual clock: the run's next wake-up, never before its last poll."""
     wakeup = run.next_wakeup()
-    last = None if run.last_now is None else datetime.fromtimestamp(run.last_now, UTC)
-    candidates = [t for t in (wakeup, last) if t is not None]
+    candidates = [t for t in (wakeup, run.last_now) if t is not None]
     return max(candidates) if candidates else datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -61,7 +61,11 @@ class SQLite(Database):
         self.path = path
         try:
             # isolation_level=None: autocommit, so BEGIN IMMEDIATE is ours to issue.
-            self.conn = sqlite3.connect(path, timeout=SQLITE_BUSY_SECONDS, isolation_level=None)
+            # check_same_thread=False: the Store gives each thread its own
+            # connection and only closes this one from another thread.
+            self.conn = sqlite3.connect(
+                path, timeout=SQLITE_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            )
             # WAL: readers never wait for the writer; synchronous=FULL: a commit
             # is on disk when it returns (durable across a power cut, not only a crash).
             self.conn.execute("PRAGMA journal_mode=WAL")

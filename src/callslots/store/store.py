@@ -18,11 +18,12 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import chain, repeat
 from typing import Any
 
@@ -54,6 +55,18 @@ _UTC = timezone.utc
 
 def _dump(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _exact(seconds: object, micro: object) -> datetime | None:
+    """The instant ``seconds`` (UTC) plus ``micro`` microseconds, as an aware
+    datetime; None when ``seconds`` is not an int (no poll yet)."""
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
+        return None
+    extra = micro if isinstance(micro, int) and not isinstance(micro, bool) else 0
+    return from_seconds(seconds) + timedelta(microseconds=extra)
 
 
 def _seconds(t: datetime) -> int:
@@ -220,27 +233,40 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
 
 
 class Store:
-    """A connection to a store database (one thread; open one per process or thread).
+    """A store database, safe to share between threads.
 
     ``Store.open("sqlite:///runs.db")`` or ``Store.open("postgresql://...")``
     creates the schema when it is missing.  ``snapshot_every``: a worker writes a
     snapshot once that many events were logged after the last one (replay after
     a restart is bounded by it).
+
+    Each thread that uses the store gets its own connection, opened at its first
+    call (so a web framework's thread pool may share one ``Store``); a
+    :class:`Worker` and its :class:`Run` objects are used by one thread at a
+    time.  An in-memory SQLite store (``sqlite:///:memory:``) is one connection
+    and stays in the thread that opened it.
     """
 
     def __init__(self, url: str, *, snapshot_every: int = 1000) -> None:
         if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, int):
-            raise StoreError(f"snapshot_every must be a whole number, not {snapshot_every!r}")
+            raise StoreError(f"snapshot_every must be a whole number, not {_show(snapshot_every)}")
         if snapshot_every < 1:
             raise StoreError(f"snapshot_every must be at least 1, not {snapshot_every}")
         self.url = url
         self.snapshot_every = snapshot_every
-        self.db = _db.connect(url)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        #: Every open connection, by the thread that uses it.
+        self._connections: dict[threading.Thread, _db.Database] = {}
+        self._closed = False
+        db = _db.connect(url)
         try:
-            schema.migrate(self.db)
+            schema.migrate(db)
         except BaseException:
-            self.db.close()
+            db.close()
             raise
+        self._memory = db.kind == "sqlite" and url.split("?")[0].endswith("/:memory:")
+        self._adopt(db)
 
     @classmethod
     def open(cls, url: str, *, snapshot_every: int = 1000) -> Store:
@@ -248,12 +274,55 @@ class Store:
         return cls(url, snapshot_every=snapshot_every)
 
     @property
+    def db(self) -> _db.Database:
+        """This thread's connection (opened on its first use)."""
+        if self._closed:
+            raise StoreError("this Store was closed")
+        db: _db.Database | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        if self._memory:
+            raise StoreError(
+                "an in-memory SQLite store (sqlite:///:memory:) is one connection, used by "
+                "the thread that opened it; use a file (sqlite:///runs.db) to share a store "
+                "between threads"
+            )
+        return self._adopt(_db.connect(self.url))
+
+    def _adopt(self, db: _db.Database) -> _db.Database:
+        """Make ``db`` this thread's connection; close those of finished threads."""
+        me = threading.current_thread()
+        with self._lock:
+            gone = [t for t in self._connections if not t.is_alive() and t is not me]
+            stale = [self._connections.pop(t) for t in gone]
+            old = self._connections.get(me)
+            self._connections[me] = db
+        self._local.db = db
+        for conn in [*stale, *([old] if old is not None and old is not db else [])]:
+            with contextlib.suppress(Exception):
+                conn.close()
+        return db
+
+    @property
+    def connections(self) -> int:
+        """How many connections this store has open (one per thread that used it)."""
+        with self._lock:
+            return len(self._connections)
+
+    @property
     def kind(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self.db.kind
 
     def close(self) -> None:
-        self.db.close()
+        """Close every thread's connection; the store cannot be used after it."""
+        with self._lock:
+            self._closed = True
+            connections = list(self._connections.values())
+            self._connections.clear()
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -262,11 +331,15 @@ class Store:
         self.close()
 
     def reconnect(self) -> None:
-        """Open a new connection (after :class:`StoreUnavailable`); raises it
-        again while the database is still away."""
-        with contextlib.suppress(Exception):  # the old connection is gone anyway
-            self.db.close()
-        self.db = _db.connect(self.url)
+        """Open a new connection for this thread (after :class:`StoreUnavailable`);
+        raises it again while the database is still away."""
+        if self._closed:
+            raise StoreError("this Store was closed")
+        old: _db.Database | None = getattr(self._local, "db", None)
+        if old is not None:
+            with contextlib.suppress(Exception):  # the old connection is gone anyway
+                old.close()
+        self._adopt(_db.connect(self.url))
 
     # -- runs ------------------------------------------------------------------
 
@@ -599,7 +672,8 @@ class Store:
             raise RunUnreadable(
                 run_id, f"snapshot at position {snap_position} cannot be restored: {error}"
             ) from None
-        restored = _Restored(campaign, engine, count, state.get("now"), snap_position, len(body))
+        now = _exact(state.get("now"), state.get("now_us", 0))
+        restored = _Restored(campaign, engine, count, now, snap_position, len(body))
         replayed = 0
         for event in self._events(run_id, snap_position):
             if event.position != snap_position + replayed + 1:
@@ -643,14 +717,14 @@ class _Restored:
         campaign: Campaign,
         engine: Dispatcher,
         count: int,
-        now: object,
+        now: datetime | None,
         snap_position: int,
         snap_bytes: int,
     ) -> None:
         self.campaign = campaign
         self.engine = engine
         self.count = count
-        self.now = now if isinstance(now, int) and not isinstance(now, bool) else None
+        self.now = now if isinstance(now, datetime) else None
         self.snap_position = snap_position
         self.snap_bytes = snap_bytes
         self.position = snap_position
@@ -670,10 +744,9 @@ class _Restored:
     def replay(self, store: Store, run_id: int, event: Event) -> None:
         body, engine = event.body, self.engine
         if event.kind == "poll":
-            now = int(body["now"])
-            dials = [
-                [d.call_id, d.customer_index, d.attempt] for d in engine.poll(from_seconds(now))
-            ]
+            now = _exact(int(body["now"]), int(body.get("us", 0)))
+            assert now is not None
+            dials = [[d.call_id, d.customer_index, d.attempt] for d in engine.poll(now)]
             expired = [[a.customer_index, a.attempt] for a in engine.expired()]
             self.now = now
             if dials != body["dials"] or expired != body.get("expired", []):
@@ -971,13 +1044,20 @@ class Run:
         self.position = restored.position
         self.snap_position = restored.snap_position
         self.snap_bytes = restored.snap_bytes
-        self.last_now = restored.now
+        #: The last poll's instant, exact (None before the first poll): the same
+        #: whether the run was restored from a snapshot or by replaying its log.
+        self.last_now: datetime | None = restored.now
         self.held = True
         self.dead = False
         self._expired: list[Attempt] = []
 
     def __repr__(self) -> str:
         return f"<Run {self.id} gen {self.gen} at event {self.position}>"
+
+    @property
+    def last_seconds(self) -> int | None:
+        """:attr:`last_now` in whole UTC seconds, rounded down."""
+        return None if self.last_now is None else _seconds(self.last_now)
 
     # -- reading --------------------------------------------------------------
 
@@ -1026,10 +1106,12 @@ class Run:
         sees them (write-ahead)."""
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
         u = _seconds(when)
-        if self.last_now is not None and u < self.last_now:
+        us = (when - _EPOCH).microseconds
+        # Checked before the inbox is applied: a refused poll changes nothing.
+        if self.last_now is not None and when < self.last_now:
             raise DispatchError(
                 f"poll at {when.isoformat()} is earlier than the previous poll at "
-                f"{from_seconds(self.last_now).isoformat()}; time only moves forward"
+                f"{self.last_now.isoformat()}; time only moves forward"
             )
         with self._write() as log_:
             self._take_inbox(log_)
@@ -1038,19 +1120,19 @@ class Run:
             log_.dialed = bool(dials)
             expired = self._engine.expired()
             self._expired.extend(expired)
-            self.last_now = u
-            log_.append(
-                (
-                    "poll",
-                    {
-                        "now": u,
-                        "lease": self.gen,
-                        "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
-                        "expired": [[a.customer_index, a.attempt] for a in expired],
-                    },
-                    None,
-                )
-            )
+            self.last_now = _exact(u, us)
+            body: dict[str, Any] = {
+                "now": u,
+                "lease": self.gen,
+                "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
+                "expired": [[a.customer_index, a.attempt] for a in expired],
+            }
+            if us:
+                # the microseconds too, so that a replay restores the same instant
+                # as a snapshot does (the engine keeps them: a later poll may not
+                # be earlier)
+                body["us"] = us
+            log_.append(("poll", body, None))
         return dials
 
     def _take_inbox(self, log_: _Write) -> None:
@@ -1295,7 +1377,7 @@ class _Write:
         # while and this write handed out no Dial: a Dial needs the lease until
         # it is placed (Worker.due gives those runs back on its next call).
         release = not self.keep and (
-            finished or (not self.dialed and _idle(next_value, run.last_now, worker))
+            finished or (not self.dialed and _idle(next_value, run.last_seconds, worker))
         )
         expires = self.wall + worker.lease_seconds
         db.execute(
