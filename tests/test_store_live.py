@@ -4,13 +4,14 @@ totals, the campaign's warnings, late webhooks; on both databases."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from callslots import DispatchError
-from callslots.store import Store
+from callslots.store import Store, summary_dict
 from store_support import postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
@@ -57,4 +58,76 @@ def test_last_now_is_the_exact_instant_after_either_restore(
     with pytest.raises(DispatchError, match=r"previous poll at 2024-03-04T14:00:00\.761520"):
         again.poll(first - timedelta(microseconds=1))
     assert store.inspect(run_id).next_wakeup() is not None
+    store.close()
+
+
+def test_live_totals_without_a_rebuild(store_url: str) -> None:
+    """info().summary is the run's totals as of its last write (every write with
+    status_seconds=0), JSON-ready; live calls count as in progress, never as in
+    doubt; the customers not read yet are info().unread."""
+    store = Store.open(store_url, status_seconds=0)
+    run_id = store.create_run(CAMPAIGN, numbers(5))
+    info = store.info(run_id)
+    assert info.summary is not None and info.summary_position == 0
+    assert info.customer_count == 5 and info.unread is not None
+    assert info.unread + info.summary["pending"] == 5
+    worker = store.worker("w", hold_seconds=10**9)
+    now = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
+    live: list[str] = []
+    while True:
+        (run,) = worker.due(FAR)
+        dials = run.poll(now)
+        live += [d.call_id for d in dials]
+        info = store.info(run_id)
+        assert info.summary_position == info.position
+        assert info.summary == json.loads(json.dumps(summary_dict(run.summary)))
+        assert info.summary["in_progress"] == len(live)  # dialing, not in doubt
+        assert info.unread == 5 - sum(
+            info.summary[k]
+            for k in ("reached", "not_reached", "unscheduled", "cancelled", "pending", "repeats")
+        )
+        if live:
+            call = live.pop(0)
+            store.record_ended(run_id, call, "Completed", now + timedelta(seconds=30))
+        if run.finished:
+            break
+        now += timedelta(seconds=60)
+    info = store.info(run_id)
+    assert info.status == "finished" and info.summary is not None
+    assert info.summary["reached"] == 5 and info.unread == 0
+    assert info.summary["calls_per_day"] == {"2024-03-04": 5}
+    assert info.summary["attempts_by_outcome"] == {"Completed": 5}
+    store.close()
+
+
+def test_live_totals_are_refreshed_at_most_every_status_seconds(store_url: str) -> None:
+    store = Store.open(store_url)  # status_seconds=1.0
+    run_id = store.create_run(CAMPAIGN, numbers(4))
+    wall = [1000.0]
+    worker = store.worker("w", hold_seconds=10**9)
+    worker.clock = lambda: wall[0]
+    (run,) = worker.due(FAR)  # the takeover writes them (a snapshot)
+    first = store.info(run_id).summary_position
+    run.poll(datetime(2024, 3, 4, 14, 0, tzinfo=UTC))  # within the second: not written
+    assert store.info(run_id).summary_position == first
+    wall[0] += 1.0
+    run.poll(datetime(2024, 3, 4, 14, 1, tzinfo=UTC))
+    info = store.info(run_id)
+    assert info.summary_position == info.position and info.summary is not None
+    assert info.summary["in_progress"] == 2
+    run.started("1", datetime(2024, 3, 4, 14, 0, 1, tzinfo=UTC))  # not written yet
+    assert store.info(run_id).summary_position == info.position
+    run.release()  # giving the run back writes them
+    released = store.info(run_id)
+    assert released.summary_position == released.position == info.position + 1
+    store.close()
+
+
+def test_create_run_exposes_the_campaigns_warnings(store_url: str) -> None:
+    store = Store.open(store_url)
+    run_id = store.create_run({**CAMPAIGN, "maxConcurency": 3}, numbers(1))
+    assert isinstance(run_id, int) and store.info(run_id).id == run_id
+    (warning,) = run_id.warnings
+    assert warning.path == "maxConcurency" and "did you mean" in warning.message
+    assert store.create_run(CAMPAIGN, numbers(1)).warnings == ()
     store.close()

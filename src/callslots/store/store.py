@@ -38,7 +38,7 @@ from ..windows import from_seconds
 from . import _db, schema
 from .errors import LeaseLost, RunUnreadable, StoreError
 
-__all__ = ["DUE_NOW", "Event", "Run", "RunInfo", "Store", "Worker"]
+__all__ = ["DUE_NOW", "Event", "Run", "RunId", "RunInfo", "Store", "Worker", "summary_dict"]
 
 log = logging.getLogger("callslots.store")
 
@@ -165,6 +165,19 @@ def _many(value: object, name: str) -> Iterable[object]:
     return value
 
 
+class RunId(int):
+    """A new run's id, as :meth:`Store.create_run` returns it: an ``int`` that
+    also carries the campaign's ``warnings`` (:class:`~callslots.Problem`
+    values: a setting ignored or adjusted; docs/campaign.md)."""
+
+    warnings: tuple[Problem, ...]
+
+    def __new__(cls, value: int, warnings: tuple[Problem, ...] = ()) -> RunId:
+        self = super().__new__(cls, value)
+        self.warnings = warnings
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class RunInfo:
     """What the ``callslots_runs`` row says about a run (no engine restored).
@@ -173,7 +186,9 @@ class RunInfo:
     should poll it next (None: only an event can change anything; ``DUE_NOW``
     in the table shows as the run's own instant being unknown: ``inbox`` > 0).
     ``position``: events logged; ``inbox``: webhooks and commands waiting.
-    ``summary``: the totals stored with the latest snapshot, as JSON-ready data.
+    ``summary``: the run's totals as :func:`summary_dict` gives them, as of log
+    position ``summary_position`` (docs/store.md, "Live status"); None only in a
+    database written by an older callslots before its first snapshot.
     """
 
     id: int
@@ -187,6 +202,17 @@ class RunInfo:
     lease_expires: float
     inbox: int
     summary: dict[str, Any] | None
+    summary_position: int | None = None
+
+    @property
+    def unread(self) -> int | None:
+        """Customers of the list the engine has not read yet (not counted in any
+        total of ``summary``); None without a summary."""
+        if self.summary is None:
+            return None
+        s = self.summary
+        read = sum(s[k] for k in ("reached", "not_reached", "unscheduled", "cancelled"))
+        return int(self.customer_count - read - s["pending"] - s["repeats"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +241,9 @@ def _properties(customer: Customer, path: str) -> str | None:
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
-    """A JSON-ready form of a :class:`~callslots.dispatch.Summary`."""
+    """A JSON-ready form of a :class:`~callslots.dispatch.Summary`: the same
+    names, instants as ISO 8601 strings, outcomes by their API names and
+    ``calls_per_day`` by ISO date (docs/store.md, "Live status")."""
     return {
         "finished_at": None if summary.finished_at is None else summary.finished_at.isoformat(),
         "attempts": summary.attempts,
@@ -229,6 +257,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "expired": summary.expired,
         "pending": summary.pending,
         "in_progress": summary.in_progress,
+        "calls_per_day": {d.isoformat(): n for d, n in sorted(summary.calls_per_day.items())},
     }
 
 
@@ -247,13 +276,18 @@ class Store:
     and stays in the thread that opened it.
     """
 
-    def __init__(self, url: str, *, snapshot_every: int = 1000) -> None:
+    def __init__(
+        self, url: str, *, snapshot_every: int = 1000, status_seconds: float = 1.0
+    ) -> None:
         if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, int):
             raise StoreError(f"snapshot_every must be a whole number, not {_show(snapshot_every)}")
         if snapshot_every < 1:
             raise StoreError(f"snapshot_every must be at least 1, not {snapshot_every}")
         self.url = url
         self.snapshot_every = snapshot_every
+        #: How often (wall seconds) a worker's writes refresh a held run's live
+        #: totals (info().summary); snapshots, releases and the end always do.
+        self.status_seconds = _number(status_seconds, "status_seconds", low=0.0)
         self._local = threading.local()
         self._lock = threading.Lock()
         #: Every open connection, by the thread that uses it.
@@ -269,9 +303,9 @@ class Store:
         self._adopt(db)
 
     @classmethod
-    def open(cls, url: str, *, snapshot_every: int = 1000) -> Store:
+    def open(cls, url: str, *, snapshot_every: int = 1000, status_seconds: float = 1.0) -> Store:
         """The store at ``url`` (``sqlite:///path.db`` or ``postgresql://...``)."""
-        return cls(url, snapshot_every=snapshot_every)
+        return cls(url, snapshot_every=snapshot_every, status_seconds=status_seconds)
 
     @property
     def db(self) -> _db.Database:
@@ -350,8 +384,9 @@ class Store:
         *,
         name: str | None = None,
         history: Iterable[object] | None = None,
-    ) -> int:
-        """Store a new run and return its id.
+    ) -> RunId:
+        """Store a new run and return its id (an ``int``, whose ``warnings`` are
+        the campaign's: docs/campaign.md).
 
         ``campaign``: a :class:`~callslots.Campaign` or a payload (read with
         ``Campaign.from_dict``: a ``ConfigError`` lists its problems).
@@ -413,17 +448,19 @@ class Store:
                 "(run_id, position, customer_count, body, taken_at) VALUES (?, 0, ?, ?, ?)",
                 (run_id, count[0], _dump(state), time.time()),
             )
+            totals = _dump({**summary_dict(engine.summary), "position": 0})
             self.db.execute(
-                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ? "
-                "WHERE id = ?",
+                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
+                "summary = ? WHERE id = ?",
                 (
                     count[0],
                     None if wakeup is None else _seconds(wakeup),
                     "finished" if finished else "active",
+                    totals,
                     run_id,
                 ),
             )
-        return run_id
+        return RunId(run_id, campaign.warnings)
 
     def info(self, run_id: int) -> RunInfo:
         """The run's row; :class:`StoreError` for an unknown run."""
@@ -438,6 +475,10 @@ class Store:
         if not rows:
             raise StoreError(f"no run {run_id!r} in this store")
         (rid, name, status, count, wakeup, position, snap, owner, expires, summary, inbox) = rows[0]
+        totals: dict[str, Any] | None = None if summary is None else json.loads(summary)
+        # "position" was written with the totals since 0.2; older rows are as of
+        # their snapshot
+        at = None if totals is None else int(totals.pop("position", snap))
         return RunInfo(
             id=int(rid),
             name=name,
@@ -449,7 +490,8 @@ class Store:
             lease_owner=owner,
             lease_expires=float(expires),
             inbox=int(inbox),
-            summary=None if summary is None else json.loads(summary),
+            summary=totals,
+            summary_position=at,
         )
 
     def run_ids(self) -> list[int]:
@@ -884,6 +926,7 @@ class Worker:
                     "RETURNING id",
                     (self.owner, u + self.hold_seconds, DUE_NOW),
                 )
+                self._store_totals([int(r[0]) for r in given])
             self._renewed = wall
         for (run_id,) in given:
             gone = self.runs.pop(int(run_id), None)
@@ -973,8 +1016,24 @@ class Worker:
         self.runs[run_id] = run
         return run
 
+    def _store_totals(self, run_ids: Iterable[int]) -> None:
+        """Store the live totals of runs being given back whose last write left
+        them behind (inside the caller's transaction; only the summary column,
+        and only on rows whose log is where this worker's engine is)."""
+        for run_id in run_ids:
+            run = self.runs.get(run_id)
+            if run is None or run.dead or run.totals_position == run.position:
+                continue
+            totals = {**summary_dict(run._engine.summary), "position": run.position}
+            self.db.execute(
+                "UPDATE callslots_runs SET summary = ? WHERE id = ? AND position = ?",
+                (_dump(totals), run_id, run.position),
+            )
+            run.totals_position = run.position
+
     def _give_back(self, run_id: int, gen: int) -> None:
         with self.db.transaction():
+            self._store_totals([run_id])
             self.db.execute(
                 "UPDATE callslots_runs SET lease_owner = NULL WHERE id = ? AND lease_owner = ? "
                 "AND lease_gen = ?",
@@ -984,6 +1043,7 @@ class Worker:
     def release_all(self) -> None:
         """Give back every lease this worker holds (a clean shutdown)."""
         with self.db.transaction():
+            self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
                 "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ?",
                 (self.owner,),
@@ -1050,6 +1110,8 @@ class Run:
         self.held = True
         self.dead = False
         self._expired: list[Attempt] = []
+        self.status_at = float("-inf")  # when a write last stored the live totals
+        self.totals_position = -1  # the log position they were stored at
 
     def __repr__(self) -> str:
         return f"<Run {self.id} gen {self.gen} at event {self.position}>"
@@ -1084,6 +1146,30 @@ class Run:
     @property
     def paused(self) -> bool:
         return self._engine.paused
+
+    def virtual_now(self) -> datetime | None:
+        """The instant a *virtual* clock (demos, tests) polls this run at next,
+        without running ahead of the webhooks of its live calls (docs/store.md,
+        rule 9): the last poll's instant when webhooks wait in the inbox (the
+        poll applies them and changes nothing else); None when nothing can happen
+        before an event (every line held, or a live call could reach its
+        ``maxCallSeconds`` deadline first: its webhooks have not come yet);
+        else the next wake-up, never before the last poll."""
+        last, wake = self.last_now, self._engine.next_wakeup()
+        waiting = self.worker.db.execute(
+            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
+        )
+        if waiting:
+            return last if last is not None else wake
+        if wake is None:
+            return None
+        doubt = {d.call_id for d in self._engine.in_doubt()}
+        live = [d.at for d in self._engine.in_progress() if d.call_id not in doubt]
+        # a call expires maxCallSeconds after it started, and it starts at its
+        # slot or later: nothing expires before the earliest slot + maxCallSeconds
+        if live and wake >= min(live) + timedelta(seconds=self.campaign.max_call_seconds):
+            return None
+        return wake if last is None else max(wake, last)
 
     def expired(self) -> list[Attempt]:
         """The calls the last polls closed as expired (``maxCallSeconds``)."""
@@ -1226,8 +1312,10 @@ class Run:
         if self.dead or not self.held:
             return
         self.held = False
-        self.worker.runs.pop(self.id, None)
-        self.worker._give_back(self.id, self.gen)
+        try:
+            self.worker._give_back(self.id, self.gen)  # with the live totals
+        finally:
+            self.worker.runs.pop(self.id, None)
 
     # -- the one write path ------------------------------------------------------
 
@@ -1363,7 +1451,6 @@ class _Write:
                 "taken_at) VALUES (?, ?, ?, ?, ?)",
                 (run.id, position, run.count, body, self.wall),
             )
-            summary = _dump(summary_dict(engine.summary))
         if not self.read_inbox and not self.due_now:
             # A write that did not take the inbox keeps the run due for it.
             self.due_now = bool(
@@ -1379,11 +1466,20 @@ class _Write:
         release = not self.keep and (
             finished or (not self.dialed and _idle(next_value, run.last_seconds, worker))
         )
+        # The live totals (info().summary): at every snapshot, when the run is
+        # given back or finished, and otherwise at most every status_seconds of
+        # wall time, so that a busy run does not compute and write them per dial.
+        totals = snapshot or release or self.wall >= run.status_at + store.status_seconds
+        if totals:
+            summary = _dump({**summary_dict(engine.summary), "position": position})
+            run.status_at = self.wall
+            run.totals_position = position
         expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
             "lease_expires = ?, lease_owner = ?"
-            + (", snapshot_position = ?, summary = ?" if snapshot else "")
+            + (", snapshot_position = ?" if snapshot else "")
+            + (", summary = ?" if totals else "")
             + " WHERE id = ?",
             (
                 position,
@@ -1391,7 +1487,8 @@ class _Write:
                 "finished" if finished else "active",
                 expires,
                 None if release else worker.owner,
-                *((position, summary) if snapshot else ()),
+                *((position,) if snapshot else ()),
+                *((summary,) if totals else ()),
                 run.id,
             ),
         )
