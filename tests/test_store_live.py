@@ -131,3 +131,29 @@ def test_create_run_exposes_the_campaigns_warnings(store_url: str) -> None:
     assert warning.path == "maxConcurency" and "did you mean" in warning.message
     assert store.create_run(CAMPAIGN, numbers(1)).warnings == ()
     store.close()
+
+
+def test_an_ended_after_the_expiry_is_late_not_duplicate(store_url: str) -> None:
+    store = Store.open(store_url, snapshot_every=2)
+    run_id = store.create_run({**CAMPAIGN, "maxCallSeconds": 120}, numbers(4))
+    (run,) = store.worker("w", hold_seconds=10**9).due(FAR)
+    t0 = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
+    (d1,) = run.poll(t0)
+    (d2,) = run.poll(t0 + timedelta(seconds=60))
+    run.ended(d2.call_id, "Busy", t0 + timedelta(seconds=90))
+    run.poll(t0 + timedelta(seconds=180))  # call 1 expired at 14:02 (a snapshot since)
+    assert [a.customer_index for a in run.expired()] == [d1.customer_index]
+    assert run.ended(d1.call_id, "Completed", t0 + timedelta(seconds=100)) is None
+    store.record_ended(run_id, d1.call_id, "Completed", t0 + timedelta(seconds=101))
+    assert run.ended(d2.call_id, "Busy", t0 + timedelta(seconds=95)) is None
+    store.record_ended(run_id, d2.call_id, "Busy", t0 + timedelta(seconds=91))
+    run.poll(t0 + timedelta(seconds=240))
+    notes = [(e.kind, e.body.get("call"), e.note) for e in store.events(run_id)]
+    ignored = [n for n in notes if n[2] is not None]
+    assert ignored == [
+        ("ended", d1.call_id, "late"),
+        ("ended", d2.call_id, "duplicate"),
+        ("ended", d1.call_id, "late"),
+        ("ended", d2.call_id, "duplicate"),
+    ]
+    store.close()

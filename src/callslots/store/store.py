@@ -219,7 +219,8 @@ class RunInfo:
 class Event:
     """One entry of a run's event log: ``position`` (1, 2, ...), ``kind`` (one of
     :data:`KINDS`), ``body`` (its data) and ``note`` (None when applied;
-    ``"duplicate"``; ``"rejected: why"`` for a webhook the engine refused)."""
+    ``"duplicate"``; ``"late"`` for an ``ended`` after its call expired;
+    ``"rejected: why"`` for a webhook the engine refused)."""
 
     position: int
     kind: str
@@ -1264,7 +1265,7 @@ class Run:
             # as rejected and skipped, never left to block the run.
             log.warning("run %s: %s webhook rejected: %s", self.id, kind, error)
             return kind, body, f"rejected: {error}"
-        return kind, body, "duplicate" if kind == "ended" and result is None else None
+        return kind, body, self._ignored(body) if kind == "ended" and result is None else None
 
     def started(self, call_id: str, at: datetime) -> None:
         """Call ``call_id`` was placed at ``at`` (logged, then applied)."""
@@ -1304,8 +1305,35 @@ class Run:
         with self._write() as log_:
             result = apply_event(self._engine, kind, body)
             look_ahead(self._engine)
-            log_.append((kind, body, "duplicate" if kind == "ended" and result is None else None))
+            note = self._ignored(body) if kind == "ended" and result is None else None
+            log_.append((kind, body, note))
         return result
+
+    def _ignored(self, body: Mapping[str, Any]) -> str:
+        """Why the engine ignored an ``ended``: ``"late"`` when a poll had closed
+        its call as expired (``maxCallSeconds``) before it came, else
+        ``"duplicate"`` (the call had ended already).  Read from the log: the poll
+        that handed the call out, and a later poll that expired its attempt
+        (this path is rare: only ignored webhooks take it)."""
+        db = self.worker.db
+        call = str(body.get("call", ""))
+        handed = db.execute(
+            "SELECT position, body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
+            "AND body LIKE ? ORDER BY position LIMIT 1",
+            (self.id, f'%"dials":[["{call}",%'),
+        )
+        if not call.isdigit() or not handed:
+            return "duplicate"
+        _, index, attempt = json.loads(handed[0][1])["dials"][0]
+        expired = db.execute(
+            "SELECT body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
+            "AND position > ? AND body LIKE ?",
+            (self.id, handed[0][0], f'%"expired":[%[{int(index)},{int(attempt)}]%'),
+        )
+        for (text,) in expired:
+            if [index, attempt] in json.loads(text).get("expired", []):
+                return "late"
+        return "duplicate"
 
     def release(self) -> None:
         """Give the lease back now (a later lease restores the run)."""
