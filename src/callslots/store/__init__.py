@@ -14,7 +14,17 @@ library; PostgreSQL needs ``psycopg`` 3 (``pip install 'callslots[postgres]'``).
 """
 
 from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
-from .store import DUE_NOW, Event, Run, RunId, RunInfo, Store, Worker, summary_dict
+from .store import (
+    DUE_NOW,
+    Event,
+    Run,
+    RunId,
+    RunInfo,
+    Store,
+    StoreStats,
+    Worker,
+    summary_dict,
+)
 
 __all__ = [
     "DUE_NOW",
@@ -26,6 +36,7 @@ __all__ = [
     "RunUnreadable",
     "Store",
     "StoreError",
+    "StoreStats",
     "StoreUnavailable",
     "Worker",
     "summary_dict",

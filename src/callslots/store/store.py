@@ -38,7 +38,17 @@ from ..windows import from_seconds
 from . import _db, schema
 from .errors import LeaseLost, RunUnreadable, StoreError
 
-__all__ = ["DUE_NOW", "Event", "Run", "RunId", "RunInfo", "Store", "Worker", "summary_dict"]
+__all__ = [
+    "DUE_NOW",
+    "Event",
+    "Run",
+    "RunId",
+    "RunInfo",
+    "Store",
+    "StoreStats",
+    "Worker",
+    "summary_dict",
+]
 
 log = logging.getLogger("callslots.store")
 
@@ -216,6 +226,52 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Numbers an operator watches (docs/store.md, "Numbers to watch").
+
+    ``runs``: runs by status.  ``due``: runs whose wake-up has come at
+    ``now`` (or with webhooks waiting); ``due_unheld``: those no live lease
+    covers (waiting for a worker).  ``oldest_due_seconds``: how long the
+    longest-waiting of them has waited (since its wake-up, or since its oldest
+    inbox row arrived), None when none is due.  ``inbox``: webhooks and commands
+    not applied yet; ``inbox_oldest_seconds``: the age of the oldest.
+    ``in_doubt``: calls in doubt, as of each run's live totals.  ``leases``:
+    runs held per worker (live leases); ``lapsed_leases``: leases that ran out
+    and were not taken over yet.  ``takeovers``: runs taken from a worker whose
+    lease ran out, over the store's life.  ``unreadable``: runs a worker could not
+    restore, with the reason.
+    """
+
+    runs: dict[str, int]
+    due: int
+    due_unheld: int
+    oldest_due_seconds: float | None
+    inbox: int
+    inbox_oldest_seconds: float | None
+    in_doubt: int
+    leases: dict[str, int]
+    lapsed_leases: int
+    takeovers: int
+    unreadable: dict[int, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (run ids as strings in ``unreadable``)."""
+        return {
+            "runs": dict(self.runs),
+            "due": self.due,
+            "due_unheld": self.due_unheld,
+            "oldest_due_seconds": self.oldest_due_seconds,
+            "inbox": self.inbox,
+            "inbox_oldest_seconds": self.inbox_oldest_seconds,
+            "in_doubt": self.in_doubt,
+            "leases": dict(self.leases),
+            "lapsed_leases": self.lapsed_leases,
+            "takeovers": self.takeovers,
+            "unreadable": {str(k): v for k, v in self.unreadable.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One entry of a run's event log: ``position`` (1, 2, ...), ``kind`` (one of
     :data:`KINDS`), ``body`` (its data) and ``note`` (None when applied;
@@ -239,6 +295,15 @@ def _properties(customer: Customer, path: str) -> str | None:
             f"{path}.properties", f"must be JSON data (strings, numbers, lists, objects): {error}"
         )
         raise ConfigError([problem]) from None
+
+
+def _totals(engine: Dispatcher, position: int) -> str:
+    """The live totals stored in the runs row: the summary, the calls in doubt,
+    and the log position they are as of."""
+    totals = summary_dict(engine.summary)
+    totals["in_doubt"] = len(engine.in_doubt())
+    totals["position"] = position
+    return _dump(totals)
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -449,7 +514,7 @@ class Store:
                 "(run_id, position, customer_count, body, taken_at) VALUES (?, 0, ?, ?, ?)",
                 (run_id, count[0], _dump(state), time.time()),
             )
-            totals = _dump({**summary_dict(engine.summary), "position": 0})
+            totals = _totals(engine, 0)
             self.db.execute(
                 "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
                 "summary = ? WHERE id = ?",
@@ -493,6 +558,77 @@ class Store:
             inbox=int(inbox),
             summary=totals,
             summary_position=at,
+        )
+
+    def stats(self, now: datetime | None = None, *, wall: float | None = None) -> StoreStats:
+        """The store's numbers for an operator (docs/store.md, "Numbers to watch"):
+        a few aggregate queries, no engine restored, nothing written.  ``now``:
+        the engines' clock (default: the current time); ``wall``: the clock of
+        leases and arrivals (default: ``time.time()``)."""
+        when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        u = _seconds(when)
+        clock = time.time() if wall is None else _number(wall, "wall", low=float("-inf"))
+        db = self.db
+        runs = {
+            str(status): int(n)
+            for status, n in db.execute(
+                "SELECT status, COUNT(*) FROM callslots_runs GROUP BY status ORDER BY status"
+            )
+        }
+        due_rows = db.execute(
+            "SELECT COUNT(*), "
+            "SUM(CASE WHEN lease_owner IS NULL OR lease_expires <= ? THEN 1 ELSE 0 END), "
+            "MIN(CASE WHEN next_wakeup <> ? THEN next_wakeup END) "
+            "FROM callslots_runs WHERE next_wakeup <= ?",
+            (clock, DUE_NOW, u),
+        )
+        due, unheld, oldest_wakeup = due_rows[0]
+        inbox, oldest_arrival = db.execute(
+            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox"
+        )[0]
+        waits = []
+        if oldest_wakeup is not None:
+            waits.append((when - from_seconds(int(oldest_wakeup))).total_seconds())
+        if oldest_arrival is not None:
+            waits.append(clock - float(oldest_arrival))
+        in_doubt = 0
+        for (text,) in db.execute(
+            "SELECT summary FROM callslots_runs WHERE status = 'active' "
+            "AND summary IS NOT NULL AND summary NOT LIKE ?",
+            ('%"in_doubt":0,%',),
+        ):
+            in_doubt += int(json.loads(text).get("in_doubt", 0))
+        leases = {
+            str(owner): int(n)
+            for owner, n in db.execute(
+                "SELECT lease_owner, COUNT(*) FROM callslots_runs WHERE lease_owner IS NOT NULL "
+                "AND lease_expires > ? GROUP BY lease_owner ORDER BY lease_owner",
+                (clock,),
+            )
+        }
+        lapsed, takeovers = db.execute(
+            "SELECT SUM(CASE WHEN lease_owner IS NOT NULL AND lease_expires <= ? "
+            "THEN 1 ELSE 0 END), SUM(takeovers) FROM callslots_runs",
+            (clock,),
+        )[0]
+        unreadable = {
+            int(run_id): str(why)
+            for run_id, why in db.execute(
+                "SELECT id, unreadable FROM callslots_runs WHERE unreadable IS NOT NULL ORDER BY id"
+            )
+        }
+        return StoreStats(
+            runs=runs,
+            due=int(due or 0),
+            due_unheld=int(unheld or 0),
+            oldest_due_seconds=max(waits) if int(due or 0) and waits else None,
+            inbox=int(inbox),
+            inbox_oldest_seconds=None if oldest_arrival is None else clock - float(oldest_arrival),
+            in_doubt=in_doubt,
+            leases=leases,
+            lapsed_leases=int(lapsed or 0),
+            takeovers=int(takeovers or 0),
+            unreadable=unreadable,
         )
 
     def run_ids(self) -> list[int]:
@@ -969,7 +1105,10 @@ class Worker:
                 if ids:
                     marks = ", ".join("?" * len(ids))
                     taken = db.execute(
+                        # a lease taken from an owner whose lease ran out: a takeover
                         "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
+                        "takeovers = takeovers + "
+                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, "
                         f"lease_expires = ? WHERE id IN ({marks}) "
                         "RETURNING id, lease_gen, position, lease_expires",
                         (self.owner, expires, *ids),
@@ -1009,7 +1148,7 @@ class Worker:
             log.error("%s", error)
             self.failed[run_id] = str(error)
             self.runs.pop(run_id, None)
-            self._give_back(run_id, gen)
+            self._give_back(run_id, gen, unreadable=str(error))
             return None
         except LeaseLost:
             self.runs.pop(run_id, None)
@@ -1025,20 +1164,22 @@ class Worker:
             run = self.runs.get(run_id)
             if run is None or run.dead or run.totals_position == run.position:
                 continue
-            totals = {**summary_dict(run._engine.summary), "position": run.position}
             self.db.execute(
                 "UPDATE callslots_runs SET summary = ? WHERE id = ? AND position = ?",
-                (_dump(totals), run_id, run.position),
+                (_totals(run._engine, run.position), run_id, run.position),
             )
             run.totals_position = run.position
 
-    def _give_back(self, run_id: int, gen: int) -> None:
+    def _give_back(self, run_id: int, gen: int, unreadable: str | None = None) -> None:
+        """Give the lease back; ``unreadable``: why the run could not be restored,
+        kept in the row for store.stats() (nothing else of the run changes)."""
         with self.db.transaction():
             self._store_totals([run_id])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL WHERE id = ? AND lease_owner = ? "
-                "AND lease_gen = ?",
-                (run_id, self.owner, gen),
+                "UPDATE callslots_runs SET lease_owner = NULL"
+                + (", unreadable = ?" if unreadable is not None else "")
+                + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
+                (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
             )
 
     def release_all(self) -> None:
@@ -1499,7 +1640,7 @@ class _Write:
         # wall time, so that a busy run does not compute and write them per dial.
         totals = snapshot or release or self.wall >= run.status_at + store.status_seconds
         if totals:
-            summary = _dump({**summary_dict(engine.summary), "position": position})
+            summary = _totals(engine, position)
             run.status_at = self.wall
             run.totals_position = position
         expires = self.wall + worker.lease_seconds
@@ -1508,6 +1649,8 @@ class _Write:
             "lease_expires = ?, lease_owner = ?"
             + (", snapshot_position = ?" if snapshot else "")
             + (", summary = ?" if totals else "")
+            # a restore that worked: the run is readable (again)
+            + (", unreadable = NULL" if self.force_snapshot else "")
             + " WHERE id = ?",
             (
                 position,
