@@ -125,6 +125,9 @@ STORE_CALLS = st.one_of(
         st.tuples(arg(st.just("w")), arg(st.just(30.0)), arg(st.just(300.0)), arg(st.just(10))),
     ),
     st.tuples(st.just("open"), st.tuples(HOSTILE, arg(st.just(10)))),
+    st.tuples(st.just("stats"), st.tuples(arg(instants()), arg(st.just(1000.0)))),
+    st.tuples(st.just("virtual_now"), st.tuples()),
+    st.tuples(st.just("open_status"), st.tuples(arg(st.just(1.0)))),
     st.tuples(st.just("due"), st.tuples(arg(st.just(FAR)), arg(st.integers(1, 5)))),
     st.tuples(st.just("next_due"), st.tuples(arg(st.booleans()))),
     st.tuples(st.just("poll"), st.tuples(arg(instants()))),
@@ -185,12 +188,24 @@ class Session:
         if name == "open":
             url, every = args
             return lambda: Store.open(url, snapshot_every=every).close()
+        if name == "stats":
+            return lambda: store.stats(args[0], wall=args[1])
+        if name == "open_status":
+            return lambda: Store.open(self.url, status_seconds=args[0]).close()
         if name == "due":
             now, limit = args
             return lambda: self.worker.due(now, limit=limit)
         if name == "next_due":
             return lambda: self.worker.next_due(any_holder=args[0])
-        if name in ("poll", "started", "not_started", "ended", "may_dial", "release"):
+        if name in (
+            "poll",
+            "started",
+            "not_started",
+            "ended",
+            "may_dial",
+            "release",
+            "virtual_now",
+        ):
             run = self.held()
             return lambda: getattr(run, name)(*args)
         if name in ("run_cancel", "run_pause"):
