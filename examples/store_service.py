@@ -302,7 +302,9 @@ def work(
                 # out), or nothing due now (real time).
                 if until_idle and (not virtual or worker.next_due(any_holder=True) is None):
                     break
-                time.sleep(0.05 if virtual else 0.5)
+                # PostgreSQL: woken at once by a webhook or a new run (NOTIFY);
+                # SQLite: sleeps the whole interval
+                worker.wait(0.05 if virtual else 0.5)
         except StoreUnavailable as error:
             worker.forget()
             now = time.monotonic()

@@ -45,6 +45,14 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def notify(self, payload: str) -> None:
+        """Wake listening workers when the transaction commits (PostgreSQL
+        ``NOTIFY``; SQLite has nothing of the kind: workers poll)."""
+
+    def listener(self) -> Listener | None:
+        """A new connection that waits for notifications; None on SQLite."""
+        return None
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert many rows (streamed: never all in memory)."""
         marks = ", ".join("?" for _ in columns)
@@ -164,6 +172,12 @@ class Postgres(Database):
         except self._psycopg.Error as error:
             raise self._fail(error) from error
 
+    def notify(self, payload: str) -> None:
+        self.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
+
+    def listener(self) -> Listener:
+        return Listener(self._psycopg, self.url)
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         try:
             with (
@@ -174,6 +188,37 @@ class Postgres(Database):
                     copy.write_row(row)
         except self._psycopg.Error as error:
             raise self._fail(error) from error
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+#: The PostgreSQL channel of the store's notifications (payload: ``"run_id owner"``,
+#: the owner empty when nobody holds the run's lease).
+CHANNEL = "callslots"
+
+
+class Listener:
+    """A PostgreSQL connection of its own that ``LISTEN``s on :data:`CHANNEL`."""
+
+    def __init__(self, psycopg: Any, url: str) -> None:
+        self._psycopg = psycopg
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self.conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as error:
+            raise StoreUnavailable(f"cannot listen on PostgreSQL: {error}") from None
+
+    def wait(self, timeout: float) -> list[str]:
+        """The payloads received within ``timeout`` seconds: returns at the first
+        one (with any others already there), or empty at the timeout."""
+        try:
+            found = [n.payload for n in self.conn.notifies(timeout=timeout, stop_after=1)]
+            # what else came meanwhile, without waiting
+            found += [n.payload for n in self.conn.notifies(timeout=0)]
+        except self._psycopg.Error as error:
+            raise StoreUnavailable(f"PostgreSQL listener: {error}") from error
+        return found
 
     def close(self) -> None:
         self.conn.close()

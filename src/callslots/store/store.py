@@ -358,6 +358,7 @@ class Store:
         self._lock = threading.Lock()
         #: Every open connection, by the thread that uses it.
         self._connections: dict[threading.Thread, _db.Database] = {}
+        self._listeners: list[_db.Listener] = []  # the workers' (PostgreSQL)
         self._closed = False
         db = _db.connect(url)
         try:
@@ -403,6 +404,20 @@ class Store:
                 conn.close()
         return db
 
+    def _listen(self) -> _db.Listener:
+        listener = self.db.listener()
+        assert listener is not None  # PostgreSQL only
+        with self._lock:
+            self._listeners.append(listener)
+        return listener
+
+    def _unlisten(self, listener: _db.Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+        with contextlib.suppress(Exception):
+            listener.close()
+
     @property
     def connections(self) -> int:
         """How many connections this store has open (one per thread that used it)."""
@@ -418,8 +433,12 @@ class Store:
         """Close every thread's connection; the store cannot be used after it."""
         with self._lock:
             self._closed = True
-            connections = list(self._connections.values())
+            connections: list[_db.Database | _db.Listener] = [
+                *self._connections.values(),
+                *self._listeners,
+            ]
             self._connections.clear()
+            self._listeners.clear()
         for conn in connections:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -515,6 +534,8 @@ class Store:
                 (run_id, count[0], _dump(state), time.time()),
             )
             totals = _totals(engine, 0)
+            if wakeup is not None:
+                self.db.notify(f"{run_id} ")  # a new run: any waiting worker
             self.db.execute(
                 "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
                 "summary = ? WHERE id = ?",
@@ -745,11 +766,17 @@ class Store:
         # webhook against the holder's poll (which locks the row before it reads
         # the inbox), so the wake-up set here is never overwritten unseen.
         touched = self.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? RETURNING id",
+            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? "
+            "RETURNING lease_owner, lease_expires",
             (DUE_NOW, run_id),
         )
         if not touched:
             raise StoreError(f"no run {run_id!r} in this store")
+        owner, expires = touched[0]
+        # Wake the holder (or, for a run nobody holds, any waiting worker) when
+        # this commits (PostgreSQL; SQLite workers find it at their next poll).
+        held = owner is not None and float(expires) > time.time()
+        self.db.notify(f"{run_id} {owner if held else ''}")
         self.db.execute(
             "INSERT INTO callslots_inbox (run_id, kind, call_id, body, received_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -1021,6 +1048,7 @@ class Worker:
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
         self._renewed = float("-inf")  # when due() last renewed the leases
+        self._listener: _db.Listener | None = None
 
     @property
     def db(self) -> _db.Database:
@@ -1181,6 +1209,48 @@ class Worker:
                 + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
                 (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
             )
+
+    def wait(self, timeout: float) -> list[int]:
+        """Sleep until a run may need this worker, at most ``timeout`` seconds.
+
+        PostgreSQL: returns as soon as a webhook or command is recorded for a
+        run this worker holds or that nobody holds, or a new run is created
+        (``LISTEN``/``NOTIFY``, on a connection of the worker's own, opened at
+        the first call, which returns [] at once); the ids of those runs, or []
+        at the timeout.  SQLite:
+        sleeps the whole ``timeout`` and returns [] (docs/store.md, "Several
+        workers": keep it short).  Call it between :meth:`due` rounds with the
+        time until :meth:`next_due` as the timeout."""
+        timeout = _number(timeout, "timeout", low=0.0)
+        if self.store.kind != "postgresql":
+            time.sleep(timeout)
+            return []
+        if self._listener is None:
+            # Listening starts now: what was recorded before is found by the
+            # caller's next due(), so return at once.
+            self._listener = self.store._listen()
+            return []
+        deadline = time.monotonic() + timeout
+        while True:
+            woken: list[int] = []
+            try:
+                payloads = self._listener.wait(max(0.0, deadline - time.monotonic()))
+            except StoreError:
+                self.close()  # listen again from the next call
+                raise
+            for payload in payloads:
+                run_id, _, owner = payload.partition(" ")
+                if owner in ("", self.owner) and run_id.isdigit():
+                    woken.append(int(run_id))
+            if woken or time.monotonic() >= deadline:
+                return sorted(set(woken))
+
+    def close(self) -> None:
+        """Close the worker's listening connection (PostgreSQL), if it opened one;
+        its leases are not given back (:meth:`release_all` does that)."""
+        if self._listener is not None:
+            self.store._unlisten(self._listener)
+            self._listener = None
 
     def release_all(self) -> None:
         """Give back every lease this worker holds (a clean shutdown)."""
