@@ -127,6 +127,7 @@ STORE_CALLS = st.one_of(
     st.tuples(st.just("open"), st.tuples(HOSTILE, arg(st.just(10)))),
     st.tuples(st.just("stats"), st.tuples(arg(instants()), arg(st.just(1000.0)))),
     st.tuples(st.just("virtual_now"), st.tuples()),
+    st.tuples(st.just("wait"), st.tuples(arg(st.just(0.0)))),
     st.tuples(st.just("open_status"), st.tuples(arg(st.just(1.0)))),
     st.tuples(st.just("due"), st.tuples(arg(st.just(FAR)), arg(st.integers(1, 5)))),
     st.tuples(st.just("next_due"), st.tuples(arg(st.booleans()))),
@@ -195,6 +196,8 @@ class Session:
         if name == "due":
             now, limit = args
             return lambda: self.worker.due(now, limit=limit)
+        if name == "wait":
+            return lambda: self.worker.wait(args[0])
         if name == "next_due":
             return lambda: self.worker.next_due(any_holder=args[0])
         if name in (
