@@ -98,4 +98,6 @@ def test_on_sqlite_wait_sleeps_its_timeout(tmp_path: Any) -> None:
     assert woken == [] and took >= 0.2
     with pytest.raises(StoreError, match="timeout must be a number"):
         worker.wait("1")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="timeout must be at most 86400"):
+        worker.wait(float("inf"))
     store.close()

@@ -93,6 +93,8 @@ MAX_REASON = 200
 #: The longest run name, and the longest worker name (the owner is indexed).
 MAX_NAME = 1000
 MAX_WORKER_NAME = 100
+#: The longest Worker.wait (a day): a loop waits again.
+MAX_WAIT = 86400.0
 #: A call id is a Dial's id: the engine's call counter, in decimal.
 MAX_CALL_ID = 19
 
@@ -1222,6 +1224,10 @@ class Worker:
         workers": keep it short).  Call it between :meth:`due` rounds with the
         time until :meth:`next_due` as the timeout."""
         timeout = _number(timeout, "timeout", low=0.0)
+        if timeout > MAX_WAIT:
+            raise StoreError(
+                f"timeout must be at most {MAX_WAIT} seconds (wait again), not {timeout}"
+            )
         if self.store.kind != "postgresql":
             time.sleep(timeout)
             return []
