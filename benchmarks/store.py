@@ -82,7 +82,7 @@ def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) ->
         for run in runs:
             now = START + timedelta(seconds=(time.time() - wall0) * speed)
             if run.last_now is not None:
-                now = max(now, datetime.fromtimestamp(run.last_now, UTC))
+                now = max(now, run.last_now)
             handed = run.poll(now)
             counted = time.time() >= measure_from
             polls += counted

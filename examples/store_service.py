@@ -4,6 +4,7 @@ client and a webhook handler (docs/store.md, "The example service").
     python examples/store_service.py create  --store sqlite:///runs.db --customers 50
     python examples/store_service.py work    --store sqlite:///runs.db --until-idle
     python examples/store_service.py report  --store sqlite:///runs.db --telephony calls.db
+    python examples/store_service.py stats   --store sqlite:///runs.db
 
 The fake telephony client keeps every call it placed in its own SQLite file
 (committed before ``dial`` returns), decides each call's outcome from the number
@@ -236,8 +237,7 @@ def settle_in_doubt(run: Run, telephony: FakeTelephony) -> list[dict[str, Any]]:
 def virtual_now(run: Run) -> datetime:
     """The virtual clock: the run's next wake-up, never before its last poll."""
     wakeup = run.next_wakeup()
-    last = None if run.last_now is None else datetime.fromtimestamp(run.last_now, UTC)
-    candidates = [t for t in (wakeup, last) if t is not None]
+    candidates = [t for t in (wakeup, run.last_now) if t is not None]
     return max(candidates) if candidates else datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -302,7 +302,9 @@ def work(
                 # out), or nothing due now (real time).
                 if until_idle and (not virtual or worker.next_due(any_holder=True) is None):
                     break
-                time.sleep(0.05 if virtual else 0.5)
+                # PostgreSQL: woken at once by a webhook or a new run (NOTIFY);
+                # SQLite: sleeps the whole interval
+                worker.wait(0.05 if virtual else 0.5)
         except StoreUnavailable as error:
             worker.forget()
             now = time.monotonic()
@@ -349,7 +351,7 @@ def report(store: Store, telephony: FakeTelephony) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["create", "work", "webhooks", "report"])
+    parser.add_argument("command", choices=["create", "work", "webhooks", "report", "stats"])
     parser.add_argument("--store", required=True, help="sqlite:///path.db or postgresql://...")
     parser.add_argument("--telephony", default="telephony.db", help="the fake telephony's file")
     parser.add_argument("--runs", type=int, default=1)
@@ -375,6 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return EX_TEMPFAIL if isinstance(error, StoreUnavailable) else 2
+    if args.command == "stats":  # the numbers an operator watches (docs/store.md)
+        try:
+            print(json.dumps(store.stats().as_dict(), indent=2, sort_keys=True))
+        except StoreError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EX_TEMPFAIL if isinstance(error, StoreUnavailable) else 2
+        finally:
+            store.close()
+        return 0
     if args.command == "create":
         try:
             for k in range(args.runs):

@@ -323,11 +323,11 @@ def test_customers_stream_in_and_come_back_in_order(store_url: str) -> None:
 def test_schema_is_created_once_and_a_newer_one_refused(store_url: str) -> None:
     Store.open(store_url).close()
     store = Store.open(store_url)  # opening again migrates nothing
-    assert store.db.execute("SELECT version FROM callslots_schema") == [(1,)]
+    assert store.db.execute("SELECT version FROM callslots_schema") == [(2,)]
     with store.db.transaction():
         store.db.execute("UPDATE callslots_schema SET version = 99")
     store.close()
-    with pytest.raises(StoreError, match="schema version 99; this callslots reads version 1"):
+    with pytest.raises(StoreError, match="schema version 99; this callslots reads version 2"):
         Store.open(store_url)
 
 
@@ -488,6 +488,10 @@ def test_the_example_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert store_service.main(["report", "--store", url, "--telephony", calls]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["twice"] == 0 and all(r["finished"] for r in result["runs"].values())
+    assert store_service.main(["stats", "--store", url]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["runs"] == {"finished": 2} and stats["due"] == 0 and stats["in_doubt"] == 0
+    assert stats["leases"] == {} and stats["unreadable"] == {}
     assert store_service.main(["report", "--store", "nosuch://x", "--telephony", calls]) == 2
 
 

@@ -19,3 +19,23 @@ def test_quick_store_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (row,) = json.loads(out.read_text())
     assert row["db"] == "sqlite" and row["dials"] > 0 and row["attempts"] >= row["dials"]
     assert 0 <= row["delay_p50_s"] <= row["delay_p99_s"] <= row["delay_max_s"]
+
+
+def test_quick_wakeup_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/store_wakeup.py still runs (PostgreSQL; no timing is asserted)."""
+    pytest.importorskip("psycopg")
+    from benchmarks.store_wakeup import main as wakeup
+
+    out = tmp_path / "wakeup.json"
+    try:
+        assert wakeup(["--quick", "--json", str(out)]) == 0
+    except RuntimeError as error:  # no PostgreSQL server on this machine
+        from store_support import REQUIRE
+
+        if REQUIRE:
+            raise
+        pytest.skip(f"no PostgreSQL server: {error}")
+    assert "| `worker.wait(0.25)` | 5 |" in capsys.readouterr().out
+    rows = json.loads(out.read_text())
+    assert [r["mode"] for r in rows] == ["interval", "notify"]
+    assert all(r["calls"] == 5 and 0 <= r["p50_ms"] <= r["max_ms"] for r in rows)

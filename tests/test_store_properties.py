@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callslots import Campaign, Dispatcher, DispatchError
-from callslots.store import Store
+from callslots.store import Store, summary_dict
 
 UTC = timezone.utc
 FAR = datetime(9000, 1, 1, tzinfo=UTC)
@@ -61,7 +61,7 @@ def test_a_stored_run_is_the_engine(tmp_path: Path, steps: list[Any], customers:
     url = f"sqlite:///{tmp_path}/p{abs(hash((tuple(steps), customers)))}.db?synchronous=normal"
     numbers = [f"+1212555{i:04d}" for i in range(customers)]
     campaign = Campaign.from_dict(PAYLOAD)
-    store = Store.open(url, snapshot_every=3)
+    store = Store.open(url, snapshot_every=3, status_seconds=0)
     web = Store.open(url)  # a web process
     run_id = store.create_run(campaign, numbers)
     mirror = Dispatcher(campaign, numbers)
@@ -150,7 +150,8 @@ def test_a_stored_run_is_the_engine(tmp_path: Path, steps: list[Any], customers:
                 worker.forget()  # the same worker, its engine lost
             else:
                 wall[0] += 31  # a takeover: another worker after the lease ran out
-                worker = Store.open(url, snapshot_every=3).worker("v", hold_seconds=10**9)
+                other = Store.open(url, snapshot_every=3, status_seconds=0)
+                worker = other.worker("v", hold_seconds=10**9)
                 worker.clock = lambda: wall[0]
             run = lease()
             mirror = Dispatcher.restore(campaign, mirror.snapshot(), numbers)
@@ -168,6 +169,13 @@ def test_a_stored_run_is_the_engine(tmp_path: Path, steps: list[Any], customers:
         assert final == mirror.poll(now + timedelta(seconds=1))
         touch()
         assert run.summary == mirror.summary
+        # the live totals (stored at every write: status_seconds=0) are the engine's
+        info = store.info(run_id)
+        assert info.summary_position == info.position
+        assert info.summary == {
+            **summary_dict(mirror.summary),
+            "in_doubt": len(mirror.in_doubt()),
+        }
     assert store.inspect(run_id).summary == mirror.summary
     store.close()
     web.close()

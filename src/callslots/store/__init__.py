@@ -14,17 +14,29 @@ library; PostgreSQL needs ``psycopg`` 3 (``pip install 'callslots[postgres]'``).
 """
 
 from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
-from .store import DUE_NOW, Event, Run, RunInfo, Store, Worker, summary_dict
+from .store import (
+    DUE_NOW,
+    Event,
+    Run,
+    RunId,
+    RunInfo,
+    Store,
+    StoreStats,
+    Worker,
+    summary_dict,
+)
 
 __all__ = [
     "DUE_NOW",
     "Event",
     "LeaseLost",
     "Run",
+    "RunId",
     "RunInfo",
     "RunUnreadable",
     "Store",
     "StoreError",
+    "StoreStats",
     "StoreUnavailable",
     "Worker",
     "summary_dict",

@@ -45,6 +45,14 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def notify(self, payload: str) -> None:
+        """Wake listening workers when the transaction commits (PostgreSQL
+        ``NOTIFY``; SQLite has nothing of the kind: workers poll)."""
+
+    def listener(self) -> Listener | None:
+        """A new connection that waits for notifications; None on SQLite."""
+        return None
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert many rows (streamed: never all in memory)."""
         marks = ", ".join("?" for _ in columns)
@@ -61,13 +69,17 @@ class SQLite(Database):
         self.path = path
         try:
             # isolation_level=None: autocommit, so BEGIN IMMEDIATE is ours to issue.
-            self.conn = sqlite3.connect(path, timeout=SQLITE_BUSY_SECONDS, isolation_level=None)
+            # check_same_thread=False: the Store gives each thread its own
+            # connection and only closes this one from another thread.
+            self.conn = sqlite3.connect(
+                path, timeout=SQLITE_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            )
             # WAL: readers never wait for the writer; synchronous=FULL: a commit
             # is on disk when it returns (durable across a power cut, not only a crash).
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute(f"PRAGMA synchronous={synchronous}")
             self.conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError, OSError) as error:
             raise StoreUnavailable(f"cannot open the SQLite database {path!r}: {error}") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -160,6 +172,12 @@ class Postgres(Database):
         except self._psycopg.Error as error:
             raise self._fail(error) from error
 
+    def notify(self, payload: str) -> None:
+        self.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
+
+    def listener(self) -> Listener:
+        return Listener(self._psycopg, self.url)
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         try:
             with (
@@ -175,11 +193,44 @@ class Postgres(Database):
         self.conn.close()
 
 
+#: The PostgreSQL channel of the store's notifications (payload: ``"run_id owner"``,
+#: the owner empty when nobody holds the run's lease).
+CHANNEL = "callslots"
+
+
+class Listener:
+    """A PostgreSQL connection of its own that ``LISTEN``s on :data:`CHANNEL`."""
+
+    def __init__(self, psycopg: Any, url: str) -> None:
+        self._psycopg = psycopg
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self.conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as error:
+            raise StoreUnavailable(f"cannot listen on PostgreSQL: {error}") from None
+
+    def wait(self, timeout: float) -> list[str]:
+        """The payloads received within ``timeout`` seconds: returns at the first
+        one (with any others already there), or empty at the timeout."""
+        try:
+            found = [n.payload for n in self.conn.notifies(timeout=timeout, stop_after=1)]
+            # what else came meanwhile, without waiting
+            found += [n.payload for n in self.conn.notifies(timeout=0)]
+        except self._psycopg.Error as error:
+            raise StoreUnavailable(f"PostgreSQL listener: {error}") from error
+        return found
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def connect(url: str) -> Database:
     """A connection for ``url``: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``,
     ``sqlite:///:memory:`` or ``postgresql://...`` (any libpq URL)."""
     if not isinstance(url, str):
         raise StoreError(f"a store URL is a string, not {url!r}")
+    if "\x00" in url:
+        raise StoreError("a store URL must not contain a NUL character")
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///"):

@@ -13,8 +13,9 @@ from .errors import StoreError
 
 __all__ = ["VERSION", "migrate"]
 
-#: The schema version this callslots writes and reads.
-VERSION = 1
+#: The schema version this callslots writes and reads.  Version 2 added
+#: ``callslots_runs.takeovers`` and ``callslots_runs.unreadable`` (store.stats()).
+VERSION = 2
 
 _TYPES = {
     "sqlite": {
@@ -46,7 +47,9 @@ CREATE TABLE callslots_runs (
     lease_gen {INT} NOT NULL DEFAULT 0,
     lease_expires {REAL} NOT NULL DEFAULT 0,
     created_at {REAL} NOT NULL,
-    summary TEXT
+    summary TEXT,
+    takeovers {INT} NOT NULL DEFAULT 0,
+    unreadable TEXT
 );
 CREATE INDEX callslots_runs_free ON callslots_runs (next_wakeup)
     WHERE lease_owner IS NULL AND next_wakeup IS NOT NULL;
@@ -108,6 +111,15 @@ def migrate(db: Database) -> None:
             rows = db.execute("SELECT version FROM callslots_schema")
             version = rows[0][0] if rows else None
             if version == VERSION:
+                return
+            if version == 1:
+                # Two columns with defaults: no row is rewritten by either database.
+                db.execute(
+                    f"ALTER TABLE callslots_runs ADD COLUMN takeovers {_TYPES[db.kind]['INT']} "
+                    "NOT NULL DEFAULT 0"
+                )
+                db.execute("ALTER TABLE callslots_runs ADD COLUMN unreadable TEXT")
+                db.execute("UPDATE callslots_schema SET version = ?", (VERSION,))
                 return
             if isinstance(version, int) and version > VERSION:
                 raise StoreError(

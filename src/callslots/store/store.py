@@ -18,11 +18,12 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import chain, repeat
 from typing import Any
 
@@ -30,14 +31,24 @@ from .. import snapshots
 from ..campaign import Campaign
 from ..customers import Customer, customer_from
 from ..dispatch import Attempt, Dial, Dispatcher, Summary
-from ..errors import DispatchError
+from ..errors import ConfigError, DispatchError, Problem
 from ..instants import parse_iso
 from ..outcomes import Outcome
 from ..windows import from_seconds
 from . import _db, schema
 from .errors import LeaseLost, RunUnreadable, StoreError
 
-__all__ = ["DUE_NOW", "Event", "Run", "RunInfo", "Store", "Worker"]
+__all__ = [
+    "DUE_NOW",
+    "Event",
+    "Run",
+    "RunId",
+    "RunInfo",
+    "Store",
+    "StoreStats",
+    "Worker",
+    "summary_dict",
+]
 
 log = logging.getLogger("callslots.store")
 
@@ -56,30 +67,127 @@ def _dump(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _exact(seconds: object, micro: object) -> datetime | None:
+    """The instant ``seconds`` (UTC) plus ``micro`` microseconds, as an aware
+    datetime; None when ``seconds`` is not an int (no poll yet)."""
+    if not isinstance(seconds, int) or isinstance(seconds, bool):
+        return None
+    extra = micro if isinstance(micro, int) and not isinstance(micro, bool) else 0
+    return from_seconds(seconds) + timedelta(microseconds=extra)
+
+
 def _seconds(t: datetime) -> int:
     """Whole UTC seconds of an aware datetime, rounded down (as the engine does)."""
     delta = t - datetime(1970, 1, 1, tzinfo=_UTC)
     return delta.days * 86400 + delta.seconds
 
 
+#: The largest integer a database column holds (a run id, a position, an index).
+MAX_INT = 2**63 - 1
+#: The longest ``reason`` accepted: it is kept in the inbox's unique index, which
+#: PostgreSQL limits to about 2,700 bytes (a character may take 12 in JSON).
+MAX_REASON = 200
+#: The longest run name, and the longest worker name (the owner is indexed).
+MAX_NAME = 1000
+MAX_WORKER_NAME = 100
+#: The longest Worker.wait (a day): a loop waits again.
+MAX_WAIT = 86400.0
+#: A call id is a Dial's id: the engine's call counter, in decimal.
+MAX_CALL_ID = 19
+
+
+def _show(value: object) -> str:
+    """``repr(value)`` cut short, for messages about very long input."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
+
+
 def _aware(t: object, name: str) -> datetime:
     if not isinstance(t, datetime) or t.utcoffset() is None:
-        raise StoreError(f"{name} must be an aware datetime, not {t!r}")
+        raise StoreError(f"{name} must be an aware datetime, not {_show(t)}")
+    try:
+        t.astimezone(_UTC)
+    except OverflowError:  # 0001-01-01 at +05:00 is in year 0 in UTC
+        raise StoreError(f"{name} {t.isoformat()} is outside the years 1-9999 in UTC") from None
     return t
 
 
 def _call_id(call_id: object) -> str:
-    if not isinstance(call_id, str) or not call_id.isdigit() or not call_id.isascii():
+    if (
+        not isinstance(call_id, str)
+        or not call_id.isascii()
+        or not call_id.isdigit()
+        or len(call_id) > MAX_CALL_ID
+    ):
         raise StoreError(
-            f"call_id must be a Dial's id, a decimal string such as '7', not {call_id!r}"
+            f"call_id must be a Dial's id, a decimal string such as '7', not {_show(call_id)}"
         )
     return call_id
 
 
 def _index(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StoreError(f"customer_index must be a whole number from 0, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
+        raise StoreError(f"customer_index must be a whole number from 0, not {_show(value)}")
     return value
+
+
+def _run_id(value: object) -> int:
+    """A run id as the tables hold it; one out of their range is no run."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StoreError(f"run_id must be a run's id (an int), not {_show(value)}")
+    if not 0 < value <= MAX_INT:
+        raise StoreError(f"no run {value} in this store")
+    return value
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    """A string the databases store as it is: at most ``limit`` characters, no NUL
+    (PostgreSQL text cannot hold one)."""
+    if not isinstance(value, str):
+        raise StoreError(f"{name} must be a string, not {_show(value)}")
+    if "\x00" in value:
+        raise StoreError(f"{name} must not contain a NUL character: {_show(value)}")
+    if len(value) > limit:
+        raise StoreError(f"{name} must be at most {limit} characters, not {len(value)}")
+    return value
+
+
+def _number(value: object, name: str, *, low: float, above: bool = False) -> float:
+    """A real number (not a bool, not NaN) at least ``low`` (above it with ``above``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise StoreError(f"{name} must be a number, not {_show(value)}")
+    if value < low or (above and value == low):
+        raise StoreError(f"{name} must be {'above' if above else 'at least'} {low}, not {value}")
+    return float(value)
+
+
+def _whole(value: object, name: str, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_INT:
+        raise StoreError(f"{name} must be a whole number from {low}, not {_show(value)}")
+    return value
+
+
+def _many(value: object, name: str) -> Iterable[object]:
+    """An iterable of records (a list, a generator), not one record or a string."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise StoreError(f"{name} must be a list (any iterable) of records, not {_show(value)}")
+    return value
+
+
+class RunId(int):
+    """A new run's id, as :meth:`Store.create_run` returns it: an ``int`` that
+    also carries the campaign's ``warnings`` (:class:`~callslots.Problem`
+    values: a setting ignored or adjusted; docs/campaign.md)."""
+
+    warnings: tuple[Problem, ...]
+
+    def __new__(cls, value: int, warnings: tuple[Problem, ...] = ()) -> RunId:
+        self = super().__new__(cls, value)
+        self.warnings = warnings
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +198,9 @@ class RunInfo:
     should poll it next (None: only an event can change anything; ``DUE_NOW``
     in the table shows as the run's own instant being unknown: ``inbox`` > 0).
     ``position``: events logged; ``inbox``: webhooks and commands waiting.
-    ``summary``: the totals stored with the latest snapshot, as JSON-ready data.
+    ``summary``: the run's totals as :func:`summary_dict` gives them, as of log
+    position ``summary_position`` (docs/store.md, "Live status"); None only in a
+    database written by an older callslots before its first snapshot.
     """
 
     id: int
@@ -104,13 +214,71 @@ class RunInfo:
     lease_expires: float
     inbox: int
     summary: dict[str, Any] | None
+    summary_position: int | None = None
+
+    @property
+    def unread(self) -> int | None:
+        """Customers of the list the engine has not read yet (not counted in any
+        total of ``summary``); None without a summary."""
+        if self.summary is None:
+            return None
+        s = self.summary
+        read = sum(s[k] for k in ("reached", "not_reached", "unscheduled", "cancelled"))
+        return int(self.customer_count - read - s["pending"] - s["repeats"])
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Numbers an operator watches (docs/store.md, "Numbers to watch").
+
+    ``runs``: runs by status.  ``due``: runs whose wake-up has come at
+    ``now`` (or with webhooks waiting); ``due_unheld``: those no live lease
+    covers (waiting for a worker).  ``oldest_due_seconds``: how long the
+    longest-waiting of them has waited (since its wake-up, or since its oldest
+    inbox row arrived), None when none is due.  ``inbox``: webhooks and commands
+    not applied yet; ``inbox_oldest_seconds``: the age of the oldest.
+    ``in_doubt``: calls in doubt, as of each run's live totals.  ``leases``:
+    runs held per worker (live leases); ``lapsed_leases``: leases that ran out
+    and were not taken over yet.  ``takeovers``: runs taken from a worker whose
+    lease ran out, over the store's life.  ``unreadable``: runs a worker could not
+    restore, with the reason.
+    """
+
+    runs: dict[str, int]
+    due: int
+    due_unheld: int
+    oldest_due_seconds: float | None
+    inbox: int
+    inbox_oldest_seconds: float | None
+    in_doubt: int
+    leases: dict[str, int]
+    lapsed_leases: int
+    takeovers: int
+    unreadable: dict[int, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (run ids as strings in ``unreadable``)."""
+        return {
+            "runs": dict(self.runs),
+            "due": self.due,
+            "due_unheld": self.due_unheld,
+            "oldest_due_seconds": self.oldest_due_seconds,
+            "inbox": self.inbox,
+            "inbox_oldest_seconds": self.inbox_oldest_seconds,
+            "in_doubt": self.in_doubt,
+            "leases": dict(self.leases),
+            "lapsed_leases": self.lapsed_leases,
+            "takeovers": self.takeovers,
+            "unreadable": {str(k): v for k, v in self.unreadable.items()},
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One entry of a run's event log: ``position`` (1, 2, ...), ``kind`` (one of
     :data:`KINDS`), ``body`` (its data) and ``note`` (None when applied;
-    ``"duplicate"``; ``"rejected: why"`` for a webhook the engine refused)."""
+    ``"duplicate"``; ``"late"`` for an ``ended`` after its call expired;
+    ``"rejected: why"`` for a webhook the engine refused)."""
 
     position: int
     kind: str
@@ -118,8 +286,32 @@ class Event:
     note: str | None
 
 
+def _properties(customer: Customer, path: str) -> str | None:
+    """A customer's properties as stored: JSON text, or ConfigError naming it."""
+    if not customer.properties:
+        return None
+    try:
+        return _dump(dict(customer.properties))
+    except (TypeError, ValueError) as error:
+        problem = Problem(
+            f"{path}.properties", f"must be JSON data (strings, numbers, lists, objects): {error}"
+        )
+        raise ConfigError([problem]) from None
+
+
+def _totals(engine: Dispatcher, position: int) -> str:
+    """The live totals stored in the runs row: the summary, the calls in doubt,
+    and the log position they are as of."""
+    totals = summary_dict(engine.summary)
+    totals["in_doubt"] = len(engine.in_doubt())
+    totals["position"] = position
+    return _dump(totals)
+
+
 def summary_dict(summary: Summary) -> dict[str, Any]:
-    """A JSON-ready form of a :class:`~callslots.dispatch.Summary`."""
+    """A JSON-ready form of a :class:`~callslots.dispatch.Summary`: the same
+    names, instants as ISO 8601 strings, outcomes by their API names and
+    ``calls_per_day`` by ISO date (docs/store.md, "Live status")."""
     return {
         "finished_at": None if summary.finished_at is None else summary.finished_at.isoformat(),
         "attempts": summary.attempts,
@@ -133,36 +325,106 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "expired": summary.expired,
         "pending": summary.pending,
         "in_progress": summary.in_progress,
+        "calls_per_day": {d.isoformat(): n for d, n in sorted(summary.calls_per_day.items())},
     }
 
 
 class Store:
-    """A connection to a store database (one thread; open one per process or thread).
+    """A store database, safe to share between threads.
 
     ``Store.open("sqlite:///runs.db")`` or ``Store.open("postgresql://...")``
     creates the schema when it is missing.  ``snapshot_every``: a worker writes a
     snapshot once that many events were logged after the last one (replay after
     a restart is bounded by it).
+
+    Each thread that uses the store gets its own connection, opened at its first
+    call (so a web framework's thread pool may share one ``Store``); a
+    :class:`Worker` and its :class:`Run` objects are used by one thread at a
+    time.  An in-memory SQLite store (``sqlite:///:memory:``) is one connection
+    and stays in the thread that opened it.
     """
 
-    def __init__(self, url: str, *, snapshot_every: int = 1000) -> None:
+    def __init__(
+        self, url: str, *, snapshot_every: int = 1000, status_seconds: float = 1.0
+    ) -> None:
         if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, int):
-            raise StoreError(f"snapshot_every must be a whole number, not {snapshot_every!r}")
+            raise StoreError(f"snapshot_every must be a whole number, not {_show(snapshot_every)}")
         if snapshot_every < 1:
             raise StoreError(f"snapshot_every must be at least 1, not {snapshot_every}")
         self.url = url
         self.snapshot_every = snapshot_every
-        self.db = _db.connect(url)
+        #: How often (wall seconds) a worker's writes refresh a held run's live
+        #: totals (info().summary); snapshots, releases and the end always do.
+        self.status_seconds = _number(status_seconds, "status_seconds", low=0.0)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        #: Every open connection, by the thread that uses it.
+        self._connections: dict[threading.Thread, _db.Database] = {}
+        self._listeners: list[_db.Listener] = []  # the workers' (PostgreSQL)
+        self._closed = False
+        db = _db.connect(url)
         try:
-            schema.migrate(self.db)
+            schema.migrate(db)
         except BaseException:
-            self.db.close()
+            db.close()
             raise
+        self._memory = db.kind == "sqlite" and url.split("?")[0].endswith("/:memory:")
+        self._adopt(db)
 
     @classmethod
-    def open(cls, url: str, *, snapshot_every: int = 1000) -> Store:
+    def open(cls, url: str, *, snapshot_every: int = 1000, status_seconds: float = 1.0) -> Store:
         """The store at ``url`` (``sqlite:///path.db`` or ``postgresql://...``)."""
-        return cls(url, snapshot_every=snapshot_every)
+        return cls(url, snapshot_every=snapshot_every, status_seconds=status_seconds)
+
+    @property
+    def db(self) -> _db.Database:
+        """This thread's connection (opened on its first use)."""
+        if self._closed:
+            raise StoreError("this Store was closed")
+        db: _db.Database | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        if self._memory:
+            raise StoreError(
+                "an in-memory SQLite store (sqlite:///:memory:) is one connection, used by "
+                "the thread that opened it; use a file (sqlite:///runs.db) to share a store "
+                "between threads"
+            )
+        return self._adopt(_db.connect(self.url))
+
+    def _adopt(self, db: _db.Database) -> _db.Database:
+        """Make ``db`` this thread's connection; close those of finished threads."""
+        me = threading.current_thread()
+        with self._lock:
+            gone = [t for t in self._connections if not t.is_alive() and t is not me]
+            stale = [self._connections.pop(t) for t in gone]
+            old = self._connections.get(me)
+            self._connections[me] = db
+        self._local.db = db
+        for conn in [*stale, *([old] if old is not None and old is not db else [])]:
+            with contextlib.suppress(Exception):
+                conn.close()
+        return db
+
+    def _listen(self) -> _db.Listener:
+        listener = self.db.listener()
+        assert listener is not None  # PostgreSQL only
+        with self._lock:
+            self._listeners.append(listener)
+        return listener
+
+    def _unlisten(self, listener: _db.Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+        with contextlib.suppress(Exception):
+            listener.close()
+
+    @property
+    def connections(self) -> int:
+        """How many connections this store has open (one per thread that used it)."""
+        with self._lock:
+            return len(self._connections)
 
     @property
     def kind(self) -> str:
@@ -170,7 +432,18 @@ class Store:
         return self.db.kind
 
     def close(self) -> None:
-        self.db.close()
+        """Close every thread's connection; the store cannot be used after it."""
+        with self._lock:
+            self._closed = True
+            connections: list[_db.Database | _db.Listener] = [
+                *self._connections.values(),
+                *self._listeners,
+            ]
+            self._connections.clear()
+            self._listeners.clear()
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -179,11 +452,15 @@ class Store:
         self.close()
 
     def reconnect(self) -> None:
-        """Open a new connection (after :class:`StoreUnavailable`); raises it
-        again while the database is still away."""
-        with contextlib.suppress(Exception):  # the old connection is gone anyway
-            self.db.close()
-        self.db = _db.connect(self.url)
+        """Open a new connection for this thread (after :class:`StoreUnavailable`);
+        raises it again while the database is still away."""
+        if self._closed:
+            raise StoreError("this Store was closed")
+        old: _db.Database | None = getattr(self._local, "db", None)
+        if old is not None:
+            with contextlib.suppress(Exception):  # the old connection is gone anyway
+                old.close()
+        self._adopt(_db.connect(self.url))
 
     # -- runs ------------------------------------------------------------------
 
@@ -194,8 +471,9 @@ class Store:
         *,
         name: str | None = None,
         history: Iterable[object] | None = None,
-    ) -> int:
-        """Store a new run and return its id.
+    ) -> RunId:
+        """Store a new run and return its id (an ``int``, whose ``warnings`` are
+        the campaign's: docs/campaign.md).
 
         ``campaign``: a :class:`~callslots.Campaign` or a payload (read with
         ``Campaign.from_dict``: a ``ConfigError`` lists its problems).
@@ -207,6 +485,12 @@ class Store:
         (``(phone, at, outcome)`` records, docs/limits.md); kept in the run's
         snapshots.  A bad record raises ``ConfigError``, and nothing is stored.
         """
+        if name is not None:
+            name = _text(name, "name", MAX_NAME)
+        if customers is not None:
+            customers = _many(customers, "customers")
+        if history is not None:
+            history = _many(history, "history")
         if not isinstance(campaign, Campaign):
             campaign = Campaign.from_dict(campaign)
         payload = {k: v for k, v in campaign.to_dict().items() if k != "customers"}
@@ -218,9 +502,8 @@ class Store:
         def rows(run_id: int) -> Iterator[tuple[int, int, str, str | None]]:
             for index, item in enumerate(source):
                 customer = customer_from(item, f"customers.{index}")
-                props = _dump(dict(customer.properties)) if customer.properties else None
                 count[0] = index + 1
-                yield run_id, index, customer.phone, props
+                yield run_id, index, customer.phone, _properties(customer, f"customers.{index}")
 
         if snapshots.digest(Campaign.from_dict(payload).to_dict()) != digest:
             raise StoreError(
@@ -252,20 +535,25 @@ class Store:
                 "(run_id, position, customer_count, body, taken_at) VALUES (?, 0, ?, ?, ?)",
                 (run_id, count[0], _dump(state), time.time()),
             )
+            totals = _totals(engine, 0)
+            if wakeup is not None:
+                self.db.notify(f"{run_id} ")  # a new run: any waiting worker
             self.db.execute(
-                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ? "
-                "WHERE id = ?",
+                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
+                "summary = ? WHERE id = ?",
                 (
                     count[0],
                     None if wakeup is None else _seconds(wakeup),
                     "finished" if finished else "active",
+                    totals,
                     run_id,
                 ),
             )
-        return run_id
+        return RunId(run_id, campaign.warnings)
 
     def info(self, run_id: int) -> RunInfo:
         """The run's row; :class:`StoreError` for an unknown run."""
+        run_id = _run_id(run_id)
         rows = self.db.execute(
             "SELECT id, name, status, customer_count, next_wakeup, position, snapshot_position, "
             "lease_owner, lease_expires, summary, "
@@ -276,6 +564,10 @@ class Store:
         if not rows:
             raise StoreError(f"no run {run_id!r} in this store")
         (rid, name, status, count, wakeup, position, snap, owner, expires, summary, inbox) = rows[0]
+        totals: dict[str, Any] | None = None if summary is None else json.loads(summary)
+        # "position" was written with the totals since 0.2; older rows are as of
+        # their snapshot
+        at = None if totals is None else int(totals.pop("position", snap))
         return RunInfo(
             id=int(rid),
             name=name,
@@ -287,14 +579,93 @@ class Store:
             lease_owner=owner,
             lease_expires=float(expires),
             inbox=int(inbox),
-            summary=None if summary is None else json.loads(summary),
+            summary=totals,
+            summary_position=at,
+        )
+
+    def stats(self, now: datetime | None = None, *, wall: float | None = None) -> StoreStats:
+        """The store's numbers for an operator (docs/store.md, "Numbers to watch"):
+        a few aggregate queries, no engine restored, nothing written.  ``now``:
+        the engines' clock (default: the current time); ``wall``: the clock of
+        leases and arrivals (default: ``time.time()``)."""
+        when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        u = _seconds(when)
+        clock = time.time() if wall is None else _number(wall, "wall", low=float("-inf"))
+        db = self.db
+        runs = {
+            str(status): int(n)
+            for status, n in db.execute(
+                "SELECT status, COUNT(*) FROM callslots_runs GROUP BY status ORDER BY status"
+            )
+        }
+        due_rows = db.execute(
+            "SELECT COUNT(*), "
+            "SUM(CASE WHEN lease_owner IS NULL OR lease_expires <= ? THEN 1 ELSE 0 END), "
+            "MIN(CASE WHEN next_wakeup <> ? THEN next_wakeup END) "
+            "FROM callslots_runs WHERE next_wakeup <= ?",
+            (clock, DUE_NOW, u),
+        )
+        due, unheld, oldest_wakeup = due_rows[0]
+        inbox, oldest_arrival = db.execute(
+            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox"
+        )[0]
+        waits = []
+        if oldest_wakeup is not None:
+            waits.append((when - from_seconds(int(oldest_wakeup))).total_seconds())
+        if oldest_arrival is not None:
+            waits.append(clock - float(oldest_arrival))
+        in_doubt = 0
+        for (text,) in db.execute(
+            "SELECT summary FROM callslots_runs WHERE status = 'active' "
+            "AND summary IS NOT NULL AND summary NOT LIKE ?",
+            ('%"in_doubt":0,%',),
+        ):
+            in_doubt += int(json.loads(text).get("in_doubt", 0))
+        leases = {
+            str(owner): int(n)
+            for owner, n in db.execute(
+                "SELECT lease_owner, COUNT(*) FROM callslots_runs WHERE lease_owner IS NOT NULL "
+                "AND lease_expires > ? GROUP BY lease_owner ORDER BY lease_owner",
+                (clock,),
+            )
+        }
+        lapsed, takeovers = db.execute(
+            "SELECT SUM(CASE WHEN lease_owner IS NOT NULL AND lease_expires <= ? "
+            "THEN 1 ELSE 0 END), SUM(takeovers) FROM callslots_runs",
+            (clock,),
+        )[0]
+        unreadable = {
+            int(run_id): str(why)
+            for run_id, why in db.execute(
+                "SELECT id, unreadable FROM callslots_runs WHERE unreadable IS NOT NULL ORDER BY id"
+            )
+        }
+        return StoreStats(
+            runs=runs,
+            due=int(due or 0),
+            due_unheld=int(unheld or 0),
+            oldest_due_seconds=max(waits) if int(due or 0) and waits else None,
+            inbox=int(inbox),
+            inbox_oldest_seconds=None if oldest_arrival is None else clock - float(oldest_arrival),
+            in_doubt=in_doubt,
+            leases=leases,
+            lapsed_leases=int(lapsed or 0),
+            takeovers=int(takeovers or 0),
+            unreadable=unreadable,
         )
 
     def run_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM callslots_runs ORDER BY id")]
 
     def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
-        """The run's event log from position ``after + 1`` on, in order."""
+        """The run's event log from position ``after + 1`` on, in order
+        (:class:`StoreError` at once for an unknown run)."""
+        run_id = _run_id(run_id)
+        after = _whole(after, "after", low=0)
+        self._run_row(run_id)
+        return self._events(run_id, after)
+
+    def _events(self, run_id: int, after: int) -> Iterator[Event]:
         while True:
             rows = self.db.execute(
                 "SELECT position, kind, body, note FROM callslots_events "
@@ -311,6 +682,7 @@ class Store:
         """The run's engine as the log says it is now (read-only: nothing is
         written; webhooks still in the inbox are not applied).  Calls handed out
         and not confirmed are in doubt, as after a crash."""
+        run_id = _run_id(run_id)
         restored = self._restore(run_id, self._run_row(run_id))
         return restored.crash_rule(self, run_id)
 
@@ -323,7 +695,8 @@ class Store:
 
     def record_not_started(self, run_id: int, call_id: str, reason: str = "") -> None:
         """The dial of ``call_id`` never happened (its attempt is not used up)."""
-        self._post(run_id, "not_started", _call_id(call_id), {"reason": str(reason)})
+        body = {"reason": _text(reason, "reason", MAX_REASON)}
+        self._post(run_id, "not_started", _call_id(call_id), body)
 
     def record_ended(self, run_id: int, call_id: str, outcome: Outcome | str, at: datetime) -> None:
         """Call ``call_id`` ended at ``at`` with ``outcome`` (an ``Outcome`` or an
@@ -337,7 +710,8 @@ class Store:
 
     def cancel(self, run_id: int, customer_index: int, reason: str = "") -> None:
         """Never dial customer ``customer_index`` of the run again (an opt-out)."""
-        self._post(run_id, "cancel", None, {"customer": _index(customer_index), "reason": reason})
+        body = {"customer": _index(customer_index), "reason": _text(reason, "reason", MAX_REASON)}
+        self._post(run_id, "cancel", None, body)
 
     def callback(self, run_id: int, customer_index: int, at: datetime) -> None:
         """The person asked to be called back at ``at`` (docs/dispatch.md)."""
@@ -353,6 +727,8 @@ class Store:
     def add_customers(self, run_id: int, customers: Iterable[object]) -> tuple[int, int]:
         """Append customers to the run's list; returns their index range
         ``(first, end)``.  Validated as in :meth:`create_run`."""
+        run_id = _run_id(run_id)
+        customers = _many(customers, "customers")
         with self.db.transaction():
             rows = self.db.execute(
                 f"SELECT customer_count FROM callslots_runs WHERE id = ?{self.db.for_update}",
@@ -366,7 +742,7 @@ class Store:
                 nonlocal end
                 for offset, item in enumerate(customers):
                     customer = customer_from(item, f"customers.{offset}")
-                    props = _dump(dict(customer.properties)) if customer.properties else None
+                    props = _properties(customer, f"customers.{offset}")
                     end = first + offset + 1
                     yield run_id, first + offset, customer.phone, props
 
@@ -381,8 +757,7 @@ class Store:
         return first, end
 
     def _post(self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]) -> None:
-        if isinstance(run_id, bool) or not isinstance(run_id, int):
-            raise StoreError(f"run_id must be a run's id (an int), not {run_id!r}")
+        run_id = _run_id(run_id)
         with self.db.transaction():
             self._insert_inbox(run_id, kind, call_id, body)
 
@@ -393,11 +768,17 @@ class Store:
         # webhook against the holder's poll (which locks the row before it reads
         # the inbox), so the wake-up set here is never overwritten unseen.
         touched = self.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? RETURNING id",
+            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? "
+            "RETURNING lease_owner, lease_expires",
             (DUE_NOW, run_id),
         )
         if not touched:
             raise StoreError(f"no run {run_id!r} in this store")
+        owner, expires = touched[0]
+        # Wake the holder (or, for a run nobody holds, any waiting worker) when
+        # this commits (PostgreSQL; SQLite workers find it at their next poll).
+        held = owner is not None and float(expires) > time.time()
+        self.db.notify(f"{run_id} {owner if held else ''}")
         self.db.execute(
             "INSERT INTO callslots_inbox (run_id, kind, call_id, body, received_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -499,9 +880,10 @@ class Store:
             raise RunUnreadable(
                 run_id, f"snapshot at position {snap_position} cannot be restored: {error}"
             ) from None
-        restored = _Restored(campaign, engine, count, state.get("now"), snap_position, len(body))
+        now = _exact(state.get("now"), state.get("now_us", 0))
+        restored = _Restored(campaign, engine, count, now, snap_position, len(body))
         replayed = 0
-        for event in self.events(run_id, snap_position):
+        for event in self._events(run_id, snap_position):
             if event.position != snap_position + replayed + 1:
                 raise RunUnreadable(run_id, f"event {snap_position + replayed + 1} is missing")
             replayed += 1
@@ -543,14 +925,14 @@ class _Restored:
         campaign: Campaign,
         engine: Dispatcher,
         count: int,
-        now: object,
+        now: datetime | None,
         snap_position: int,
         snap_bytes: int,
     ) -> None:
         self.campaign = campaign
         self.engine = engine
         self.count = count
-        self.now = now if isinstance(now, int) and not isinstance(now, bool) else None
+        self.now = now if isinstance(now, datetime) else None
         self.snap_position = snap_position
         self.snap_bytes = snap_bytes
         self.position = snap_position
@@ -570,10 +952,9 @@ class _Restored:
     def replay(self, store: Store, run_id: int, event: Event) -> None:
         body, engine = event.body, self.engine
         if event.kind == "poll":
-            now = int(body["now"])
-            dials = [
-                [d.call_id, d.customer_index, d.attempt] for d in engine.poll(from_seconds(now))
-            ]
+            now = _exact(int(body["now"]), int(body.get("us", 0)))
+            assert now is not None
+            dials = [[d.call_id, d.customer_index, d.attempt] for d in engine.poll(now)]
             expired = [[a.customer_index, a.attempt] for a in engine.expired()]
             self.now = now
             if dials != body["dials"] or expired != body.get("expired", []):
@@ -648,8 +1029,14 @@ class Worker:
         max_runs: int,
         clock: Any = time.time,
     ) -> None:
-        if not lease_seconds > 0 or not hold_seconds >= 0 or max_runs < 1:
-            raise StoreError("lease_seconds > 0, hold_seconds >= 0 and max_runs >= 1 are needed")
+        name = _text(name, "name", MAX_WORKER_NAME)
+        lease_seconds = _number(lease_seconds, "lease_seconds", low=0.0, above=True)
+        if lease_seconds == float("inf"):
+            raise StoreError(
+                "lease_seconds must be finite: a run must move on when its worker dies"
+            )
+        hold_seconds = _number(hold_seconds, "hold_seconds", low=0.0)
+        max_runs = _whole(max_runs, "max_runs", low=1)
         self.store = store
         self.name = name
         #: Unique among all workers ever: the lease owner written in the runs table.
@@ -663,6 +1050,7 @@ class Worker:
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
         self._renewed = float("-inf")  # when due() last renewed the leases
+        self._listener: _db.Listener | None = None
 
     @property
     def db(self) -> _db.Database:
@@ -681,6 +1069,7 @@ class Worker:
         nothing to renew or take, it only reads (no write transaction).
         """
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        limit = _whole(limit, "limit", low=1)
         u = _seconds(when)
         wall = self.clock()
         db = self.db
@@ -704,6 +1093,7 @@ class Worker:
                     "RETURNING id",
                     (self.owner, u + self.hold_seconds, DUE_NOW),
                 )
+                self._store_totals([int(r[0]) for r in given])
             self._renewed = wall
         for (run_id,) in given:
             gone = self.runs.pop(int(run_id), None)
@@ -745,7 +1135,10 @@ class Worker:
                 if ids:
                     marks = ", ".join("?" * len(ids))
                     taken = db.execute(
+                        # a lease taken from an owner whose lease ran out: a takeover
                         "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
+                        "takeovers = takeovers + "
+                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, "
                         f"lease_expires = ? WHERE id IN ({marks}) "
                         "RETURNING id, lease_gen, position, lease_expires",
                         (self.owner, expires, *ids),
@@ -785,7 +1178,7 @@ class Worker:
             log.error("%s", error)
             self.failed[run_id] = str(error)
             self.runs.pop(run_id, None)
-            self._give_back(run_id, gen)
+            self._give_back(run_id, gen, unreadable=str(error))
             return None
         except LeaseLost:
             self.runs.pop(run_id, None)
@@ -793,17 +1186,82 @@ class Worker:
         self.runs[run_id] = run
         return run
 
-    def _give_back(self, run_id: int, gen: int) -> None:
-        with self.db.transaction():
+    def _store_totals(self, run_ids: Iterable[int]) -> None:
+        """Store the live totals of runs being given back whose last write left
+        them behind (inside the caller's transaction; only the summary column,
+        and only on rows whose log is where this worker's engine is)."""
+        for run_id in run_ids:
+            run = self.runs.get(run_id)
+            if run is None or run.dead or run.totals_position == run.position:
+                continue
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL WHERE id = ? AND lease_owner = ? "
-                "AND lease_gen = ?",
-                (run_id, self.owner, gen),
+                "UPDATE callslots_runs SET summary = ? WHERE id = ? AND position = ?",
+                (_totals(run._engine, run.position), run_id, run.position),
             )
+            run.totals_position = run.position
+
+    def _give_back(self, run_id: int, gen: int, unreadable: str | None = None) -> None:
+        """Give the lease back; ``unreadable``: why the run could not be restored,
+        kept in the row for store.stats() (nothing else of the run changes)."""
+        with self.db.transaction():
+            self._store_totals([run_id])
+            self.db.execute(
+                "UPDATE callslots_runs SET lease_owner = NULL"
+                + (", unreadable = ?" if unreadable is not None else "")
+                + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
+                (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
+            )
+
+    def wait(self, timeout: float) -> list[int]:
+        """Sleep until a run may need this worker, at most ``timeout`` seconds.
+
+        PostgreSQL: returns as soon as a webhook or command is recorded for a
+        run this worker holds or that nobody holds, or a new run is created
+        (``LISTEN``/``NOTIFY``, on a connection of the worker's own, opened at
+        the first call, which returns [] at once); the ids of those runs, or []
+        at the timeout.  SQLite:
+        sleeps the whole ``timeout`` and returns [] (docs/store.md, "Several
+        workers": keep it short).  Call it between :meth:`due` rounds with the
+        time until :meth:`next_due` as the timeout."""
+        timeout = _number(timeout, "timeout", low=0.0)
+        if timeout > MAX_WAIT:
+            raise StoreError(
+                f"timeout must be at most {MAX_WAIT} seconds (wait again), not {timeout}"
+            )
+        if self.store.kind != "postgresql":
+            time.sleep(timeout)
+            return []
+        if self._listener is None:
+            # Listening starts now: what was recorded before is found by the
+            # caller's next due(), so return at once.
+            self._listener = self.store._listen()
+            return []
+        deadline = time.monotonic() + timeout
+        while True:
+            woken: list[int] = []
+            try:
+                payloads = self._listener.wait(max(0.0, deadline - time.monotonic()))
+            except StoreError:
+                self.close()  # listen again from the next call
+                raise
+            for payload in payloads:
+                run_id, _, owner = payload.partition(" ")
+                if owner in ("", self.owner) and run_id.isdigit():
+                    woken.append(int(run_id))
+            if woken or time.monotonic() >= deadline:
+                return sorted(set(woken))
+
+    def close(self) -> None:
+        """Close the worker's listening connection (PostgreSQL), if it opened one;
+        its leases are not given back (:meth:`release_all` does that)."""
+        if self._listener is not None:
+            self.store._unlisten(self._listener)
+            self._listener = None
 
     def release_all(self) -> None:
         """Give back every lease this worker holds (a clean shutdown)."""
         with self.db.transaction():
+            self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
                 "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ?",
                 (self.owner,),
@@ -864,13 +1322,22 @@ class Run:
         self.position = restored.position
         self.snap_position = restored.snap_position
         self.snap_bytes = restored.snap_bytes
-        self.last_now = restored.now
+        #: The last poll's instant, exact (None before the first poll): the same
+        #: whether the run was restored from a snapshot or by replaying its log.
+        self.last_now: datetime | None = restored.now
         self.held = True
         self.dead = False
         self._expired: list[Attempt] = []
+        self.status_at = float("-inf")  # when a write last stored the live totals
+        self.totals_position = -1  # the log position they were stored at
 
     def __repr__(self) -> str:
         return f"<Run {self.id} gen {self.gen} at event {self.position}>"
+
+    @property
+    def last_seconds(self) -> int | None:
+        """:attr:`last_now` in whole UTC seconds, rounded down."""
+        return None if self.last_now is None else _seconds(self.last_now)
 
     # -- reading --------------------------------------------------------------
 
@@ -898,6 +1365,30 @@ class Run:
     def paused(self) -> bool:
         return self._engine.paused
 
+    def virtual_now(self) -> datetime | None:
+        """The instant a *virtual* clock (demos, tests) polls this run at next,
+        without running ahead of the webhooks of its live calls (docs/store.md,
+        rule 9): the last poll's instant when webhooks wait in the inbox (the
+        poll applies them and changes nothing else); None when nothing can happen
+        before an event (every line held, or a live call could reach its
+        ``maxCallSeconds`` deadline first: its webhooks have not come yet);
+        else the next wake-up, never before the last poll."""
+        last, wake = self.last_now, self._engine.next_wakeup()
+        waiting = self.worker.db.execute(
+            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
+        )
+        if waiting:
+            return last if last is not None else wake
+        if wake is None:
+            return None
+        doubt = {d.call_id for d in self._engine.in_doubt()}
+        live = [d.at for d in self._engine.in_progress() if d.call_id not in doubt]
+        # a call expires maxCallSeconds after it started, and it starts at its
+        # slot or later: nothing expires before the earliest slot + maxCallSeconds
+        if live and wake >= min(live) + timedelta(seconds=self.campaign.max_call_seconds):
+            return None
+        return wake if last is None else max(wake, last)
+
     def expired(self) -> list[Attempt]:
         """The calls the last polls closed as expired (``maxCallSeconds``)."""
         found, self._expired = self._expired, []
@@ -907,6 +1398,7 @@ class Run:
         """Whether this worker's lease still has ``margin`` seconds to run: place
         a poll's Dials only while it does (after it, another worker may take the
         run and settle those Dials as never placed)."""
+        margin = _number(margin, "margin", low=float("-inf"))
         return self.held and not self.dead and self.worker.clock() + margin < self.lease_expires
 
     # -- changing -------------------------------------------------------------
@@ -918,10 +1410,12 @@ class Run:
         sees them (write-ahead)."""
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
         u = _seconds(when)
-        if self.last_now is not None and u < self.last_now:
+        us = (when - _EPOCH).microseconds
+        # Checked before the inbox is applied: a refused poll changes nothing.
+        if self.last_now is not None and when < self.last_now:
             raise DispatchError(
                 f"poll at {when.isoformat()} is earlier than the previous poll at "
-                f"{from_seconds(self.last_now).isoformat()}; time only moves forward"
+                f"{self.last_now.isoformat()}; time only moves forward"
             )
         with self._write() as log_:
             self._take_inbox(log_)
@@ -930,19 +1424,19 @@ class Run:
             log_.dialed = bool(dials)
             expired = self._engine.expired()
             self._expired.extend(expired)
-            self.last_now = u
-            log_.append(
-                (
-                    "poll",
-                    {
-                        "now": u,
-                        "lease": self.gen,
-                        "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
-                        "expired": [[a.customer_index, a.attempt] for a in expired],
-                    },
-                    None,
-                )
-            )
+            self.last_now = _exact(u, us)
+            body: dict[str, Any] = {
+                "now": u,
+                "lease": self.gen,
+                "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
+                "expired": [[a.customer_index, a.attempt] for a in expired],
+            }
+            if us:
+                # the microseconds too, so that a replay restores the same instant
+                # as a snapshot does (the engine keeps them: a later poll may not
+                # be earlier)
+                body["us"] = us
+            log_.append(("poll", body, None))
         return dials
 
     def _take_inbox(self, log_: _Write) -> None:
@@ -983,10 +1477,12 @@ class Run:
             return kind, body, None
         try:
             result = apply_event(self._engine, kind, body)
-        except DispatchError as error:
+        except (DispatchError, ValueError, OverflowError) as error:
+            # An inbox row the engine cannot take (whatever the reason) is logged
+            # as rejected and skipped, never left to block the run.
             log.warning("run %s: %s webhook rejected: %s", self.id, kind, error)
             return kind, body, f"rejected: {error}"
-        return kind, body, "duplicate" if kind == "ended" and result is None else None
+        return kind, body, self._ignored(body) if kind == "ended" and result is None else None
 
     def started(self, call_id: str, at: datetime) -> None:
         """Call ``call_id`` was placed at ``at`` (logged, then applied)."""
@@ -994,7 +1490,8 @@ class Run:
 
     def not_started(self, call_id: str, reason: str = "") -> None:
         """Call ``call_id`` was never placed: its attempt waits again."""
-        self._event("not_started", {"call": _call_id(call_id), "reason": str(reason)})
+        body = {"call": _call_id(call_id), "reason": _text(reason, "reason", MAX_REASON)}
+        self._event("not_started", body)
 
     def ended(self, call_id: str, outcome: Outcome | str, at: datetime) -> Attempt | None:
         try:
@@ -1009,7 +1506,8 @@ class Run:
         return self._event("ended", body)
 
     def cancel(self, customer_index: int, reason: str = "") -> None:
-        self._event("cancel", {"customer": _index(customer_index), "reason": reason})
+        body = {"customer": _index(customer_index), "reason": _text(reason, "reason", MAX_REASON)}
+        self._event("cancel", body)
 
     def pause(self) -> None:
         self._event("pause", {})
@@ -1024,16 +1522,45 @@ class Run:
         with self._write() as log_:
             result = apply_event(self._engine, kind, body)
             look_ahead(self._engine)
-            log_.append((kind, body, "duplicate" if kind == "ended" and result is None else None))
+            note = self._ignored(body) if kind == "ended" and result is None else None
+            log_.append((kind, body, note))
         return result
+
+    def _ignored(self, body: Mapping[str, Any]) -> str:
+        """Why the engine ignored an ``ended``: ``"late"`` when a poll had closed
+        its call as expired (``maxCallSeconds``) before it came, else
+        ``"duplicate"`` (the call had ended already).  Read from the log: the poll
+        that handed the call out, and a later poll that expired its attempt
+        (this path is rare: only ignored webhooks take it)."""
+        db = self.worker.db
+        call = str(body.get("call", ""))
+        handed = db.execute(
+            "SELECT position, body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
+            "AND body LIKE ? ORDER BY position LIMIT 1",
+            (self.id, f'%"dials":[["{call}",%'),
+        )
+        if not call.isdigit() or not handed:
+            return "duplicate"
+        _, index, attempt = json.loads(handed[0][1])["dials"][0]
+        expired = db.execute(
+            "SELECT body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
+            "AND position > ? AND body LIKE ?",
+            (self.id, handed[0][0], f'%"expired":[%[{int(index)},{int(attempt)}]%'),
+        )
+        for (text,) in expired:
+            if [index, attempt] in json.loads(text).get("expired", []):
+                return "late"
+        return "duplicate"
 
     def release(self) -> None:
         """Give the lease back now (a later lease restores the run)."""
         if self.dead or not self.held:
             return
         self.held = False
-        self.worker.runs.pop(self.id, None)
-        self.worker._give_back(self.id, self.gen)
+        try:
+            self.worker._give_back(self.id, self.gen)  # with the live totals
+        finally:
+            self.worker.runs.pop(self.id, None)
 
     # -- the one write path ------------------------------------------------------
 
@@ -1169,7 +1696,6 @@ class _Write:
                 "taken_at) VALUES (?, ?, ?, ?, ?)",
                 (run.id, position, run.count, body, self.wall),
             )
-            summary = _dump(summary_dict(engine.summary))
         if not self.read_inbox and not self.due_now:
             # A write that did not take the inbox keeps the run due for it.
             self.due_now = bool(
@@ -1183,13 +1709,24 @@ class _Write:
         # while and this write handed out no Dial: a Dial needs the lease until
         # it is placed (Worker.due gives those runs back on its next call).
         release = not self.keep and (
-            finished or (not self.dialed and _idle(next_value, run.last_now, worker))
+            finished or (not self.dialed and _idle(next_value, run.last_seconds, worker))
         )
+        # The live totals (info().summary): at every snapshot, when the run is
+        # given back or finished, and otherwise at most every status_seconds of
+        # wall time, so that a busy run does not compute and write them per dial.
+        totals = snapshot or release or self.wall >= run.status_at + store.status_seconds
+        if totals:
+            summary = _totals(engine, position)
+            run.status_at = self.wall
+            run.totals_position = position
         expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
             "lease_expires = ?, lease_owner = ?"
-            + (", snapshot_position = ?, summary = ?" if snapshot else "")
+            + (", snapshot_position = ?" if snapshot else "")
+            + (", summary = ?" if totals else "")
+            # a restore that worked: the run is readable (again)
+            + (", unreadable = NULL" if self.force_snapshot else "")
             + " WHERE id = ?",
             (
                 position,
@@ -1197,7 +1734,8 @@ class _Write:
                 "finished" if finished else "active",
                 expires,
                 None if release else worker.owner,
-                *((position, summary) if snapshot else ()),
+                *((position,) if snapshot else ()),
+                *((summary,) if totals else ()),
                 run.id,
             ),
         )
