@@ -14,13 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from callslots import Campaign, Dial, Dispatcher
+from callslots import Campaign, Dial, Dispatcher, DispatchError
 
 UTC = timezone.utc
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "q1-outreach.json"
 
 
 # ------------------------------------------------------------------- named cases, by hand
@@ -560,3 +562,21 @@ def test_a_customer_is_held_to_the_clocks_of_its_numbers_listed_later() -> None:
     # The same from a snapshot taken before anything was read.
     state = json.loads(json.dumps(Dispatcher(campaign, history=history).snapshot()))
     assert serve(Dispatcher.restore(campaign, state), at_utc(16, 14)) == expected
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(1, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(hours=5))),  # year 0 in UTC
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),  # year 10000
+    ],
+)
+def test_a_poll_off_the_time_line_is_a_dispatch_error_that_changes_nothing(now: datetime) -> None:
+    """docs/dispatch.md, rule 7: found by the store's misuse sweep, where a poll in
+    year 0 was accepted and a later poll then raised OverflowError."""
+    engine = Dispatcher(Campaign.from_dict(json.loads(EXAMPLE.read_text())))
+    before = json.dumps(engine.snapshot(), sort_keys=True)
+    with pytest.raises(DispatchError, match="0001-01-01|9999-12-31"):
+        engine.poll(now)
+    assert json.dumps(engine.snapshot(), sort_keys=True) == before
+    engine.poll(datetime(2024, 3, 15, 13, 0, tzinfo=timezone.utc))  # and it goes on

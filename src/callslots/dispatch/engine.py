@@ -415,6 +415,8 @@ class Dispatcher:
         """The calls to place at ``now``: at most one, on the slot whose interval
         holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
         u = instant(now, "now")
+        if u > MAX_UTC:
+            raise DispatchError(f"now {now.isoformat()} is after 9999-12-31T23:59:59Z")
         exact = (now - EPOCH).microseconds
         if self._now is not None and (u, exact) < (self._now, self._now_us):
             previous = from_seconds(self._now) + timedelta(microseconds=self._now_us)

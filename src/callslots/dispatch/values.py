@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 
 from ..errors import DispatchError
 from ..outcomes import Outcome
+from ..tz import MIN_UTC
 from ..windows import FIRST_DAY, LAST_DAY, day_date, from_seconds
 
 __all__ = [
@@ -152,11 +153,15 @@ def make_attempt(
 
 def instant(t: object, name: str, up: bool = False) -> int:
     """Whole UTC seconds of aware datetime ``t``, rounded down (up with ``up``);
-    anything else is a DispatchError naming ``name``."""
+    anything else, or an instant before the time line, is a DispatchError naming
+    ``name``."""
     if not isinstance(t, datetime) or t.utcoffset() is None:
         raise DispatchError(f"{name} must be an aware datetime, not {t!r}")
     delta = t - EPOCH  # exact for any offset, and cheaper than t.timestamp()
-    return delta.days * 86400 + delta.seconds + (1 if up and delta.microseconds else 0)
+    u = delta.days * 86400 + delta.seconds
+    if u < MIN_UTC:  # year 1 at a positive offset: year 0 in UTC, before the time line
+        raise DispatchError(f"{name} {t.isoformat()} is before 0001-01-01T00:00:00Z")
+    return u + (1 if up and delta.microseconds else 0)
 
 
 def by_date(per_day: Counter[int]) -> dict[date, int]:
