@@ -576,7 +576,7 @@ def test_a_poll_off_the_time_line_is_a_dispatch_error_that_changes_nothing(now: 
     year 0 was accepted and a later poll then raised OverflowError."""
     engine = Dispatcher(Campaign.from_dict(json.loads(EXAMPLE.read_text())))
     before = json.dumps(engine.snapshot(), sort_keys=True)
-    with pytest.raises(DispatchError, match="0001-01-01|9999-12-31"):
+    with pytest.raises(DispatchError, match=r"0001-01-01|9999-12-31"):
         engine.poll(now)
     assert json.dumps(engine.snapshot(), sort_keys=True) == before
     engine.poll(datetime(2024, 3, 15, 13, 0, tzinfo=timezone.utc))  # and it goes on
