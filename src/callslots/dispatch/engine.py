@@ -500,7 +500,7 @@ class Dispatcher:
         return u
 
     def _wakeup(self) -> int | None:
-        deadline = self._deadline()
+        deadline = self._deadline() if self._calls else None
         free = self._lines.free_from(len(self._calls))
         floor = self._floor()
         if self._paused or free is None:
@@ -584,10 +584,10 @@ class Dispatcher:
         there is none.  With ``settle`` (``floor`` is where time stands), the
         groups that have no callable time left are accounted for."""
         while True:
-            best = self._next_dial_held(floor, settle)
+            s = self._grid.slot_from(floor)  # no group's slot can come before it
+            best = self._next_dial_held(floor, s, settle)
             if self._reader.exhausted and not self._reader.sources:
                 return best
-            s = self._grid.slot_from(floor)
             if s is None or (best is not None and best <= s):
                 return best
             if self._held >= LOOKAHEAD:
@@ -597,7 +597,9 @@ class Dispatcher:
                 return s
             # Those just read wait for their own hours: look again.
 
-    def _next_dial_held(self, floor: int, settle: bool) -> int | None:
+    def _next_dial_held(self, floor: int, first: int | None, settle: bool) -> int | None:
+        """The first slot ``>= floor`` (``first``: the first slot of the grid there)
+        at which an attempt read and waiting is due and callable."""
         best: int | None = None
         for group in self._groups.values():
             if not group.waiting:
@@ -606,7 +608,10 @@ class Dispatcher:
             due = group.earliest_due()
             if due is None:
                 continue
-            s = self._slot_for(group, due if due > floor else floor)
+            if first is not None and due <= first and group.open_at(first):
+                s: int | None = first  # due, and open there by the span it holds
+            else:
+                s = self._slot_for(group, due if due > floor else floor)
             if s is None:
                 # No slot for what waits; the group is done when none is left at
                 # all (what waits past its last slot is counted then, or when the

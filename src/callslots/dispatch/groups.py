@@ -182,6 +182,11 @@ class Group:
             self._look(s)
         return self.opens <= s and now < self.closes
 
+    def open_at(self, u: int) -> bool:
+        """Whether the set holds ``u``, by the span already looked up (False: not
+        known without a look)."""
+        return self.view is None or (self.gap <= u and self.opens <= u < self.closes)
+
     def next_open(self, u: int) -> int | None:
         """The first second ``>= u`` in the set, or None."""
         if self.view is None:
