@@ -45,7 +45,7 @@ DISPATCH_LAYERS = [
     ["tally"],
     ["states", "grid", "lines", "reading"],
     ["groups", "contacts"],
-    ["codec"],
+    ["codec", "queues"],
     ["engine"],
     ["__init__"],
 ]

@@ -13,8 +13,9 @@ seconds), :mod:`.tally` (the totals; one place counts a customer as done),
 :mod:`.states` (a customer's record, its state and the transition table),
 :mod:`.grid` (the slot grid), :mod:`.lines` (the lines), :mod:`.reading` (the
 customer list, read lazily), :mod:`.groups` (the queues, by callable set),
-:mod:`.contacts` (contact-limit bookkeeping), :mod:`.codec` (the snapshot), and
-:mod:`.engine` (the Dispatcher: events, the choice of the next Dial, wake-ups).
+:mod:`.contacts` (contact-limit bookkeeping), :mod:`.codec` (the snapshot),
+:mod:`.queues` (the customers waiting, the choice of the next Dial, wake-ups) and
+:mod:`.engine` (the Dispatcher: the events, the queries, the snapshots).
 """
 
 from ..errors import DispatchError
