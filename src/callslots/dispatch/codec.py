@@ -136,7 +136,6 @@ def read(engine: Any, state: dict[str, Any], exact: bool) -> None:
 
 def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
     reader, tally = engine._reader, engine._tally
-    records: dict[int, Record] = engine._records
     cursor = int(state["cursor"])
     if cursor:
         reader.skip(cursor, state["last_phone"])
@@ -152,6 +151,37 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
         engine._start = int(state["start"])
     if len(engine._final) != engine._seq + 1:
         raise DispatchError("the snapshot's call states do not match its call count")
+    records = _read_records(engine, state, exact)
+    ends = [int(e) for e in state["ends"]]
+    engine._lines.ends = sorted(ends)  # a sorted list is a heap
+    for i, d, _ in state["callback_after"]:
+        records[int(i)].callback = int(d)
+    for i, reason in state["cancelled_open"]:
+        records[int(i)].cancel = str(reason)
+    reader.cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
+    engine._expired = [
+        Attempt(
+            int(index),
+            str(phone),
+            int(attempt),
+            from_seconds(at),
+            from_seconds(ended),
+            Outcome.UNSPECIFIED,
+            None if retry is None else from_seconds(retry),
+        )
+        for index, phone, attempt, at, ended, retry in state["expired"]
+    ]
+    _read_totals(tally, state)
+    limits = state.get("limits")
+    if (limits is not None) != engine._limited:
+        raise DispatchError("the snapshot's contact limits do not match the campaign's")
+    if limits is not None:
+        engine._contacts.load(limits)
+
+
+def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, Record]:
+    """The records of the customers waiting and on the line."""
+    records: dict[int, Record] = engine._records
     reached = {int(i) for i in state["reached_open"]}
 
     def record(index: int, phone: str, group: Group, kind: Kind, due: int, attempt: int) -> Record:
@@ -181,25 +211,10 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
         elif bool(doubt) or not exact:  # never confirmed before the snapshot: it may have rung
             advance(call, Event.RESTORED)
         engine._calls[call.seq] = call
-    ends = [int(e) for e in state["ends"]]
-    engine._lines.ends = sorted(ends)  # a sorted list is a heap
-    for i, d, _ in state["callback_after"]:
-        records[int(i)].callback = int(d)
-    for i, reason in state["cancelled_open"]:
-        records[int(i)].cancel = str(reason)
-    reader.cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
-    engine._expired = [
-        Attempt(
-            int(index),
-            str(phone),
-            int(attempt),
-            from_seconds(at),
-            from_seconds(ended),
-            Outcome.UNSPECIFIED,
-            None if retry is None else from_seconds(retry),
-        )
-        for index, phone, attempt, at, ended, retry in state["expired"]
-    ]
+    return records
+
+
+def _read_totals(tally: Tally, state: dict[str, Any]) -> None:
     counters = [int(n) if n is not None else None for n in state["counters"]]
     if len(counters) != len(Tally.SNAPSHOT_ORDER):
         raise DispatchError("the snapshot's totals do not match this callslots")
@@ -209,8 +224,3 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
     if len(tally.by_code) != len(OUTCOMES) + 1:
         raise DispatchError("the snapshot counts outcomes this callslots does not know")
     tally.per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
-    limits = state.get("limits")
-    if (limits is not None) != engine._limited:
-        raise DispatchError("the snapshot's contact limits do not match the campaign's")
-    if limits is not None:
-        engine._contacts.load(limits)

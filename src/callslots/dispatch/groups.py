@@ -124,6 +124,26 @@ class Group:
             return due
         return callbacks[0][0] if callbacks else None
 
+    def candidate(
+        self, s: int, callbacks_only: bool = False
+    ) -> tuple[tuple[int, int, int], bool] | None:
+        """This group's attempt for slot ``s`` by rule 4 (after :meth:`clean`), as a
+        key ``(0 for a callback or 1, due, index)`` that orders it against the other
+        groups' and whether it is the first held first attempt: a callback due by
+        ``s``; else (unless ``callbacks_only``) the ordinary attempt due first, a
+        first attempt being due at the start.  None when nothing is due by ``s``."""
+        callbacks, retries = self.callbacks, self.retries
+        if callbacks and callbacks[0][0] <= s:
+            return (0, callbacks[0][0], callbacks[0][1]), False
+        if callbacks_only:
+            return None
+        due = (1, retries[0][0], retries[0][1]) if retries and retries[0][0] <= s else None
+        if self.held:
+            index = self.firsts[0].index
+            if due is None or due[1] != MIN_UTC or due[2] > index:
+                return (1, MIN_UTC, index), True
+        return None if due is None else (due, False)
+
     def pop_first(self) -> Record:
         self.held -= 1
         self.waiting -= 1

@@ -302,25 +302,12 @@ class Queues:
                 if not group.waiting:
                     continue
                 group.clean()
-                callbacks, retries = group.callbacks, group.retries
-                if callbacks and callbacks[0][0] <= s:
-                    mine, is_first = (0, callbacks[0][0], callbacks[0][1]), False
-                elif key is not None and key[0] == 0:
-                    continue  # a callback is chosen already: no ordinary attempt goes first
-                else:
-                    mine, is_first = (1, MAX_UTC, 0), False
-                    if retries and retries[0][0] <= s:
-                        mine = (1, retries[0][0], retries[0][1])
-                    if group.held:
-                        index = group.firsts[0].index
-                        if mine[1] != MIN_UTC or mine[2] > index:
-                            mine, is_first = (1, MIN_UTC, index), True
-                    if mine[1] == MAX_UTC:
-                        continue
-                if key is not None and mine >= key:
+                # Once a callback is chosen, no ordinary attempt can go first.
+                found = group.candidate(s, callbacks_only=key is not None and key[0] == 0)
+                if found is None or (key is not None and found[0] >= key):
                     continue
                 if group.open_through(s, now):
-                    best, key, first = group, mine, is_first
+                    best, (key, first) = group, found
             if key is None or (key[0] == 1 and key[1] != MIN_UTC):
                 # A first attempt not read yet is due before any ordinary retry.
                 held_back = self._held_back
