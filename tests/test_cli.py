@@ -162,6 +162,27 @@ def test_validate() -> None:
     assert warned.stderr.startswith("callslots: warning: <stdin>: startime: ")
 
 
+def test_validate_names_the_rule_packs_version() -> None:
+    from callslots.rulepack import load_pack
+
+    pack = load_pack("US")
+    payload = (
+        '{"startDate": "2027-01-01", "startTime": "09:00", "endTime": "17:00", '
+        '"callingRules": ["US"], "callPurpose": "debt-collection"}'
+    )
+    run = callslots("validate", "-", stdin=payload)
+    assert run.returncode == 0, run.stderr
+    debt = sum(1 for rule in pack.rules if rule.applies_to == "debt-collection")
+    assert run.stderr.splitlines() == [
+        f"callslots: callingRules: US pack version {pack.version} ({len(pack.rules)} rules, "
+        f"{debt} about debt-collection; {len(pack.not_covered)} left out: "
+        "docs/compliance.md, section 5)"
+    ]
+    assert json.loads(run.stdout)["callingRules"] == ["US"]
+    plain = callslots("validate", "-", stdin='{"startTime": "09:00", "endTime": "17:00"}')
+    assert plain.returncode == 0 and plain.stderr == ""
+
+
 def test_every_command_prints_an_invalid_campaign_the_same_way() -> None:
     """One prefix, one problem a line, the same lines whichever command read the file."""
     payload = '{"timezone": "Mars/Olympus", "callRetries": -1, "activeDays": [7]}'

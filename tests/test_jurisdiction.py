@@ -131,7 +131,8 @@ def test_a_florida_number_from_a_new_york_campaign_stops_at_20_00() -> None:
     assert view.next_callable(ny(2027, 1, 15, 20, 0)) == ny(2027, 1, 16, 9, 0)
     reasons = [str(r) for r in view.explain(ny(2027, 1, 15, 20, 30)).reasons]
     assert reasons == [
-        "calling rule: Fri 20:30 EST in America/New_York is outside US-FL-hours: "
+        "calling rule: Fri 20:30 EST in America/New_York is outside US-FL-hours "
+        f"[{load_pack().label}; in force since 2021-07-01]: "
         "Fla. Stat. 501.616(6)(a): 08:00-20:00 at the called person's location"
     ]
     # The three calls in 24 hours are a limit for the dispatcher: exposed, named.
@@ -190,7 +191,8 @@ def test_rhode_island_sundays_and_weekday_holidays_have_no_calls() -> None:
     assert reason.rule == "calling rule"
     assert reason.message == (
         "2027-01-18 in America/New_York is Martin Luther King Jr. Day: no calls under "
-        "US-RI-holidays: R.I. Gen. Laws 5-61-2: no calls on state or federal holidays "
+        f"US-RI-holidays [{load_pack().label}; in force (start date not known)]: "
+        "R.I. Gen. Laws 5-61-2: no calls on state or federal holidays "
         "falling on MO, TU, WE, TH, FR"
     )
     # Victory Day (2027-08-09) is a Rhode Island holiday only; a holiday on a
@@ -210,7 +212,7 @@ def test_an_area_code_and_a_state_that_disagree_bring_both_states_rules() -> Non
     both = c.for_customer({"phoneNumber": FLORIDA, "properties": {"state": "wa"}})
     assert both.scopes == ("federal", "FL", "WA")
     assert [
-        r.message.split(" is outside ")[1].split(":")[0]
+        r.message.split(" is outside ")[1].split(" [")[0]
         for r in both.explain(ny(2027, 1, 15, 20, 30)).reasons
     ] == ["US-FL-hours", "US-WA-hours"]
     assert len(both.limits) == 1 and both.limits[0].name.startswith("Fla. Stat. 501.616(6)(b)")
@@ -295,8 +297,9 @@ def test_the_fields_read_back_from_to_dict() -> None:
 
 def test_a_purpose_selects_only_its_rules() -> None:
     debt = campaign(callPurpose="debt-collection").for_customer(FLORIDA)
-    # No hours rule of the pack is about debt collection: only Regulation F's counts.
-    assert debt.cuts == () and debt.scopes == ("federal",)
+    # Regulation F's hours (08:00-21:00, as the campaign's here) and its counts.
+    assert debt.scopes == ("federal",)
+    assert [cut.rule.split(" [")[0] for cut in debt.cuts if cut.rule] == ["US-RegF-hours"]
     assert day_windows(debt, date(2027, 1, 15)) == [("09:00", "21:00")]
     assert debt.limits == (
         ContactLimit(
@@ -383,6 +386,8 @@ def _rule_fields(rule_id: str, scope: str) -> dict[str, Any]:
         "quote": "test",
         "checked": "2026-12-01",
         "notes": "",
+        "ends": None,
+        "text": "test",
     }
 
 
@@ -414,14 +419,19 @@ def test_rules_that_never_meet_the_campaign_are_answered_at_once() -> None:
             began = time.perf_counter()
             assert view.next_callable(t) is None
             assert time.perf_counter() - began < 1.0, (phone, t)
-    # The same campaign from the year 1: callable until the rules take effect.
-    early = campaign(startDate="0001-01-01", startTime="21:00", endTime="23:00")
-    view = early.for_customer(FLORIDA)
-    assert view.next_callable(datetime(2021, 6, 30, 23, 0, tzinfo=UTC)) == datetime(
-        2021, 7, 1, 1, 0, tzinfo=UTC
-    )  # 21:00 EDT on 2021-06-30, the evening before Florida's rule
+    # A debt-collection campaign from the year 1: a New York number is callable in
+    # the evening until Regulation F's hours take effect, 2021-11-30 (midnight EST).
+    # (The telephone-solicitation hours of the TSR have no known start: in force on
+    # every date, so that campaign is never callable in the evening.)
+    early = campaign(
+        startDate="0001-01-01", startTime="21:00", endTime="23:00", callPurpose="debt-collection"
+    )
+    view = early.for_customer(NEW_YORK_NUMBER)
+    assert view.next_callable(datetime(2021, 11, 29, 23, 0, tzinfo=UTC)) == datetime(
+        2021, 11, 30, 2, 0, tzinfo=UTC
+    )  # 21:00 EST on 2021-11-29, the evening before the rule
     began = time.perf_counter()
-    assert view.next_callable(datetime(2021, 7, 1, 4, 0, tzinfo=UTC)) is None
+    assert view.next_callable(datetime(2021, 11, 30, 5, 0, tzinfo=UTC)) is None
     assert time.perf_counter() - began < 1.0
 
 
@@ -519,7 +529,10 @@ def brute_is_callable(
         for key in zones if rule.clock == CALLED_PARTY else (rule.clock,):
             local = t.astimezone(ZoneInfo(key))
             today = local.date()
-            if today < rule.effective:
+            # In force from its start (every date when not known) to before its end.
+            if rule.effective is not None and today < rule.effective:
+                continue
+            if rule.ends is not None and today >= rule.ends:
                 continue
             values: Any = rule.values
             if rule.limit == "hours":
@@ -720,3 +733,96 @@ def test_a_louisiana_sunday_and_a_louisiana_holiday() -> None:
     )
     # A New York number is called on that Sunday (no state rule bans it).
     assert day_windows(c.for_customer(NEW_YORK_NUMBER), date(2027, 1, 3)) == [("08:00", "21:00")]
+
+
+# -- effective dates (docs/compliance.md, section 5, "Effective dates") -------------
+
+
+def test_a_2024_campaign_gets_the_tcpa_hours_and_louisianas_sunday_ban() -> None:
+    """The TCPA's hours are in force since 1992-12-20 and Louisiana's Sunday ban since
+    a date not known, so both cut a campaign of 2024 (the pack's first version read
+    them as starting on its check date, 2026-12-01, and cut nothing in 2024)."""
+    holidays_package()
+    c = campaign(startDate="2024-03-01", startTime="07:00", endTime="23:00")
+    new_york = c.for_customer(NEW_YORK_NUMBER)
+    assert day_windows(new_york, date(2024, 3, 5)) == [("08:00", "21:00")]
+    louisiana = c.for_customer("+12255550100")
+    assert day_windows(louisiana, date(2024, 3, 10)) == []  # Sunday
+    assert day_windows(louisiana, date(2024, 3, 9)) == [("09:00", "21:00")]  # Saturday
+    reasons = [r.message for r in louisiana.explain(ny(2024, 3, 10, 12)).reasons]
+    assert any("US-LA-hours [" in m and "in force (start date not known)]" in m for m in reasons), (
+        reasons
+    )
+
+
+@pytest.mark.parametrize("year", [2000, 2030])
+def test_a_rule_whose_start_is_not_known_is_in_force_on_every_date(year: int) -> None:
+    """Washington's 08:00-20:00 (start not known) cuts a Seattle number in 2000 and
+    in 2030 alike, and explain says so."""
+    c = campaign(startDate=f"{year}-01-01", startTime="07:00", endTime="23:59")
+    view = c.for_customer(WASHINGTON)
+    seattle = ZoneInfo("America/Los_Angeles")
+    day = date(year, 6, 14)
+    start = datetime(year, 6, 14, tzinfo=seattle)
+    windows = [
+        (f"{w.start.astimezone(seattle):%H:%M}", f"{w.end.astimezone(seattle):%H:%M}")
+        for w in view.windows(start, start + timedelta(days=1))
+    ]
+    assert windows == [("08:00", "20:00")], day
+    late = view.explain(datetime(year, 6, 14, 20, 30, tzinfo=seattle))
+    assert not late.callable
+    messages = [r.message for r in late.reasons]
+    assert any("US-WA-hours [" in m and "in force (start date not known)]" in m for m in messages)
+    early = view.explain(datetime(year, 6, 14, 12, 0, tzinfo=seattle))
+    assert early.callable
+    assert any("in force (start date not known)" in r.message for r in early.reasons)
+
+
+def test_a_rule_that_ends_stops_at_local_midnight_of_its_end_date() -> None:
+    """A rule in force over a range: from the first instant of ``effective`` to
+    before the first instant of ``ends``, on each clock it is read on; after it the
+    rule allows everything and explain does not name it."""
+    custom = read_pack(
+        {
+            "pack": "US",
+            "version": 1,
+            "title": "test",
+            "notice": "test",
+            "rules": [
+                {
+                    **_rule_fields("US-CA-range", "CA"),
+                    "limit": "hours",
+                    "values": {"hours": {code: ["10:00", "12:00"] for code in WEEKDAY_CODES}},
+                    "effective": "2030-03-15",
+                    "ends": "2030-03-18",
+                }
+            ],
+            "not_covered": [],
+        }
+    )
+    with _pack(custom):
+        c = Campaign.from_dict(
+            {"timezone": "UTC", "startDate": "2030-01-01", "callingRules": ["US"]}
+        )
+        for key in ("America/Los_Angeles", "America/New_York"):
+            zone = ZoneInfo(key)
+            view = c.for_customer(
+                {"phoneNumber": FLORIDA, "properties": {"state": "CA", "timezone": key}}
+            )
+            end = datetime(2030, 3, 18, tzinfo=zone)
+            assert not view.is_callable(end - timedelta(seconds=1))
+            assert view.is_callable(end)
+            assert view.next_callable(datetime(2030, 3, 17, 12, tzinfo=zone)) == end
+            named = [r.rule for r in view.explain(end).reasons]
+            assert named == ["window"]
+            msg = view.explain(end - timedelta(seconds=1)).reasons[0].message
+            assert "in force since 2030-03-15 until 2030-03-17" in msg
+            windows = list(view.windows(end - timedelta(days=1), end + timedelta(days=1)))
+            assert [(w.start, w.end) for w in windows] == [
+                (datetime(2030, 3, 17, 10, tzinfo=zone), datetime(2030, 3, 17, 12, tzinfo=zone)),
+                (end, end + timedelta(days=1)),
+            ]
+            # Every day of the range: 10:00-12:00; before and after: the whole day.
+            assert view.next_callable(datetime(2030, 3, 14, 23, tzinfo=zone)) == datetime(
+                2030, 3, 14, 23, tzinfo=zone
+            )

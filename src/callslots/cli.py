@@ -40,6 +40,7 @@ from . import (
 )
 from .customers import read_history
 from .instants import parse_iso
+from .rulepack import load_pack
 
 __all__ = ["main"]
 
@@ -636,6 +637,16 @@ SUMMARY_COLUMNS = (
 def _cmd_validate(args: argparse.Namespace) -> int:
     campaign = _load(args.file)
     print(json.dumps(campaign.to_dict(), indent=2, ensure_ascii=False))
+    # Which data the rules come from: a decision is only as good as its pack's version.
+    for name in campaign.to_dict().get("callingRules") or ():
+        found = load_pack(name)
+        purpose = campaign.to_dict().get("callPurpose")
+        used = sum(1 for rule in found.rules if rule.applies_to == purpose)
+        print(
+            f"callslots: callingRules: {found.label} ({len(found.rules)} rules, {used} about "
+            f"{purpose}; {len(found.not_covered)} left out: docs/compliance.md, section 5)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -24,7 +24,7 @@ needs (the selected rules, the customer's zones, the years to resolve holidays f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -50,6 +50,7 @@ from .windows import FIRST_DAY, LAST_DAY, Calendar, Hours, day_date, day_number
 
 __all__ = [
     "DEFAULT_PURPOSE",
+    "NEVER",
     "PURPOSES",
     "Cut",
     "MissingNumberStates",
@@ -57,6 +58,9 @@ __all__ = [
     "cuts",
     "number_place",
     "pack",
+    "pack_labels",
+    "rule_span",
+    "rule_text",
     "scopes_of",
     "selected_rules",
     "state_of_description",
@@ -69,6 +73,8 @@ DEFAULT_PURPOSE = "telephone-solicitation"
 #: territories: a number of any other region (Canada's +1 included) is not in the US.
 US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
 WHOLE_DAY = Hours(0, DAY)
+#: A cut's ``until`` when its rule has no end: after every second of the time line.
+NEVER = MAX_UTC + 1
 
 #: The geocoder's English names of places, by USPS code (it also writes
 #: "City, XX", read from the suffix).
@@ -141,10 +147,11 @@ class MissingNumberStates(MissingPhoneNumbers):
 
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """A calendar that cuts a customer's callable set: from UTC second ``since`` on,
-    calls only inside ``calendar`` (on the clock of zone ``zone``); before it, this
-    cut allows everything.  ``rule`` names where it comes from for explanations
-    (``"US-FL-hours: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
+    """A calendar that cuts a customer's callable set: from UTC second ``since`` to
+    before ``until``, calls only inside ``calendar`` (on the clock of zone ``zone``);
+    outside that stretch this cut allows everything.  ``rule`` names where it comes
+    from for explanations (``"US-FL-hours [US pack version 2; in force since
+    2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
     ``recipientHours``; ``holidays`` are the named dates of a ``days`` rule."""
 
     zone: str
@@ -152,6 +159,9 @@ class Cut:
     since: int = MIN_UTC
     rule: str | None = None
     holidays: Holidays | None = None
+    #: The first UTC second at which the cut no longer applies (its rule ended);
+    #: :data:`NEVER` (past the time line) for a rule with no end.
+    until: int = NEVER
 
 
 def pack(name: str) -> RulePack:
@@ -326,11 +336,12 @@ def _days_calendar(
     """A whole-day calendar without the holidays ``values`` names on its weekdays."""
     states = [rule.scope] if rule.scope != "federal" else [s for s in scopes if s != "federal"]
     named: dict[date, str] = {}
-    first_year = max(years[0], rule.effective.year)
+    first_year = years[0] if rule.effective is None else max(years[0], rule.effective.year)
+    last_year = years[1] if rule.ends is None else min(years[1], rule.ends.year)
     for kind in values.holidays:
         subdivisions: list[str | None] = list(states) if kind == "state" else [None]
         for subdivision in subdivisions:
-            for day, name in holiday_dates(subdivision, first_year, years[1]):
+            for day, name in holiday_dates(subdivision, first_year, last_year):
                 if day.weekday() in values.weekdays:
                     named.setdefault(day, name)
     dates = tuple(sorted(named.items()))
@@ -339,16 +350,43 @@ def _days_calendar(
     return calendar, Holidays("US", None if rule.scope == "federal" else rule.scope, dates)
 
 
+def rule_text(rule: Rule, packs: Mapping[str, str] | None = None) -> str:
+    """How explanations name ``rule``: ``US-FL-hours [US pack version 2; in force
+    since 2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ...``; ``packs`` maps
+    a rule id to its pack's label (``pack_labels``)."""
+    where = f"{packs[rule.id]}; " if packs and rule.id in packs else ""
+    return f"{rule.id} [{where}{rule.in_force}]: {rule.label}"
+
+
+def pack_labels(names: Iterable[str]) -> dict[str, str]:
+    """Each rule id of the packs ``names`` mapped to its pack's label."""
+    return {rule.id: p.label for p in (pack(name) for name in names) for rule in p.rules}
+
+
+def rule_span(rule: Rule, zone: Zone) -> tuple[int, int]:
+    """The UTC seconds ``[since, until)`` in which ``rule`` is in force on ``zone``'s
+    clock: from the first instant of its ``effective`` date (the time line's start
+    when its start is not known: in force on every earlier date) to the first
+    instant of its ``ends`` date (:data:`NEVER` when it has no end)."""
+    start, end = rule.effective, rule.ends
+    since = MIN_UTC if start is None else effective_instant(zone, day_number(start))
+    until = NEVER if end is None else effective_instant(zone, day_number(end))
+    return since, until
+
+
 def cuts(
     rules: tuple[Rule, ...],
     scopes: tuple[str, ...],
     zones: tuple[str, ...],
     years: tuple[int, int],
+    packs: Mapping[str, str] | None = None,
 ) -> tuple[Cut, ...]:
     """The cuts of the ``hours`` and ``days`` rules of ``scopes``: one per rule and
-    clock (each of ``zones`` for a ``called-party`` rule).  ``years``: the first and
-    last year whose holidays matter.  ImportError when a ``days`` rule needs the
-    ``holidays`` package and it is missing (the campaign checks it when read)."""
+    clock (each of ``zones`` for a ``called-party`` rule), in force over
+    :func:`rule_span`.  ``years``: the first and last year whose holidays matter;
+    ``packs``: the pack label of each rule id, for explanations.  ImportError when a
+    ``days`` rule needs the ``holidays`` package and it is missing (the campaign
+    checks it when read)."""
     found: list[Cut] = []
     for rule in rules:
         if rule.scope not in scopes or rule.limit not in ("hours", "days"):
@@ -356,15 +394,15 @@ def cuts(
         clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
         for key in clocks:
             zone = load_zone(key)
-            since = effective_instant(zone, day_number(rule.effective))
-            text = f"{rule.id}: {rule.label}"
+            since, until = rule_span(rule, zone)
+            text = rule_text(rule, packs)
             values = rule.values
             if isinstance(values, HoursLimit):
                 calendar = Calendar.build(zone, values.hours, None, None, None)
-                found.append(Cut(key, calendar, since, text))
+                found.append(Cut(key, calendar, since, text, until=until))
             elif isinstance(values, DaysLimit):
                 calendar, named = _days_calendar(rule, values, zone, scopes, years)
-                found.append(Cut(key, calendar, since, text, named))
+                found.append(Cut(key, calendar, since, text, named, until))
     return tuple(found)
 
 
@@ -384,8 +422,8 @@ def contact_limits(
         if rule.scope not in scopes:
             continue
         clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
-        day = day_number(rule.effective)
-        since = min(effective_instant(load_zone(key), day) for key in clocks) * MICROS
+        # The loader refuses an end on these rules: a contact limit has none.
+        since = min(rule_span(rule, load_zone(key))[0] for key in clocks) * MICROS
         values = rule.values
         if isinstance(values, CallsLimit):
             if values.span_days is not None:
