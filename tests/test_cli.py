@@ -173,11 +173,18 @@ def test_validate_names_the_rule_packs_version() -> None:
     run = callslots("validate", "-", stdin=payload)
     assert run.returncode == 0, run.stderr
     debt = sum(1 for rule in pack.rules if rule.applies_to == "debt-collection")
+    every = "live-agent, automatic-dialer, prerecorded-voice, artificial-voice"
     assert run.stderr.splitlines() == [
         f"callslots: callingRules: US pack version {pack.version} ({len(pack.rules)} rules, "
-        f"{debt} about debt-collection; {len(pack.not_covered)} left out: "
-        "docs/compliance.md, section 5)"
+        f"{debt} for debt-collection calls placed by {every}; {len(pack.not_covered)} left "
+        "out: docs/compliance.md, section 5)"
     ]
+    # The default is shown: every way of placing a call, so every rule applies.
+    assert json.loads(run.stdout)["callTechnology"] == every.split(", ")
+    live = callslots(
+        "validate", "-", stdin=payload.replace("}", ', "callTechnology": ["live-agent"]}')
+    )
+    assert live.returncode == 0 and "placed by live-agent;" in live.stderr
     assert json.loads(run.stdout)["callingRules"] == ["US"]
     plain = callslots("validate", "-", stdin='{"startTime": "09:00", "endTime": "17:00"}')
     assert plain.returncode == 0 and plain.stderr == ""

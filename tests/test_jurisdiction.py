@@ -388,6 +388,7 @@ def _rule_fields(rule_id: str, scope: str) -> dict[str, Any]:
         "notes": "",
         "ends": None,
         "text": "test",
+        "technology": None,
     }
 
 
@@ -826,3 +827,94 @@ def test_a_rule_that_ends_stops_at_local_midnight_of_its_end_date() -> None:
             assert view.next_callable(datetime(2030, 3, 14, 23, tzinfo=zone)) == datetime(
                 2030, 3, 14, 23, tzinfo=zone
             )
+
+
+# -- calling technology and fixed standard-time clocks (section 5) ------------------
+
+
+def test_device_rules_apply_only_to_campaigns_that_use_the_device() -> None:
+    """15 O.S. 755.1 (automatic dial announcing devices, 09:00-21:00 in Oklahoma):
+    by default callTechnology is every way of calling, so the rule applies; a campaign
+    of live agents only is not cut by it, one with an artificial (AI) voice is."""
+    tulsa = "+19185550100"
+    chicago = ZoneInfo("America/Chicago")
+
+    def first_window(**fields: Any) -> tuple[str, str]:
+        c = campaign(startTime="07:00", endTime="23:00", **fields)
+        start = datetime(2027, 1, 15, tzinfo=chicago)
+        (w,) = c.for_customer(tulsa).windows(start, start + timedelta(days=1))
+        return f"{w.start.astimezone(chicago):%H:%M}", f"{w.end.astimezone(chicago):%H:%M}"
+
+    assert first_window() == ("09:00", "21:00")
+    assert first_window(callTechnology=["artificial-voice"]) == ("09:00", "21:00")
+    assert first_window(callTechnology=["live-agent"]) == ("08:00", "21:00")  # the TCPA's
+    default = campaign().for_customer(tulsa)
+    (named,) = [cut.rule for cut in default.cuts if cut.rule and "US-OK-adad-hours" in cut.rule]
+    assert named is not None and "for calls made with an automatic-dialer or " in named
+
+
+def test_call_technology_is_validated_and_written_back() -> None:
+    c = campaign(callTechnology=["artificial-voice", "live-agent", "artificial-voice"])
+    assert c.to_dict()["callTechnology"] == ["live-agent", "artificial-voice"]
+    assert campaign().to_dict()["callTechnology"] == [
+        "live-agent",
+        "automatic-dialer",
+        "prerecorded-voice",
+        "artificial-voice",
+    ]
+    for bad, path, words in (
+        ([], "callTechnology", "non-empty list"),
+        ("live-agent", "callTechnology", "non-empty list"),
+        (["robot"], "callTechnology.0", "'live-agent'"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            campaign(callTechnology=bad)
+        assert any(p.path == path and words in p.message for p in caught.value.errors), bad
+
+
+def test_mississippi_hours_are_on_central_standard_time_all_year() -> None:
+    """Miss. Code 77-3-723: 08:00-20:00 'Central Standard Time' (Etc/GMT+6), no
+    Sunday: in January 08:00-20:00 CST, in July 09:00-21:00 CDT on the wall clock."""
+    jackson = "+16015550100"
+    chicago = ZoneInfo("America/Chicago")
+    c = campaign(startTime="06:00", endTime="23:30")
+    view = c.for_customer(jackson)
+    assert view.scopes == ("federal", "MS")
+
+    def windows(day: date) -> list[tuple[str, str]]:
+        start = datetime(day.year, day.month, day.day, tzinfo=chicago)
+        return [
+            (f"{w.start.astimezone(chicago):%H:%M}", f"{w.end.astimezone(chicago):%H:%M}")
+            for w in view.windows(start, start + timedelta(days=1))
+        ]
+
+    assert windows(date(2027, 1, 15)) == [("08:00", "20:00")]  # Friday, CST
+    assert windows(date(2027, 7, 16)) == [("09:00", "21:00")]  # Friday, CDT: 08:00-20:00 CST
+    assert windows(date(2027, 7, 18)) == []  # Sunday
+    # Saturday 2027-07-17 runs to 21:00 CDT (20:00 CST); Monday opens at 09:00 CDT.
+    assert windows(date(2027, 7, 17)) == [("09:00", "21:00")]
+    late = view.explain(datetime(2027, 7, 16, 21, 30, tzinfo=chicago))
+    assert any("Etc/GMT+6" in r.message and "US-MS-hours" in r.message for r in late.reasons)
+
+
+def test_utah_sundays_and_legal_holidays_have_no_calls() -> None:
+    """Utah Code 13-25a-103(3): 08:00-21:00, none on Sundays or legal holidays
+    (the holidays package's calendar of subdivision UT: Pioneer Day, 24 July)."""
+    holidays_package()
+    salt_lake = "+18015550100"
+    denver = ZoneInfo("America/Denver")
+    c = campaign(startTime="06:00", endTime="23:59")
+    view = c.for_customer(salt_lake)
+    assert view.scopes == ("federal", "UT")
+
+    def windows(day: date) -> list[tuple[str, str]]:
+        start = datetime(day.year, day.month, day.day, tzinfo=denver)
+        return [
+            (f"{w.start.astimezone(denver):%H:%M}", f"{w.end.astimezone(denver):%H:%M}")
+            for w in view.windows(start, start + timedelta(days=1))
+        ]
+
+    assert windows(date(2028, 7, 21)) == [("08:00", "21:00")]  # Friday
+    assert windows(date(2028, 7, 23)) == []  # Sunday
+    assert windows(date(2028, 7, 24)) == []  # Monday, Pioneer Day
+    assert windows(date(2028, 7, 25)) == [("08:00", "21:00")]

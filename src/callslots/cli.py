@@ -40,6 +40,7 @@ from . import (
 )
 from .customers import read_history
 from .instants import parse_iso
+from .jurisdiction import selected_rules
 from .rulepack import load_pack
 
 __all__ = ["main"]
@@ -638,13 +639,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     campaign = _load(args.file)
     print(json.dumps(campaign.to_dict(), indent=2, ensure_ascii=False))
     # Which data the rules come from: a decision is only as good as its pack's version.
-    for name in campaign.to_dict().get("callingRules") or ():
+    written = campaign.to_dict()
+    purpose, technology = written["callPurpose"], written["callTechnology"]
+    for name in written["callingRules"]:
         found = load_pack(name)
-        purpose = campaign.to_dict().get("callPurpose")
-        used = sum(1 for rule in found.rules if rule.applies_to == purpose)
+        used = len(selected_rules((name,), purpose, technology))
         print(
-            f"callslots: callingRules: {found.label} ({len(found.rules)} rules, {used} about "
-            f"{purpose}; {len(found.not_covered)} left out: docs/compliance.md, section 5)",
+            f"callslots: callingRules: {found.label} ({len(found.rules)} rules, {used} for "
+            f"{purpose} calls placed by {', '.join(technology)}; {len(found.not_covered)} "
+            "left out: docs/compliance.md, section 5)",
             file=sys.stderr,
         )
     return 0

@@ -36,6 +36,7 @@ from .limits import MICROS, ContactLimit, QuietRule
 from .rulepack import (
     APPLIES_TO,
     CALLED_PARTY,
+    TECHNOLOGIES,
     US_STATES,
     CallsLimit,
     DaysLimit,
@@ -49,7 +50,9 @@ from .tz import DAY, MAX_UTC, MIN_UTC, Zone, load_zone
 from .windows import FIRST_DAY, LAST_DAY, Calendar, Hours, day_date, day_number
 
 __all__ = [
+    "CALL_TECHNOLOGIES",
     "DEFAULT_PURPOSE",
+    "DEFAULT_TECHNOLOGY",
     "NEVER",
     "PURPOSES",
     "Cut",
@@ -170,9 +173,27 @@ def pack(name: str) -> RulePack:
     return load_pack(name)
 
 
-def selected_rules(names: Iterable[str], purpose: str) -> tuple[Rule, ...]:
-    """The rules of the packs ``names`` about calls of kind ``purpose``, in order."""
-    return tuple(rule for name in names for rule in pack(name).rules if rule.applies_to == purpose)
+#: How a campaign's calls may be placed (``callTechnology``): a live agent, or one of
+#: the technologies a rule may be about.
+CALL_TECHNOLOGIES = ("live-agent", *TECHNOLOGIES)
+#: The default: every way, so that every rule about a technology applies (callslots
+#: cannot see how calls are placed; the strictest reading until the campaign says).
+DEFAULT_TECHNOLOGY = CALL_TECHNOLOGIES
+
+
+def selected_rules(
+    names: Iterable[str], purpose: str, technology: Iterable[str] = DEFAULT_TECHNOLOGY
+) -> tuple[Rule, ...]:
+    """The rules of the packs ``names`` about calls of kind ``purpose`` placed with
+    one of ``technology``, in order: a rule with no ``technology`` is about every
+    call; one with some applies when the campaign uses one of them."""
+    used = set(technology)
+    return tuple(
+        rule
+        for name in names
+        for rule in pack(name).rules
+        if rule.applies_to == purpose and (not rule.technology or used & set(rule.technology))
+    )
 
 
 def state_of_description(description: str) -> str | None:

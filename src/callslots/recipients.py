@@ -480,7 +480,9 @@ class Views:
         selected = self.selected
         if selected is None:
             s = self.settings
-            selected = self.selected = selected_rules(s.calling_rules, s.call_purpose)
+            selected = self.selected = selected_rules(
+                s.calling_rules, s.call_purpose, s.call_technology
+            )
         return selected
 
     def packs(self) -> dict[str, str]:

@@ -28,6 +28,7 @@ from .windows import Hours, clock
 __all__ = [
     "APPLIES_TO",
     "LIMITS",
+    "TECHNOLOGIES",
     "US_STATES",
     "CallsLimit",
     "DaysLimit",
@@ -108,6 +109,9 @@ LIMITS = ("hours", "days", "calls-per-period", "quiet-after-conversation")
 #: The kinds of call a rule is about: whether a call is one of them is the user's call.
 APPLIES_TO = ("telephone-solicitation", "debt-collection", "securities-solicitation")
 SOURCES = ("official", "copy")
+#: How a call is placed, for rules about a calling technology: a rule with
+#: ``technology`` applies only to calls made with one of the kinds it lists.
+TECHNOLOGIES = ("automatic-dialer", "prerecorded-voice", "artificial-voice")
 #: How a rule's start is known: ``"not known"`` goes with ``"effective": null``
 #: (the rule is read as in force on every date up to its end, docs/compliance.md).
 EFFECTIVE_BASES = ("stated by the source", "reported", "not known")
@@ -207,11 +211,18 @@ class Rule:
     ends: date | None = None
     #: The stored source text ``quote`` is taken from (``rules/sources/<text>.txt``).
     text: str = ""
+    #: The calling technologies the rule is about (:data:`TECHNOLOGIES`); empty: it is
+    #: about every call, however placed.
+    technology: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        """``citation: what it says``, for explanations."""
-        return f"{self.citation}: {describe(self)}"
+        """``citation: what it says``, for explanations (``..., for calls made with an
+        automatic-dialer`` for a rule about a calling technology)."""
+        if not self.technology:
+            return f"{self.citation}: {describe(self)}"
+        kinds = " or ".join(self.technology)
+        return f"{self.citation}: {describe(self)}, for calls made with an {kinds}"
 
     @property
     def in_force(self) -> str:
@@ -450,9 +461,10 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
         "checked",
         "notes",
         "text",
+        "technology",
     )
     before = len(r.errors)
-    entry = r.mapping(item, path, fields, nullable=("effective", "ends"))
+    entry = r.mapping(item, path, fields, nullable=("effective", "ends", "technology"))
     if entry is None:
         return None
     rule_id = r.text(entry.get("id"), f"{path}.id")
@@ -475,6 +487,12 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
     basis = r.choice(entry.get("effective_basis"), f"{path}.effective_basis", EFFECTIVE_BASES)
     ends = r.day(entry.get("ends"), f"{path}.ends")
     text_name = r.text(entry.get("text"), f"{path}.text")
+    kinds: list[str] = []
+    if entry.get("technology") is not None:
+        for i, kind in enumerate(r.items(entry.get("technology"), f"{path}.technology")):
+            chosen = r.choice(kind, f"{path}.technology.{i}", TECHNOLOGIES)
+            if chosen is not None and chosen not in kinds:
+                kinds.append(chosen)
     if text_name is not None and not _TEXT.fullmatch(text_name):
         r.error(f"{path}.text", f"{text_name!r} is not a source text's name (a-z, 0-9, - and .)")
     citation = r.text(entry.get("citation"), f"{path}.citation")
@@ -527,6 +545,7 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
         notes,
         ends,
         text_name,
+        tuple(k for k in TECHNOLOGIES if k in kinds),
     )
 
 
