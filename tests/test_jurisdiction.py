@@ -470,15 +470,38 @@ def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch)
         zones_by_number.cache_clear()
 
 
-def test_without_holidays_a_holiday_rule_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "holidays", None)
-    with pytest.raises(ConfigError) as caught:
-        Campaign.from_dict({"callingRules": ["US"]})
+def test_without_holidays_only_a_customer_under_a_holiday_rule_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/compliance.md, section 5: the holidays package is needed only for a
+    customer whose rules include a holiday rule, and then the error names the
+    customer, the rule and what to install."""
+    monkeypatch.setitem(sys.modules, "holidays", None)  # import fails
+    c = Campaign.from_dict({"callingRules": ["US"], "startDate": "2027-01-01"})
+    assert c.for_customer(FLORIDA).scopes == ("federal", "FL")  # no holiday rule
+    with pytest.raises(jur.MissingHolidays) as caught:
+        c.for_customer(RHODE_ISLAND)
     (problem,) = caught.value.errors
-    assert problem.path == "callingRules"
-    assert "US-RI-holidays" in problem.message
-    assert "pip install 'callslots[holidays]'" in problem.message
-    Campaign.from_dict({"callingRules": ["US"], "callPurpose": "debt-collection"})
+    assert problem.path == "customer"
+    assert "US-RI-holidays (R.I. Gen. Laws 5-61-2)" in problem.message
+    assert problem.message.endswith("pip install 'callslots[holidays]'")
+    # A device holiday rule (Alabama's) applies only with a device.
+    live = Campaign.from_dict({"callingRules": ["US"], "callTechnology": ["live-agent"]})
+    assert live.for_customer("+12055550100").scopes == ("federal",)
+    with pytest.raises(jur.MissingHolidays):
+        c.for_customer("+12055550100")
+    # Customers in the payload are checked when it is read, each with its path.
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict(
+            {
+                "callingRules": ["US"],
+                "customers": [
+                    {"phoneNumber": phone} for phone in (FLORIDA, RHODE_ISLAND, "+12255550100")
+                ],
+            }
+        )
+    paths = [p.path for p in caught.value.errors]
+    assert paths == ["customers.1", "customers.2"], caught.value.errors
 
 
 def test_per_customer_is_set_by_either_field() -> None:

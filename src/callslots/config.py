@@ -25,10 +25,9 @@ from .jurisdiction import (
     CALL_TECHNOLOGIES,
     DEFAULT_PURPOSE,
     DEFAULT_TECHNOLOGY,
-    HOLIDAYS_NEEDED,
     PURPOSES,
     MissingNumberStates,
-    needs_holidays,
+    missing_holidays,
     needs_zones,
     pack,
     scopes_of,
@@ -940,13 +939,6 @@ def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     if not s.calling_rules:
         return
     rules = selected_rules(s.calling_rules, s.call_purpose, s.call_technology)
-    holiday_rule = needs_holidays(rules)
-    if holiday_rule is not None:
-        try:
-            import holidays  # noqa: F401  (the check: the rule is applied when needed)
-        except ImportError:
-            names = ", ".join(s.calling_rules)
-            r.error("callingRules", HOLIDAYS_NEEDED.format(rule=holiday_rule.id, pack=names))
     name = (_customer_fields(fields) or ["customers"])[0]
     needs_package: list[str] = []
     for i, customer in enumerate(s.customers):
@@ -959,6 +951,10 @@ def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
         except ConfigError as e:
             r.errors.extend(e.errors)
             continue
+        try:  # the holidays package is needed only for a customer under a holiday rule
+            missing_holidays(rules, scopes, path)
+        except ConfigError as e:
+            r.errors.extend(e.errors)
         if s.recipient_hours is not None or not needs_zones(rules, scopes):
             continue  # the zones are checked (or not needed) already
         try:

@@ -56,6 +56,7 @@ __all__ = [
     "NEVER",
     "PURPOSES",
     "Cut",
+    "MissingHolidays",
     "MissingNumberStates",
     "contact_limits",
     "cuts",
@@ -484,12 +485,45 @@ def holiday_years(first: date | None, last: date | None) -> tuple[int, int]:
     return lo, hi
 
 
-def needs_holidays(rules: tuple[Rule, ...]) -> Rule | None:
-    """The first ``days`` rule of ``rules`` (it needs the ``holidays`` package)."""
-    return next((rule for rule in rules if isinstance(rule.values, DaysLimit)), None)
+def needs_holidays(rules: tuple[Rule, ...], scopes: Iterable[str] | None = None) -> Rule | None:
+    """The first ``days`` rule of ``rules`` (of ``scopes``, when given): it needs the
+    ``holidays`` package."""
+    wanted = None if scopes is None else set(scopes)
+    return next(
+        (
+            rule
+            for rule in rules
+            if isinstance(rule.values, DaysLimit) and (wanted is None or rule.scope in wanted)
+        ),
+        None,
+    )
+
+
+def holidays_installed() -> bool:
+    """Whether the optional ``holidays`` package can be imported (asked again each
+    time, so that installing it, or a test hiding it, is seen at once)."""
+    try:
+        import holidays  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class MissingHolidays(ConfigError):
+    """A customer's rules include a holiday rule, and ``holidays`` is missing."""
 
 
 HOLIDAYS_NEEDED = (
-    "needs the optional holidays package for the holiday rule {rule} of the {pack} pack: "
-    + HOLIDAYS_INSTALL
+    "needs the optional holidays package for the holiday rule {rule} ({citation}) that "
+    "applies to this customer: " + HOLIDAYS_INSTALL
 )
+
+
+def missing_holidays(rules: tuple[Rule, ...], scopes: tuple[str, ...], path: str) -> None:
+    """:class:`MissingHolidays` naming ``path`` when a ``days`` rule of ``scopes``
+    applies and the ``holidays`` package is missing (docs/compliance.md, section 5:
+    the package is needed only for a customer under such a rule)."""
+    rule = needs_holidays(rules, scopes)
+    if rule is not None and not holidays_installed():
+        message = HOLIDAYS_NEEDED.format(rule=rule.id, citation=rule.citation)
+        raise MissingHolidays([Problem(path, f"callingRules {message}")])

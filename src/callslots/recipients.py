@@ -52,7 +52,7 @@ from .jurisdiction import (
 from .limits import ContactLimit, QuietRule
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
-from .rulepack import Rule
+from .rulepack import DaysLimit, Rule
 from .tz import CYCLE, DAY, MAX_UTC, load_zone
 from .windows import (
     Calendar,
@@ -460,6 +460,16 @@ def _window_end(calendar: Calendar, u: int, limit: int) -> int:
     return u  # not reached for a callable u below limit
 
 
+@dataclass(frozen=True, slots=True)
+class _ScopeSet:
+    """Scopes tuples that meet ``scopes`` (``t in s``: any of ``t`` is one)."""
+
+    scopes: frozenset[str]
+
+    def __contains__(self, found: object) -> bool:
+        return isinstance(found, tuple) and not self.scopes.isdisjoint(found)
+
+
 @dataclass(eq=False)
 class Views:
     """The views of one campaign, one per :class:`ViewKey`, made on first use
@@ -471,6 +481,7 @@ class Views:
     lock: threading.Lock = field(default_factory=threading.Lock)
     selected: tuple[Rule, ...] | None = None
     labels: dict[str, str] | None = None
+    with_holidays: _ScopeSet | None = None
 
     def __reduce__(self) -> tuple[type[Views], tuple[Settings, Calendar]]:
         return (Views, (self.settings, self.base))  # made again on first use after unpickling
@@ -484,6 +495,16 @@ class Views:
                 s.calling_rules, s.call_purpose, s.call_technology
             )
         return selected
+
+    def holiday_scopes(self) -> _ScopeSet:
+        """A test for the customers' scopes under a holiday rule of :meth:`rules`
+        (such a customer needs the ``holidays`` package): ``scopes in ...``."""
+        found = self.with_holidays
+        if found is None:
+            found = self.with_holidays = _ScopeSet(
+                frozenset(r.scope for r in self.rules() if isinstance(r.values, DaysLimit))
+            )
+        return found
 
     def packs(self) -> dict[str, str]:
         """Each selected rule's pack label (``US pack version 2``), for explanations."""
