@@ -1,9 +1,9 @@
 """Calling rules by jurisdiction (docs/compliance.md, section 5): a customer's states,
 the rules that apply to it, their effective instants, and its callable set.
 
-The named cases use the shipped US pack on dates after its check date (2026-12-01,
-from which the TCPA and Rhode Island rules are in force in the pack); the property
-at the end checks a customer's set against a brute-force reading of the pack's rules
+The named cases use the shipped US pack (its rules are in force on every date up to
+their end, or from their stated start: docs/compliance.md, "Effective dates"); the
+property at the end checks a customer's set against a brute-force reading of the pack's rules
 written here, with zoneinfo and the holidays package, and none of the engine's code.
 """
 
@@ -513,7 +513,7 @@ def test_per_customer_is_set_by_either_field() -> None:
 
 #: Area codes the test knows the state of (or that it is not a US one).
 AREA_CODES = {"305": "FL", "212": "NY", "401": "RI", "206": "WA", "312": "IL", "604": None}
-STATES = ("FL", "RI", "WA", "IL", "NY", "TX")
+STATES = ("FL", "RI", "WA", "IL", "NY", "TX", "MS", "UT", "MA")
 CLOCKS = (
     "America/New_York",
     "America/Chicago",
