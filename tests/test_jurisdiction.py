@@ -941,3 +941,69 @@ def test_utah_sundays_and_legal_holidays_have_no_calls() -> None:
     assert windows(date(2028, 7, 23)) == []  # Sunday
     assert windows(date(2028, 7, 24)) == []  # Monday, Pioneer Day
     assert windows(date(2028, 7, 25)) == [("08:00", "21:00")]
+
+
+# -- ZIP codes as a location signal (section 5) ---------------------------------------
+
+
+def test_area_code_zip_code_and_state_naming_three_states_bring_all_three() -> None:
+    """A Florida number (+1 305) of a customer whose properties.state is Rhode Island
+    and whose postalCode is in Salt Lake City (84101): the rules of all three states
+    apply (callable only when callable under each), and explain names which signal
+    brought which state."""
+    holidays_package()
+    pytest.importorskip("zipcodes")
+    customer = {
+        "phoneNumber": FLORIDA,
+        "properties": {"state": "RI", "postalCode": "84101", "timezone": "America/New_York"},
+    }
+    c = campaign(startTime="07:00", endTime="23:00")
+    view = c.for_customer(customer)
+    assert view.scopes == ("federal", "FL", "RI", "UT")
+    # Friday: Rhode Island's 09:00-18:00 is the narrowest; Saturday its 10:00-17:00;
+    # Sunday: none (Rhode Island and Utah); Pioneer Day (Utah, Monday 2028-07-24):
+    # none; and none on Friday 2027-07-23, when Utah observes Saturday's Pioneer Day.
+    assert day_windows(view, date(2027, 6, 11)) == [("09:00", "18:00")]
+    assert day_windows(view, date(2027, 6, 12)) == [("10:00", "17:00")]
+    assert day_windows(view, date(2027, 6, 13)) == []
+    assert day_windows(view, date(2027, 7, 23)) == []
+    assert day_windows(view, date(2028, 7, 24)) == []
+    assert day_windows(view, date(2028, 7, 25)) == [("09:00", "18:00")]
+    reasons = c.explain(ny(2027, 6, 11, 12), customer).reasons
+    assert reasons[-1].rule == "jurisdiction"
+    assert reasons[-1].message == (
+        "the customer's states: FL from the number's area code (+1 305); RI from "
+        "properties.state; UT from properties.postalCode 84101"
+    )
+    # ZIP+4 and the `zip` key read the same; a ZIP alone places the customer in the US.
+    alone = c.for_customer({"phoneNumber": CANADA, "properties": {"zip": "84101-1234"}})
+    assert alone.scopes == ("federal", "UT")
+
+
+def test_a_bad_or_unknown_zip_code_is_an_error_with_its_path() -> None:
+    pytest.importorskip("zipcodes")
+    c = campaign()
+    for value, words in (
+        ("8410", "is not a US ZIP code"),
+        (84101, "is not a US ZIP code"),
+        ("00000", "not a ZIP code the zipcodes package knows"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            c.for_customer({"phoneNumber": FLORIDA, "properties": {"postalCode": value}})
+        (problem,) = caught.value.errors
+        assert problem.path == "customer.properties.postalCode" and words in problem.message
+
+
+def test_without_zipcodes_a_zip_code_property_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "zipcodes", None)  # import fails
+    jur._zip_index.cache_clear()
+    try:
+        c = campaign(callPurpose="debt-collection")
+        with pytest.raises(jur.MissingZipCodes) as caught:
+            c.for_customer({"phoneNumber": FLORIDA, "properties": {"zip": "33101"}})
+        assert "pip install 'callslots[zip]'" in caught.value.errors[0].message
+        assert c.for_customer(FLORIDA).scopes == ("federal",)  # no ZIP: not needed
+    finally:
+        jur._zip_index.cache_clear()

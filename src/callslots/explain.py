@@ -50,6 +50,7 @@ RULES = (
     "contact limit",  # a contactLimits entry (or a rule pack's) is full (docs/limits.md)
     "quiet after conversation",  # quietAfterConversationDays after a conversation
     "calling rule",  # a rule of callingRules (hours or days) on its clock, allowing or not
+    "jurisdiction",  # with callingRules: which signal placed the customer in which state
 )
 
 

@@ -24,6 +24,7 @@ needs (the selected rules, the customer's zones, the years to resolve holidays f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -55,11 +56,14 @@ __all__ = [
     "DEFAULT_TECHNOLOGY",
     "NEVER",
     "PURPOSES",
+    "ZIP_KEYS",
     "Cut",
     "MissingHolidays",
     "MissingNumberStates",
+    "MissingZipCodes",
     "contact_limits",
     "cuts",
+    "given_zip",
     "number_place",
     "pack",
     "pack_labels",
@@ -67,6 +71,7 @@ __all__ = [
     "rule_text",
     "scopes_of",
     "selected_rules",
+    "signals_of",
     "state_of_description",
 ]
 
@@ -147,6 +152,90 @@ _NAMES = {
 
 class MissingNumberStates(MissingPhoneNumbers):
     """A customer's state must come from its number, and ``phonenumbers`` is missing."""
+
+
+class MissingZipCodes(ConfigError):
+    """A customer has a ZIP code property, and the ``zipcodes`` package is missing."""
+
+
+#: The customer properties read as a US ZIP code, in this order (the first given).
+ZIP_KEYS = ("postalCode", "zip")
+ZIP_INSTALL = "pip install 'callslots[zip]'"
+_ZIP = re.compile(r"(\d{5})(?:-\d{4})?", re.ASCII)
+
+
+@lru_cache(maxsize=1)
+def _zip_index() -> dict[str, str]:
+    """Every ZIP code the offline ``zipcodes`` package knows, by its five digits, to
+    its USPS state code (read once: about 1.5 s).  ImportError without it."""
+    import zipcodes  # the optional extra, imported only when a ZIP code is read
+
+    return {str(z["zip_code"]): str(z["state"]) for z in zipcodes.list_all()}
+
+
+def given_zip(customer: Customer, path: str) -> tuple[str, str, str | None] | None:
+    """The customer's ZIP code property as ``(key, five digits, state)`` (the state
+    None for a military or freely associated code, such as ``AE`` or ``PW``), None
+    when it has none.  A ConfigError naming ``path.properties.<key>`` for a value
+    that is not a ZIP code (a string of five digits, or ZIP+4) or that the data does
+    not know; :class:`MissingZipCodes` without the ``zipcodes`` package."""
+    for key in ZIP_KEYS:
+        value = customer.properties.get(key)
+        if value is None:
+            continue
+        where = f"{path}.properties.{key}"
+        m = _ZIP.fullmatch(value.strip()) if isinstance(value, str) else None
+        if m is None:
+            shown = repr(value) if isinstance(value, str) else type(value).__name__
+            raise ConfigError(
+                [
+                    Problem(
+                        where,
+                        f"{shown} is not a US ZIP code: write its five digits as a string, "
+                        "such as '02903' (or ZIP+4, '02903-1234')",
+                    )
+                ]
+            )
+        try:
+            index = _zip_index()
+        except ImportError:
+            raise MissingZipCodes(
+                [
+                    Problem(
+                        path,
+                        f"callingRules reads properties.{key} as a US ZIP code: install the "
+                        f"optional zipcodes package ({ZIP_INSTALL}), or remove the property",
+                    )
+                ]
+            ) from None
+        state = index.get(m[1])
+        if state is None:
+            raise ConfigError(
+                [Problem(where, f"{value!r} is not a ZIP code the zipcodes package knows")]
+            )
+        return key, m[1], state if state in US_STATES else None
+    return None
+
+
+def signals_of(customer: Customer, path: str) -> tuple[tuple[str, str], ...]:
+    """Each state the customer is placed in, with what placed it: ``("FL", "the
+    number's area code (+1 305)")``, ``("RI", "properties.state")``, ``("UT",
+    "properties.postalCode 84101")``, in that order (for explanations)."""
+    found: list[tuple[str, str]] = []
+    try:
+        _, by_number = number_place(customer.phone)
+    except ImportError:
+        by_number = None
+    if by_number is not None:
+        code = customer.phone[2:5] if customer.phone.startswith("+1") else customer.phone
+        found.append((by_number, f"the number's area code (+1 {code})"))
+    state = given_state(customer, path)
+    if state is not None:
+        found.append((state, "properties.state"))
+    zipped = given_zip(customer, path)
+    if zipped is not None and zipped[2] is not None:
+        found.append((zipped[2], f"properties.{zipped[0]} {zipped[1]}"))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,16 +371,20 @@ def given_state(customer: Customer, path: str) -> str | None:
 
 def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[str, ...]:
     """The scopes of ``rules`` that apply to ``customer``: ``"federal"`` for a
-    customer in the US, and each of its states (``properties.state`` and its
-    number's), keeping only those that have a rule (so that customers under the
-    same rules share a view).  A customer with ``properties.state`` is in the US
-    whatever its number.  :class:`MissingNumberStates` when the number must be
-    read and ``phonenumbers`` is missing; a ConfigError for a bad state."""
+    customer in the US, and each of its states (``properties.state``, its ZIP code's
+    (``properties.postalCode`` or ``zip``) and its number's), keeping only those that
+    have a rule (so that customers under the same rules share a view).  A customer
+    with ``properties.state`` or a ZIP code is in the US whatever its number.
+    :class:`MissingNumberStates` when the number must be read and ``phonenumbers``
+    is missing, :class:`MissingZipCodes` when a ZIP code must be read and
+    ``zipcodes`` is missing; a ConfigError for a bad state or ZIP code."""
     state = given_state(customer, path)
+    zipped = given_zip(customer, path)
+    by_zip = None if zipped is None else zipped[2]
     try:
         in_us, by_number = number_place(customer.phone)
     except ImportError:
-        if state is None:
+        if state is None and zipped is None:
             raise MissingNumberStates(
                 [
                     Problem(
@@ -303,8 +396,8 @@ def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[s
                 ]
             ) from None
         in_us, by_number = True, None
-    found = {s for s in (state, by_number) if s is not None}
-    if not in_us and not found:
+    found = {s for s in (state, by_number, by_zip) if s is not None}
+    if not in_us and not found and zipped is None:
         return ()
     wanted = {"federal", *found}
     had = {rule.scope for rule in rules}
