@@ -938,7 +938,7 @@ def test_without_holidays_the_calling_rules_fail_on_one_line_only_for_holiday_st
     pytest.importorskip("phonenumbers")
     hidden = tmp_path / "hide" / "holidays"
     hidden.mkdir(parents=True)
-    (hidden / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+    (hidden / "__init__.py").write_text('raise ModuleNotFoundError("hidden by the test")\n')
     campaign = tmp_path / "c.json"
     campaign.write_text(
         json.dumps(
