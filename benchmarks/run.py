@@ -786,6 +786,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nsimulate() with contact limits, 3 retries, customers with timezone and state,")
     print("alternating runs, each in a fresh process:\n")
     print("\n".join(limits_rows(2_000 if args.quick else 1_000_000, 1 if args.quick else 3)))
+    if importlib.util.find_spec("holidays") is not None:  # the pack's holiday rules
+        from .packs import pack_rows
+
+        print("\nsimulate() of customers over the 50 states and DC, the shipped US pack")
+        print("against version 1 of it, alternating runs, each in a fresh process:\n")
+        print("\n".join(pack_rows(2_000 if args.quick else 1_000_000, 1 if args.quick else 3)))
     print("\nDispatcher, public API: poll at next_wakeup(), ended() at once; then a")
     print("snapshot through json and a restore, each in a fresh process:\n")
     print("\n".join(dispatch_rows((2_000, 2_000) if args.quick else (100_000, 1_000_000))))

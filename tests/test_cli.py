@@ -162,6 +162,34 @@ def test_validate() -> None:
     assert warned.stderr.startswith("callslots: warning: <stdin>: startime: ")
 
 
+def test_validate_names_the_rule_packs_version() -> None:
+    from callslots.rulepack import load_pack
+
+    pack = load_pack("US")
+    payload = (
+        '{"startDate": "2027-01-01", "startTime": "09:00", "endTime": "17:00", '
+        '"callingRules": ["US"], "callPurpose": "debt-collection"}'
+    )
+    run = callslots("validate", "-", stdin=payload)
+    assert run.returncode == 0, run.stderr
+    debt = sum(1 for rule in pack.rules if rule.applies_to == "debt-collection")
+    every = "live-agent, automatic-dialer, prerecorded-voice, artificial-voice"
+    assert run.stderr.splitlines() == [
+        f"callslots: callingRules: US pack version {pack.version} ({len(pack.rules)} rules, "
+        f"{debt} for debt-collection calls placed by {every}; {len(pack.not_covered)} left "
+        "out: docs/compliance.md, section 5)"
+    ]
+    # The default is shown: every way of placing a call, so every rule applies.
+    assert json.loads(run.stdout)["callTechnology"] == every.split(", ")
+    live = callslots(
+        "validate", "-", stdin=payload.replace("}", ', "callTechnology": ["live-agent"]}')
+    )
+    assert live.returncode == 0 and "placed by live-agent;" in live.stderr
+    assert json.loads(run.stdout)["callingRules"] == ["US"]
+    plain = callslots("validate", "-", stdin='{"startTime": "09:00", "endTime": "17:00"}')
+    assert plain.returncode == 0 and plain.stderr == ""
+
+
 def test_every_command_prints_an_invalid_campaign_the_same_way() -> None:
     """One prefix, one problem a line, the same lines whichever command read the file."""
     payload = '{"timezone": "Mars/Olympus", "callRetries": -1, "activeDays": [7]}'
@@ -899,3 +927,53 @@ def test_a_history_file_counts_for_the_contact_limits(tmp_path: Path) -> None:
     assert lines[1].endswith("must be an aware datetime (with a time zone), not a naive datetime")
     result = callslots("explain", str(campaign), "--at", "2026-03-02T15:00Z", "--history", str(bad))
     assert result.returncode == 2 and "--history needs --phone" in result.stderr
+
+
+def test_without_holidays_the_calling_rules_fail_on_one_line_only_for_holiday_states(
+    tmp_path: Path,
+) -> None:
+    """docs/compliance.md, section 5: a newcomer without the holidays extra can run a
+    campaign with the US pack; a customer under a holiday rule (Rhode Island) stops
+    it with one line naming the customer, the rule and what to install (exit 2)."""
+    pytest.importorskip("phonenumbers")
+    hidden = tmp_path / "hide" / "holidays"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ModuleNotFoundError("hidden by the test")\n')
+    campaign = tmp_path / "c.json"
+    campaign.write_text(
+        json.dumps(
+            {
+                "timezone": "America/New_York",
+                "startDate": "2027-01-04",
+                "endDate": "2027-01-05",
+                "startTime": "09:00",
+                "endTime": "17:00",
+                "callingRules": ["US"],
+            }
+        )
+    )
+    florida, rhode_island = tmp_path / "fl.csv", tmp_path / "ri.csv"
+    florida.write_text("+13055550100\n+12125550100\n")
+    rhode_island.write_text("+13055550100\n+14015550100\n")
+    env = dict(ENV, PYTHONPATH=str(tmp_path / "hide"))
+    command = [sys.executable, "-m", "callslots", "simulate", str(campaign), "--summary-only"]
+
+    def run(customers: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, "--customers", str(customers)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env=env,
+        )
+
+    fine = run(florida)
+    assert fine.returncode == 0, fine.stderr
+    stopped = run(rhode_island)
+    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
+    assert stopped.stderr.splitlines() == [
+        f"callslots: error: {rhode_island}: customers.1: callingRules needs the optional "
+        "holidays package for the holiday rule US-RI-holidays (R.I. Gen. Laws 5-61-2) that "
+        "applies to this customer: pip install 'callslots[holidays]'"
+    ]

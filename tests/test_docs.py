@@ -140,7 +140,7 @@ def test_calling_rules_worked_example() -> None:
     for phone, _, rules, utc, new_york in rows:
         view = campaign.for_customer(phone)
         named = sorted(r.split(" (")[0] for r in rules.split(", ")) if rules != "none" else []
-        in_force = sorted(cut.rule.split(":")[0] for cut in view.cuts if cut.rule)
+        in_force = sorted(cut.rule.split(" [")[0] for cut in view.cuts if cut.rule)
         assert in_force == named, phone
         got = [
             (

@@ -1,9 +1,9 @@
 """Calling rules by jurisdiction (docs/compliance.md, section 5): a customer's states,
 the rules that apply to it, their effective instants, and its callable set.
 
-The named cases use the shipped US pack on dates after its check date (2026-12-01,
-from which the TCPA and Rhode Island rules are in force in the pack); the property
-at the end checks a customer's set against a brute-force reading of the pack's rules
+The named cases use the shipped US pack (its rules are in force on every date up to
+their end, or from their stated start: docs/compliance.md, "Effective dates"); the
+property at the end checks a customer's set against a brute-force reading of the pack's rules
 written here, with zoneinfo and the holidays package, and none of the engine's code.
 """
 
@@ -131,7 +131,8 @@ def test_a_florida_number_from_a_new_york_campaign_stops_at_20_00() -> None:
     assert view.next_callable(ny(2027, 1, 15, 20, 0)) == ny(2027, 1, 16, 9, 0)
     reasons = [str(r) for r in view.explain(ny(2027, 1, 15, 20, 30)).reasons]
     assert reasons == [
-        "calling rule: Fri 20:30 EST in America/New_York is outside US-FL-hours: "
+        "calling rule: Fri 20:30 EST in America/New_York is outside US-FL-hours "
+        f"[{load_pack().label}; in force since 2021-07-01]: "
         "Fla. Stat. 501.616(6)(a): 08:00-20:00 at the called person's location"
     ]
     # The three calls in 24 hours are a limit for the dispatcher: exposed, named.
@@ -190,7 +191,8 @@ def test_rhode_island_sundays_and_weekday_holidays_have_no_calls() -> None:
     assert reason.rule == "calling rule"
     assert reason.message == (
         "2027-01-18 in America/New_York is Martin Luther King Jr. Day: no calls under "
-        "US-RI-holidays: R.I. Gen. Laws 5-61-2: no calls on state or federal holidays "
+        f"US-RI-holidays [{load_pack().label}; in force (start date not known)]: "
+        "R.I. Gen. Laws 5-61-2: no calls on state or federal holidays "
         "falling on MO, TU, WE, TH, FR"
     )
     # Victory Day (2027-08-09) is a Rhode Island holiday only; a holiday on a
@@ -210,7 +212,7 @@ def test_an_area_code_and_a_state_that_disagree_bring_both_states_rules() -> Non
     both = c.for_customer({"phoneNumber": FLORIDA, "properties": {"state": "wa"}})
     assert both.scopes == ("federal", "FL", "WA")
     assert [
-        r.message.split(" is outside ")[1].split(":")[0]
+        r.message.split(" is outside ")[1].split(" [")[0]
         for r in both.explain(ny(2027, 1, 15, 20, 30)).reasons
     ] == ["US-FL-hours", "US-WA-hours"]
     assert len(both.limits) == 1 and both.limits[0].name.startswith("Fla. Stat. 501.616(6)(b)")
@@ -295,8 +297,9 @@ def test_the_fields_read_back_from_to_dict() -> None:
 
 def test_a_purpose_selects_only_its_rules() -> None:
     debt = campaign(callPurpose="debt-collection").for_customer(FLORIDA)
-    # No hours rule of the pack is about debt collection: only Regulation F's counts.
-    assert debt.cuts == () and debt.scopes == ("federal",)
+    # Regulation F's hours (08:00-21:00, as the campaign's here) and its counts.
+    assert debt.scopes == ("federal",)
+    assert [cut.rule.split(" [")[0] for cut in debt.cuts if cut.rule] == ["US-RegF-hours"]
     assert day_windows(debt, date(2027, 1, 15)) == [("09:00", "21:00")]
     assert debt.limits == (
         ContactLimit(
@@ -383,6 +386,9 @@ def _rule_fields(rule_id: str, scope: str) -> dict[str, Any]:
         "quote": "test",
         "checked": "2026-12-01",
         "notes": "",
+        "ends": None,
+        "text": "test",
+        "technology": None,
     }
 
 
@@ -414,14 +420,19 @@ def test_rules_that_never_meet_the_campaign_are_answered_at_once() -> None:
             began = time.perf_counter()
             assert view.next_callable(t) is None
             assert time.perf_counter() - began < 1.0, (phone, t)
-    # The same campaign from the year 1: callable until the rules take effect.
-    early = campaign(startDate="0001-01-01", startTime="21:00", endTime="23:00")
-    view = early.for_customer(FLORIDA)
-    assert view.next_callable(datetime(2021, 6, 30, 23, 0, tzinfo=UTC)) == datetime(
-        2021, 7, 1, 1, 0, tzinfo=UTC
-    )  # 21:00 EDT on 2021-06-30, the evening before Florida's rule
+    # A debt-collection campaign from the year 1: a New York number is callable in
+    # the evening until Regulation F's hours take effect, 2021-11-30 (midnight EST).
+    # (The telephone-solicitation hours of the TSR have no known start: in force on
+    # every date, so that campaign is never callable in the evening.)
+    early = campaign(
+        startDate="0001-01-01", startTime="21:00", endTime="23:00", callPurpose="debt-collection"
+    )
+    view = early.for_customer(NEW_YORK_NUMBER)
+    assert view.next_callable(datetime(2021, 11, 29, 23, 0, tzinfo=UTC)) == datetime(
+        2021, 11, 30, 2, 0, tzinfo=UTC
+    )  # 21:00 EST on 2021-11-29, the evening before the rule
     began = time.perf_counter()
-    assert view.next_callable(datetime(2021, 7, 1, 4, 0, tzinfo=UTC)) is None
+    assert view.next_callable(datetime(2021, 11, 30, 5, 0, tzinfo=UTC)) is None
     assert time.perf_counter() - began < 1.0
 
 
@@ -459,15 +470,38 @@ def test_without_phonenumbers_a_state_is_needed(monkeypatch: pytest.MonkeyPatch)
         zones_by_number.cache_clear()
 
 
-def test_without_holidays_a_holiday_rule_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "holidays", None)
-    with pytest.raises(ConfigError) as caught:
-        Campaign.from_dict({"callingRules": ["US"]})
+def test_without_holidays_only_a_customer_under_a_holiday_rule_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/compliance.md, section 5: the holidays package is needed only for a
+    customer whose rules include a holiday rule, and then the error names the
+    customer, the rule and what to install."""
+    monkeypatch.setitem(sys.modules, "holidays", None)  # import fails
+    c = Campaign.from_dict({"callingRules": ["US"], "startDate": "2027-01-01"})
+    assert c.for_customer(FLORIDA).scopes == ("federal", "FL")  # no holiday rule
+    with pytest.raises(jur.MissingHolidays) as caught:
+        c.for_customer(RHODE_ISLAND)
     (problem,) = caught.value.errors
-    assert problem.path == "callingRules"
-    assert "US-RI-holidays" in problem.message
-    assert "pip install 'callslots[holidays]'" in problem.message
-    Campaign.from_dict({"callingRules": ["US"], "callPurpose": "debt-collection"})
+    assert problem.path == "customer"
+    assert "US-RI-holidays (R.I. Gen. Laws 5-61-2)" in problem.message
+    assert problem.message.endswith("pip install 'callslots[holidays]'")
+    # A device holiday rule (Alabama's) applies only with a device.
+    live = Campaign.from_dict({"callingRules": ["US"], "callTechnology": ["live-agent"]})
+    assert live.for_customer("+12055550100").scopes == ("federal",)
+    with pytest.raises(jur.MissingHolidays):
+        c.for_customer("+12055550100")
+    # Customers in the payload are checked when it is read, each with its path.
+    with pytest.raises(ConfigError) as caught:
+        Campaign.from_dict(
+            {
+                "callingRules": ["US"],
+                "customers": [
+                    {"phoneNumber": phone} for phone in (FLORIDA, RHODE_ISLAND, "+12255550100")
+                ],
+            }
+        )
+    paths = [p.path for p in caught.value.errors]
+    assert paths == ["customers.1", "customers.2"], caught.value.errors
 
 
 def test_per_customer_is_set_by_either_field() -> None:
@@ -479,7 +513,7 @@ def test_per_customer_is_set_by_either_field() -> None:
 
 #: Area codes the test knows the state of (or that it is not a US one).
 AREA_CODES = {"305": "FL", "212": "NY", "401": "RI", "206": "WA", "312": "IL", "604": None}
-STATES = ("FL", "RI", "WA", "IL", "NY", "TX")
+STATES = ("FL", "RI", "WA", "IL", "NY", "TX", "MS", "UT", "MA")
 CLOCKS = (
     "America/New_York",
     "America/Chicago",
@@ -519,7 +553,10 @@ def brute_is_callable(
         for key in zones if rule.clock == CALLED_PARTY else (rule.clock,):
             local = t.astimezone(ZoneInfo(key))
             today = local.date()
-            if today < rule.effective:
+            # In force from its start (every date when not known) to before its end.
+            if rule.effective is not None and today < rule.effective:
+                continue
+            if rule.ends is not None and today >= rule.ends:
                 continue
             values: Any = rule.values
             if rule.limit == "hours":
@@ -720,3 +757,253 @@ def test_a_louisiana_sunday_and_a_louisiana_holiday() -> None:
     )
     # A New York number is called on that Sunday (no state rule bans it).
     assert day_windows(c.for_customer(NEW_YORK_NUMBER), date(2027, 1, 3)) == [("08:00", "21:00")]
+
+
+# -- effective dates (docs/compliance.md, section 5, "Effective dates") -------------
+
+
+def test_a_2024_campaign_gets_the_tcpa_hours_and_louisianas_sunday_ban() -> None:
+    """The TCPA's hours are in force since 1992-12-20 and Louisiana's Sunday ban since
+    a date not known, so both cut a campaign of 2024 (the pack's first version read
+    them as starting on its check date, 2026-12-01, and cut nothing in 2024)."""
+    holidays_package()
+    c = campaign(startDate="2024-03-01", startTime="07:00", endTime="23:00")
+    new_york = c.for_customer(NEW_YORK_NUMBER)
+    assert day_windows(new_york, date(2024, 3, 5)) == [("08:00", "21:00")]
+    louisiana = c.for_customer("+12255550100")
+    assert day_windows(louisiana, date(2024, 3, 10)) == []  # Sunday
+    assert day_windows(louisiana, date(2024, 3, 9)) == [("09:00", "21:00")]  # Saturday
+    reasons = [r.message for r in louisiana.explain(ny(2024, 3, 10, 12)).reasons]
+    assert any("US-LA-hours [" in m and "in force (start date not known)]" in m for m in reasons), (
+        reasons
+    )
+
+
+@pytest.mark.parametrize("year", [2000, 2030])
+def test_a_rule_whose_start_is_not_known_is_in_force_on_every_date(year: int) -> None:
+    """Washington's 08:00-20:00 (start not known) cuts a Seattle number in 2000 and
+    in 2030 alike, and explain says so."""
+    c = campaign(startDate=f"{year}-01-01", startTime="07:00", endTime="23:59")
+    view = c.for_customer(WASHINGTON)
+    seattle = ZoneInfo("America/Los_Angeles")
+    day = date(year, 6, 14)
+    start = datetime(year, 6, 14, tzinfo=seattle)
+    windows = [
+        (f"{w.start.astimezone(seattle):%H:%M}", f"{w.end.astimezone(seattle):%H:%M}")
+        for w in view.windows(start, start + timedelta(days=1))
+    ]
+    assert windows == [("08:00", "20:00")], day
+    late = view.explain(datetime(year, 6, 14, 20, 30, tzinfo=seattle))
+    assert not late.callable
+    messages = [r.message for r in late.reasons]
+    assert any("US-WA-hours [" in m and "in force (start date not known)]" in m for m in messages)
+    early = view.explain(datetime(year, 6, 14, 12, 0, tzinfo=seattle))
+    assert early.callable
+    assert any("in force (start date not known)" in r.message for r in early.reasons)
+
+
+def test_a_rule_that_ends_stops_at_local_midnight_of_its_end_date() -> None:
+    """A rule in force over a range: from the first instant of ``effective`` to
+    before the first instant of ``ends``, on each clock it is read on; after it the
+    rule allows everything and explain does not name it."""
+    custom = read_pack(
+        {
+            "pack": "US",
+            "version": 1,
+            "title": "test",
+            "notice": "test",
+            "rules": [
+                {
+                    **_rule_fields("US-CA-range", "CA"),
+                    "limit": "hours",
+                    "values": {"hours": {code: ["10:00", "12:00"] for code in WEEKDAY_CODES}},
+                    "effective": "2030-03-15",
+                    "ends": "2030-03-18",
+                }
+            ],
+            "not_covered": [],
+        }
+    )
+    with _pack(custom):
+        c = Campaign.from_dict(
+            {"timezone": "UTC", "startDate": "2030-01-01", "callingRules": ["US"]}
+        )
+        for key in ("America/Los_Angeles", "America/New_York"):
+            zone = ZoneInfo(key)
+            view = c.for_customer(
+                {"phoneNumber": FLORIDA, "properties": {"state": "CA", "timezone": key}}
+            )
+            end = datetime(2030, 3, 18, tzinfo=zone)
+            assert not view.is_callable(end - timedelta(seconds=1))
+            assert view.is_callable(end)
+            assert view.next_callable(datetime(2030, 3, 17, 12, tzinfo=zone)) == end
+            named = [r.rule for r in view.explain(end).reasons]
+            assert named == ["window"]
+            msg = view.explain(end - timedelta(seconds=1)).reasons[0].message
+            assert "in force since 2030-03-15 until 2030-03-17" in msg
+            windows = list(view.windows(end - timedelta(days=1), end + timedelta(days=1)))
+            assert [(w.start, w.end) for w in windows] == [
+                (datetime(2030, 3, 17, 10, tzinfo=zone), datetime(2030, 3, 17, 12, tzinfo=zone)),
+                (end, end + timedelta(days=1)),
+            ]
+            # Every day of the range: 10:00-12:00; before and after: the whole day.
+            assert view.next_callable(datetime(2030, 3, 14, 23, tzinfo=zone)) == datetime(
+                2030, 3, 14, 23, tzinfo=zone
+            )
+
+
+# -- calling technology and fixed standard-time clocks (section 5) ------------------
+
+
+def test_device_rules_apply_only_to_campaigns_that_use_the_device() -> None:
+    """15 O.S. 755.1 (automatic dial announcing devices, 09:00-21:00 in Oklahoma):
+    by default callTechnology is every way of calling, so the rule applies; a campaign
+    of live agents only is not cut by it, one with an artificial (AI) voice is."""
+    tulsa = "+19185550100"
+    chicago = ZoneInfo("America/Chicago")
+
+    def first_window(**fields: Any) -> tuple[str, str]:
+        c = campaign(startTime="07:00", endTime="23:00", **fields)
+        start = datetime(2027, 1, 15, tzinfo=chicago)
+        (w,) = c.for_customer(tulsa).windows(start, start + timedelta(days=1))
+        return f"{w.start.astimezone(chicago):%H:%M}", f"{w.end.astimezone(chicago):%H:%M}"
+
+    assert first_window() == ("09:00", "21:00")
+    assert first_window(callTechnology=["artificial-voice"]) == ("09:00", "21:00")
+    assert first_window(callTechnology=["live-agent"]) == ("08:00", "21:00")  # the TCPA's
+    default = campaign().for_customer(tulsa)
+    (named,) = [cut.rule for cut in default.cuts if cut.rule and "US-OK-adad-hours" in cut.rule]
+    assert named is not None and "for calls made with an automatic-dialer or " in named
+
+
+def test_call_technology_is_validated_and_written_back() -> None:
+    c = campaign(callTechnology=["artificial-voice", "live-agent", "artificial-voice"])
+    assert c.to_dict()["callTechnology"] == ["live-agent", "artificial-voice"]
+    assert campaign().to_dict()["callTechnology"] == [
+        "live-agent",
+        "automatic-dialer",
+        "prerecorded-voice",
+        "artificial-voice",
+    ]
+    for bad, path, words in (
+        ([], "callTechnology", "non-empty list"),
+        ("live-agent", "callTechnology", "non-empty list"),
+        (["robot"], "callTechnology.0", "'live-agent'"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            campaign(callTechnology=bad)
+        assert any(p.path == path and words in p.message for p in caught.value.errors), bad
+
+
+def test_mississippi_hours_are_on_central_standard_time_all_year() -> None:
+    """Miss. Code 77-3-723: 08:00-20:00 'Central Standard Time' (Etc/GMT+6), no
+    Sunday: in January 08:00-20:00 CST, in July 09:00-21:00 CDT on the wall clock."""
+    jackson = "+16015550100"
+    chicago = ZoneInfo("America/Chicago")
+    c = campaign(startTime="06:00", endTime="23:30")
+    view = c.for_customer(jackson)
+    assert view.scopes == ("federal", "MS")
+
+    def windows(day: date) -> list[tuple[str, str]]:
+        start = datetime(day.year, day.month, day.day, tzinfo=chicago)
+        return [
+            (f"{w.start.astimezone(chicago):%H:%M}", f"{w.end.astimezone(chicago):%H:%M}")
+            for w in view.windows(start, start + timedelta(days=1))
+        ]
+
+    assert windows(date(2027, 1, 15)) == [("08:00", "20:00")]  # Friday, CST
+    assert windows(date(2027, 7, 16)) == [("09:00", "21:00")]  # Friday, CDT: 08:00-20:00 CST
+    assert windows(date(2027, 7, 18)) == []  # Sunday
+    # Saturday 2027-07-17 runs to 21:00 CDT (20:00 CST); Monday opens at 09:00 CDT.
+    assert windows(date(2027, 7, 17)) == [("09:00", "21:00")]
+    late = view.explain(datetime(2027, 7, 16, 21, 30, tzinfo=chicago))
+    assert any("Etc/GMT+6" in r.message and "US-MS-hours" in r.message for r in late.reasons)
+
+
+def test_utah_sundays_and_legal_holidays_have_no_calls() -> None:
+    """Utah Code 13-25a-103(3): 08:00-21:00, none on Sundays or legal holidays
+    (the holidays package's calendar of subdivision UT: Pioneer Day, 24 July)."""
+    holidays_package()
+    salt_lake = "+18015550100"
+    denver = ZoneInfo("America/Denver")
+    c = campaign(startTime="06:00", endTime="23:59")
+    view = c.for_customer(salt_lake)
+    assert view.scopes == ("federal", "UT")
+
+    def windows(day: date) -> list[tuple[str, str]]:
+        start = datetime(day.year, day.month, day.day, tzinfo=denver)
+        return [
+            (f"{w.start.astimezone(denver):%H:%M}", f"{w.end.astimezone(denver):%H:%M}")
+            for w in view.windows(start, start + timedelta(days=1))
+        ]
+
+    assert windows(date(2028, 7, 21)) == [("08:00", "21:00")]  # Friday
+    assert windows(date(2028, 7, 23)) == []  # Sunday
+    assert windows(date(2028, 7, 24)) == []  # Monday, Pioneer Day
+    assert windows(date(2028, 7, 25)) == [("08:00", "21:00")]
+
+
+# -- ZIP codes as a location signal (section 5) ---------------------------------------
+
+
+def test_area_code_zip_code_and_state_naming_three_states_bring_all_three() -> None:
+    """A Florida number (+1 305) of a customer whose properties.state is Rhode Island
+    and whose postalCode is in Salt Lake City (84101): the rules of all three states
+    apply (callable only when callable under each), and explain names which signal
+    brought which state."""
+    holidays_package()
+    pytest.importorskip("zipcodes")
+    customer = {
+        "phoneNumber": FLORIDA,
+        "properties": {"state": "RI", "postalCode": "84101", "timezone": "America/New_York"},
+    }
+    c = campaign(startTime="07:00", endTime="23:00")
+    view = c.for_customer(customer)
+    assert view.scopes == ("federal", "FL", "RI", "UT")
+    # Friday: Rhode Island's 09:00-18:00 is the narrowest; Saturday its 10:00-17:00;
+    # Sunday: none (Rhode Island and Utah); Pioneer Day (Utah, Monday 2028-07-24):
+    # none; and none on Friday 2027-07-23, when Utah observes Saturday's Pioneer Day.
+    assert day_windows(view, date(2027, 6, 11)) == [("09:00", "18:00")]
+    assert day_windows(view, date(2027, 6, 12)) == [("10:00", "17:00")]
+    assert day_windows(view, date(2027, 6, 13)) == []
+    assert day_windows(view, date(2027, 7, 23)) == []
+    assert day_windows(view, date(2028, 7, 24)) == []
+    assert day_windows(view, date(2028, 7, 25)) == [("09:00", "18:00")]
+    reasons = c.explain(ny(2027, 6, 11, 12), customer).reasons
+    assert reasons[-1].rule == "jurisdiction"
+    assert reasons[-1].message == (
+        "the customer's states: FL from the number's area code (+1 305); RI from "
+        "properties.state; UT from properties.postalCode 84101"
+    )
+    # ZIP+4 and the `zip` key read the same; a ZIP alone places the customer in the US.
+    alone = c.for_customer({"phoneNumber": CANADA, "properties": {"zip": "84101-1234"}})
+    assert alone.scopes == ("federal", "UT")
+
+
+def test_a_bad_or_unknown_zip_code_is_an_error_with_its_path() -> None:
+    pytest.importorskip("zipcodes")
+    c = campaign()
+    for value, words in (
+        ("8410", "is not a US ZIP code"),
+        (84101, "is not a US ZIP code"),
+        ("00000", "not a ZIP code the zipcodes package knows"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            c.for_customer({"phoneNumber": FLORIDA, "properties": {"postalCode": value}})
+        (problem,) = caught.value.errors
+        assert problem.path == "customer.properties.postalCode" and words in problem.message
+
+
+def test_without_zipcodes_a_zip_code_property_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "zipcodes", None)  # import fails
+    jur._zip_index.cache_clear()
+    try:
+        c = campaign(callPurpose="debt-collection")
+        with pytest.raises(jur.MissingZipCodes) as caught:
+            c.for_customer({"phoneNumber": FLORIDA, "properties": {"zip": "33101"}})
+        assert "pip install 'callslots[zip]'" in caught.value.errors[0].message
+        assert c.for_customer(FLORIDA).scopes == ("federal",)  # no ZIP: not needed
+    finally:
+        jur._zip_index.cache_clear()

@@ -4,6 +4,7 @@ words and with docs/compliance.md; a malformed pack is refused with every proble
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import zipfile
@@ -27,8 +28,14 @@ from callslots.rulepack import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-RAW: dict[str, Any] = json.loads(
-    (ROOT / "src" / "callslots" / "rules" / "us.json").read_text(encoding="utf-8")
+RULES = ROOT / "src" / "callslots" / "rules"
+RAW: dict[str, Any] = json.loads((RULES / "us.json").read_text(encoding="utf-8"))
+SOURCES = RULES / "sources"
+INDEX: dict[str, Any] = json.loads((SOURCES / "index.json").read_text(encoding="utf-8"))
+#: Each version of the pack and the SHA-256 of its rules and gaps (canonical JSON):
+#: a released version never changes, so a changed rule needs a new version here.
+VERSIONS: dict[str, str] = json.loads(
+    (ROOT / "tests" / "rulepack_versions.json").read_text(encoding="utf-8")
 )
 #: Written out here, not imported: the 50 states, DC and the five inhabited territories.
 STATES = {
@@ -109,9 +116,15 @@ def test_every_rule_has_its_citation_dates_and_values_in_range(raw: dict[str, An
     for key in ("url", "read_at"):
         assert re.fullmatch(r"https?://[\w.-]+\.[a-z]{2,}(/\S*)?", raw[key]), raw[key]
     checked = date.fromisoformat(raw["checked"])
-    effective = date.fromisoformat(raw["effective"])
     assert date(2020, 1, 1) <= checked <= today
-    assert date(1900, 1, 1) <= effective <= date(2100, 1, 1)
+    # A start that is not known is null, never a stand-in date (such as the check's).
+    assert (raw["effective"] is None) == (raw["effective_basis"] == "not known")
+    if raw["effective"] is not None:
+        effective = date.fromisoformat(raw["effective"])
+        assert date(1900, 1, 1) <= effective <= checked
+        assert effective != checked, "a start on the check date is a stand-in: write null"
+    if raw["ends"] is not None:
+        assert raw["effective"] is None or raw["ends"] > raw["effective"]
     assert raw["scope"] == "federal" or raw["scope"] in STATES
     values = raw["values"]
     if raw["limit"] == "hours":
@@ -145,8 +158,8 @@ def test_the_values_are_what_the_quoted_source_says(raw: dict[str, Any]) -> None
     values = raw["values"]
     if raw["limit"] == "hours":
         times = {t for span in values["hours"].values() if span for t in span}
-        for hhmm in times:
-            assert any(s in words for s in spellings(hhmm)), (hhmm, raw["id"])
+        for hhmm in times:  # "8:00 P.M." (201 CMR 12.02) is 8:00 p.m.
+            assert any(s in words.lower() for s in spellings(hhmm)), (hhmm, raw["id"])
     elif raw["limit"] == "calls-per-period":
         assert NUMBERS[values["max_calls"]] in words
         span = values["span"]
@@ -160,6 +173,61 @@ def test_the_values_are_what_the_quoted_source_says(raw: dict[str, Any]) -> None
         assert "conversation is the first day" in words
     elif raw["limit"] == "days":
         assert "holiday" in words
+
+
+@pytest.mark.parametrize("raw", RAW["rules"], ids=[r["id"] for r in RAW["rules"]])
+def test_every_quote_is_in_its_stored_source(raw: dict[str, Any]) -> None:
+    """docs/compliance.md, "Stored sources": the quote is an exact substring of the
+    verbatim text the rule names, stored in the repository with where and when it
+    was read."""
+    name = raw["text"]
+    assert name in INDEX, f"{raw['id']} names {name!r}, which sources/index.json lacks"
+    text = (SOURCES / f"{name}.txt").read_text(encoding="utf-8")
+    assert raw["quote"] in text, raw["id"]
+    entry = INDEX[name]
+    assert entry["source"] == raw["source"] or raw["source"] == "copy"
+    assert date.fromisoformat(entry["read_on"]) <= date.fromisoformat(raw["checked"])
+
+
+def test_every_stored_source_is_listed_with_its_hash_and_used() -> None:
+    stored = {p.stem for p in SOURCES.glob("*.txt")}
+    assert stored == set(INDEX), stored ^ set(INDEX)
+    used = {raw["text"] for raw in RAW["rules"]}
+    assert used == stored, stored - used
+    for name, entry in INDEX.items():
+        data = (SOURCES / f"{name}.txt").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
+        assert set(entry) == {
+            "title",
+            "official",
+            "read_at",
+            "read_on",
+            "how",
+            "source",
+            "sha256",
+        }, name
+        assert re.fullmatch(r"https?://\S+", entry["official"]) and entry["how"].strip()
+        date.fromisoformat(entry["read_on"])
+
+
+def test_the_version_changes_whenever_a_rule_changes() -> None:
+    """A version once written maps to one content forever (tests/rulepack_versions.json):
+    changing a rule or a gap without a new version fails here."""
+    content = json.dumps(
+        {"rules": RAW["rules"], "not_covered": RAW["not_covered"]},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    version = str(RAW["version"])
+    assert version in VERSIONS, f"add version {version} with sha256 {digest} to the list"
+    assert VERSIONS[version] == digest, (
+        f"the rules of version {version} changed: give the pack a new version "
+        f"(and add it with sha256 {digest})"
+    )
+    assert int(version) == max(int(v) for v in VERSIONS)
+    assert load_pack().label == f"US pack version {version}"
 
 
 def test_the_docs_list_every_rule_and_everything_left_out() -> None:
@@ -213,7 +281,10 @@ def test_the_wheel_ships_the_pack(tmp_path: Path) -> None:
     (wheel,) = WheelBuilder(str(ROOT)).build(directory=str(tmp_path))
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.read("callslots/rules/us.json")
+        texts = {name: archive.read(f"callslots/rules/sources/{name}.txt") for name in INDEX}
     assert isinstance(read_pack(json.loads(shipped)), RulePack)
+    for name, data in texts.items():  # the stored sources travel with the pack
+        assert hashlib.sha256(data).hexdigest() == INDEX[name]["sha256"], name
 
 
 def broken(change: Any) -> list[tuple[str, str]]:
@@ -268,16 +339,32 @@ def test_a_malformed_pack_names_every_problem_with_its_path() -> None:
             "not a time of day",
         ),
         (
-            lambda d: d["rules"][1]["values"].update(window="calendar", span={"hours": 24}),
-            "rules.1.values.span",
+            lambda d: d["rules"][3]["values"].update(window="calendar", span={"hours": 24}),
+            "rules.3.values.span",
             "calendar window counts whole days",
         ),
         (lambda d: d["rules"][1].update(limit="weekly"), "rules.1.limit", "must be 'hours'"),
         (
-            lambda d: d["rules"][5].update(effective="2020-01-01"),
-            "rules.5.effective",
-            "in force when checked",
+            lambda d: d["rules"][0].update(effective=None),
+            "rules.0.effective",
+            "effective_basis 'not known'",
         ),
+        (
+            lambda d: d["rules"][1].update(effective="2020-01-01"),
+            "rules.1.effective",
+            "a date needs the basis",
+        ),
+        (
+            lambda d: d["rules"][0].update(ends="1990-01-01"),
+            "rules.0.ends",
+            "is not after the rule's start",
+        ),
+        (
+            lambda d: d["rules"][3].update(ends="2030-01-01"),
+            "rules.3.ends",
+            "cannot end yet",
+        ),
+        (lambda d: d["rules"][0].update(text="../us"), "rules.0.text", "source text's name"),
         (lambda d: d["not_covered"][0].pop("why"), "not_covered.0.why", "missing"),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +13,8 @@ from .config import WEEKDAYS
 from .customers import customer_from, read_history
 from .dates import DayRule
 from .errors import Problem
-from .explain import Explanation, day_rule, explain
+from .explain import Explanation, Reason, day_rule, explain
+from .jurisdiction import signals_of
 from .limited import LimitedView
 from .outcomes import Outcome
 from .recipients import RecipientView
@@ -149,7 +150,16 @@ class Campaign(Schedule):
             if history is not None:
                 raise ValueError("a history is a customer's calls: give the customer too")
             return explain(self, self._calendar, t)
-        return self.for_customer(customer, history).explain(t)
+        found = self.for_customer(customer, history).explain(t)
+        if not self.calling_rules:
+            return found
+        # Which signal placed the customer in which state (docs/compliance.md, 5).
+        signals = signals_of(customer_from(customer, "customer"), "customer")
+        if not signals:
+            return found
+        where = "; ".join(f"{state} from {source}" for state, source in signals)
+        reason = Reason("jurisdiction", f"the customer's states: {where}")
+        return replace(found, reasons=(*found.reasons, reason))
 
     def for_customer(
         self, customer: object, history: Iterable[object] | None = None

@@ -40,6 +40,8 @@ from . import (
 )
 from .customers import read_history
 from .instants import parse_iso
+from .jurisdiction import selected_rules
+from .rulepack import load_pack
 
 __all__ = ["main"]
 
@@ -636,6 +638,18 @@ SUMMARY_COLUMNS = (
 def _cmd_validate(args: argparse.Namespace) -> int:
     campaign = _load(args.file)
     print(json.dumps(campaign.to_dict(), indent=2, ensure_ascii=False))
+    # Which data the rules come from: a decision is only as good as its pack's version.
+    written = campaign.to_dict()
+    purpose, technology = written["callPurpose"], written["callTechnology"]
+    for name in written["callingRules"]:
+        found = load_pack(name)
+        used = len(selected_rules((name,), purpose, technology))
+        print(
+            f"callslots: callingRules: {found.label} ({len(found.rules)} rules, {used} for "
+            f"{purpose} calls placed by {', '.join(technology)}; {len(found.not_covered)} "
+            "left out: docs/compliance.md, section 5)",
+            file=sys.stderr,
+        )
     return 0
 
 

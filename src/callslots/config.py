@@ -22,11 +22,12 @@ from .dates import HOLIDAYS_INSTALL, Holidays, resolve
 from .errors import ConfigError, Problem
 from .instants import parse_iso
 from .jurisdiction import (
+    CALL_TECHNOLOGIES,
     DEFAULT_PURPOSE,
-    HOLIDAYS_NEEDED,
+    DEFAULT_TECHNOLOGY,
     PURPOSES,
     MissingNumberStates,
-    needs_holidays,
+    missing_holidays,
     needs_zones,
     pack,
     scopes_of,
@@ -87,6 +88,7 @@ FIELDS: tuple[PayloadField, ...] = (
     PayloadField("recipientHours", _EXT, True),
     PayloadField("callingRules", _EXT, True),
     PayloadField("callPurpose", _EXT, True),
+    PayloadField("callTechnology", _EXT, True),
     PayloadField("callRetries", _BOTH, True),
     PayloadField("retryDelaySeconds", _BOTH, True),
     PayloadField("retryDelayMode", _BOTH, True),
@@ -200,6 +202,9 @@ class Settings:
     #: the kind of call whose rules apply (docs/compliance.md, section 5).
     calling_rules: tuple[str, ...] = ()
     call_purpose: str = DEFAULT_PURPOSE
+    #: ``callTechnology``: how the calls are placed (``("live-agent",)``, ...); only
+    #: the rules about one of these technologies apply.  Default: every way.
+    call_technology: tuple[str, ...] = DEFAULT_TECHNOLOGY
 
     def hours_on(self, weekday: int) -> Hours | None:
         """The window of ``weekday`` (0 = Monday), or None when it is inactive."""
@@ -388,6 +393,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
     recipient_hours = _recipient_hours(r, fields.get("recipientHours"))
     calling_rules = _calling_rules(r, fields.get("callingRules"))
     purpose = r.choice(fields.get("callPurpose", DEFAULT_PURPOSE), "callPurpose", PURPOSES)
+    technology = _call_technology(r, fields.get("callTechnology"))
 
     retries = r.integer(fields.get("callRetries", 0), "callRetries", 0, 10)
     delay = r.integer(fields.get("retryDelaySeconds", 300), "retryDelaySeconds", 0, 86400)
@@ -436,6 +442,7 @@ def parse(payload: object, now: datetime | None = None) -> tuple[Settings, tuple
         connected_outcomes=connected,
         calling_rules=calling_rules,
         call_purpose=purpose,
+        call_technology=technology,
     )
     _advise(r, settings, fields)
     _recipient_zones(r, settings, fields)
@@ -903,6 +910,27 @@ def _calling_rules(r: _Reader, value: object) -> tuple[str, ...] | None:
     return tuple(names) if ok else None
 
 
+def _call_technology(r: _Reader, value: object) -> tuple[str, ...]:
+    """``callTechnology``: how the campaign's calls are placed, a non-empty list of
+    ``live-agent``, ``automatic-dialer``, ``prerecorded-voice``, ``artificial-voice``
+    (an AI voice agent's voice is an artificial voice); every way when not given.
+    Written back in that order, each once."""
+    if value is None:
+        return DEFAULT_TECHNOLOGY
+    allowed = " or ".join(repr(c) for c in CALL_TECHNOLOGIES)
+    if not isinstance(value, (list, tuple)) or not value:
+        r.error(
+            "callTechnology",
+            f"must be a non-empty list of {allowed} (how the calls are placed), not "
+            f"{_kind(value) if value != [] else 'an empty list'}",
+        )
+        return DEFAULT_TECHNOLOGY
+    chosen = {
+        r.choice(item, f"callTechnology.{i}", CALL_TECHNOLOGIES) for i, item in enumerate(value)
+    }
+    return tuple(kind for kind in CALL_TECHNOLOGIES if kind in chosen)
+
+
 def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     """With ``callingRules``: the rules that need the holidays package can have it,
     every payload customer's state can be found (a bad ``properties.state`` or a
@@ -910,14 +938,7 @@ def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
     on its clock has a zone (else the campaign's stands in, with a warning)."""
     if not s.calling_rules:
         return
-    rules = selected_rules(s.calling_rules, s.call_purpose)
-    holiday_rule = needs_holidays(rules)
-    if holiday_rule is not None:
-        try:
-            import holidays  # noqa: F401  (the check: the rule is applied when needed)
-        except ImportError:
-            names = ", ".join(s.calling_rules)
-            r.error("callingRules", HOLIDAYS_NEEDED.format(rule=holiday_rule.id, pack=names))
+    rules = selected_rules(s.calling_rules, s.call_purpose, s.call_technology)
     name = (_customer_fields(fields) or ["customers"])[0]
     needs_package: list[str] = []
     for i, customer in enumerate(s.customers):
@@ -930,6 +951,10 @@ def _customer_states(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
         except ConfigError as e:
             r.errors.extend(e.errors)
             continue
+        try:  # the holidays package is needed only for a customer under a holiday rule
+            missing_holidays(rules, scopes, path)
+        except ConfigError as e:
+            r.errors.extend(e.errors)
         if s.recipient_hours is not None or not needs_zones(rules, scopes):
             continue  # the zones are checked (or not needed) already
         try:
@@ -1364,6 +1389,7 @@ def to_payload(s: Settings) -> dict[str, Any]:
             },
             "callingRules": list(s.calling_rules),
             "callPurpose": s.call_purpose,
+            "callTechnology": list(s.call_technology),
             "callRetries": s.call_retries,
             "retryDelaySeconds": s.retry_delay_seconds,
             "retryDelayMode": s.retry_delay_mode,

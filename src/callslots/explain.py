@@ -50,6 +50,7 @@ RULES = (
     "contact limit",  # a contactLimits entry (or a rule pack's) is full (docs/limits.md)
     "quiet after conversation",  # quietAfterConversationDays after a conversation
     "calling rule",  # a rule of callingRules (hours or days) on its clock, allowing or not
+    "jurisdiction",  # with callingRules: which signal placed the customer in which state
 )
 
 
@@ -136,7 +137,8 @@ def explain(
     """The explanation for instant ``t`` in the campaign whose compiled calendar is
     ``calendar``; with ``recipient``, for customers whose set the campaign's is cut
     by those cuts (a customer view's: its recipient hours, then its calling rules).
-    A calling rule not yet in force at ``t`` is not mentioned."""
+    A calling rule not in force at ``t`` (before its start, from its end) is not
+    mentioned."""
     u, micros = split_seconds(t)
     found = _campaign_explanation(settings, calendar, u, _instant(t, u, micros))
     if not recipient or found.reasons[0].rule == "out of range":
@@ -146,7 +148,7 @@ def explain(
     outside: list[Reason] = []
     for cut in recipient:
         zone, own = cut.zone, cut.calendar
-        if u < cut.since:
+        if u < cut.since or u >= cut.until:
             continue
         weekday, day_text, hms, abbreviation = _wall_clock(zone, own.zone, u)
         here = f"{weekday} {hms[:5]} {abbreviation}"

@@ -24,7 +24,8 @@ needs (the selected rules, the customer's zones, the years to resolve holidays f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -36,6 +37,7 @@ from .limits import MICROS, ContactLimit, QuietRule
 from .rulepack import (
     APPLIES_TO,
     CALLED_PARTY,
+    TECHNOLOGIES,
     US_STATES,
     CallsLimit,
     DaysLimit,
@@ -49,16 +51,27 @@ from .tz import DAY, MAX_UTC, MIN_UTC, Zone, load_zone
 from .windows import FIRST_DAY, LAST_DAY, Calendar, Hours, day_date, day_number
 
 __all__ = [
+    "CALL_TECHNOLOGIES",
     "DEFAULT_PURPOSE",
+    "DEFAULT_TECHNOLOGY",
+    "NEVER",
     "PURPOSES",
+    "ZIP_KEYS",
     "Cut",
+    "MissingHolidays",
     "MissingNumberStates",
+    "MissingZipCodes",
     "contact_limits",
     "cuts",
+    "given_zip",
     "number_place",
     "pack",
+    "pack_labels",
+    "rule_span",
+    "rule_text",
     "scopes_of",
     "selected_rules",
+    "signals_of",
     "state_of_description",
 ]
 
@@ -69,6 +82,8 @@ DEFAULT_PURPOSE = "telephone-solicitation"
 #: territories: a number of any other region (Canada's +1 included) is not in the US.
 US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
 WHOLE_DAY = Hours(0, DAY)
+#: A cut's ``until`` when its rule has no end: after every second of the time line.
+NEVER = MAX_UTC + 1
 
 #: The geocoder's English names of places, by USPS code (it also writes
 #: "City, XX", read from the suffix).
@@ -139,12 +154,97 @@ class MissingNumberStates(MissingPhoneNumbers):
     """A customer's state must come from its number, and ``phonenumbers`` is missing."""
 
 
+class MissingZipCodes(ConfigError):
+    """A customer has a ZIP code property, and the ``zipcodes`` package is missing."""
+
+
+#: The customer properties read as a US ZIP code, in this order (the first given).
+ZIP_KEYS = ("postalCode", "zip")
+ZIP_INSTALL = "pip install 'callslots[zip]'"
+_ZIP = re.compile(r"(\d{5})(?:-\d{4})?", re.ASCII)
+
+
+@lru_cache(maxsize=1)
+def _zip_index() -> dict[str, str]:
+    """Every ZIP code the offline ``zipcodes`` package knows, by its five digits, to
+    its USPS state code (read once: about 1.5 s).  ImportError without it."""
+    import zipcodes  # the optional extra, imported only when a ZIP code is read
+
+    return {str(z["zip_code"]): str(z["state"]) for z in zipcodes.list_all()}
+
+
+def given_zip(customer: Customer, path: str) -> tuple[str, str, str | None] | None:
+    """The customer's ZIP code property as ``(key, five digits, state)`` (the state
+    None for a military or freely associated code, such as ``AE`` or ``PW``), None
+    when it has none.  A ConfigError naming ``path.properties.<key>`` for a value
+    that is not a ZIP code (a string of five digits, or ZIP+4) or that the data does
+    not know; :class:`MissingZipCodes` without the ``zipcodes`` package."""
+    for key in ZIP_KEYS:
+        value = customer.properties.get(key)
+        if value is None:
+            continue
+        where = f"{path}.properties.{key}"
+        m = _ZIP.fullmatch(value.strip()) if isinstance(value, str) else None
+        if m is None:
+            shown = repr(value) if isinstance(value, str) else type(value).__name__
+            raise ConfigError(
+                [
+                    Problem(
+                        where,
+                        f"{shown} is not a US ZIP code: write its five digits as a string, "
+                        "such as '02903' (or ZIP+4, '02903-1234')",
+                    )
+                ]
+            )
+        try:
+            index = _zip_index()
+        except ImportError:
+            raise MissingZipCodes(
+                [
+                    Problem(
+                        path,
+                        f"callingRules reads properties.{key} as a US ZIP code: install the "
+                        f"optional zipcodes package ({ZIP_INSTALL}), or remove the property",
+                    )
+                ]
+            ) from None
+        state = index.get(m[1])
+        if state is None:
+            raise ConfigError(
+                [Problem(where, f"{value!r} is not a ZIP code the zipcodes package knows")]
+            )
+        return key, m[1], state if state in US_STATES else None
+    return None
+
+
+def signals_of(customer: Customer, path: str) -> tuple[tuple[str, str], ...]:
+    """Each state the customer is placed in, with what placed it: ``("FL", "the
+    number's area code (+1 305)")``, ``("RI", "properties.state")``, ``("UT",
+    "properties.postalCode 84101")``, in that order (for explanations)."""
+    found: list[tuple[str, str]] = []
+    try:
+        _, by_number = number_place(customer.phone)
+    except ImportError:
+        by_number = None
+    if by_number is not None:
+        code = customer.phone[2:5] if customer.phone.startswith("+1") else customer.phone
+        found.append((by_number, f"the number's area code (+1 {code})"))
+    state = given_state(customer, path)
+    if state is not None:
+        found.append((state, "properties.state"))
+    zipped = given_zip(customer, path)
+    if zipped is not None and zipped[2] is not None:
+        found.append((zipped[2], f"properties.{zipped[0]} {zipped[1]}"))
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """A calendar that cuts a customer's callable set: from UTC second ``since`` on,
-    calls only inside ``calendar`` (on the clock of zone ``zone``); before it, this
-    cut allows everything.  ``rule`` names where it comes from for explanations
-    (``"US-FL-hours: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
+    """A calendar that cuts a customer's callable set: from UTC second ``since`` to
+    before ``until``, calls only inside ``calendar`` (on the clock of zone ``zone``);
+    outside that stretch this cut allows everything.  ``rule`` names where it comes
+    from for explanations (``"US-FL-hours [US pack version 2; in force since
+    2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
     ``recipientHours``; ``holidays`` are the named dates of a ``days`` rule."""
 
     zone: str
@@ -152,6 +252,9 @@ class Cut:
     since: int = MIN_UTC
     rule: str | None = None
     holidays: Holidays | None = None
+    #: The first UTC second at which the cut no longer applies (its rule ended);
+    #: :data:`NEVER` (past the time line) for a rule with no end.
+    until: int = NEVER
 
 
 def pack(name: str) -> RulePack:
@@ -160,9 +263,27 @@ def pack(name: str) -> RulePack:
     return load_pack(name)
 
 
-def selected_rules(names: Iterable[str], purpose: str) -> tuple[Rule, ...]:
-    """The rules of the packs ``names`` about calls of kind ``purpose``, in order."""
-    return tuple(rule for name in names for rule in pack(name).rules if rule.applies_to == purpose)
+#: How a campaign's calls may be placed (``callTechnology``): a live agent, or one of
+#: the technologies a rule may be about.
+CALL_TECHNOLOGIES = ("live-agent", *TECHNOLOGIES)
+#: The default: every way, so that every rule about a technology applies (callslots
+#: cannot see how calls are placed; the strictest reading until the campaign says).
+DEFAULT_TECHNOLOGY = CALL_TECHNOLOGIES
+
+
+def selected_rules(
+    names: Iterable[str], purpose: str, technology: Iterable[str] = DEFAULT_TECHNOLOGY
+) -> tuple[Rule, ...]:
+    """The rules of the packs ``names`` about calls of kind ``purpose`` placed with
+    one of ``technology``, in order: a rule with no ``technology`` is about every
+    call; one with some applies when the campaign uses one of them."""
+    used = set(technology)
+    return tuple(
+        rule
+        for name in names
+        for rule in pack(name).rules
+        if rule.applies_to == purpose and (not rule.technology or used & set(rule.technology))
+    )
 
 
 def state_of_description(description: str) -> str | None:
@@ -250,16 +371,20 @@ def given_state(customer: Customer, path: str) -> str | None:
 
 def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[str, ...]:
     """The scopes of ``rules`` that apply to ``customer``: ``"federal"`` for a
-    customer in the US, and each of its states (``properties.state`` and its
-    number's), keeping only those that have a rule (so that customers under the
-    same rules share a view).  A customer with ``properties.state`` is in the US
-    whatever its number.  :class:`MissingNumberStates` when the number must be
-    read and ``phonenumbers`` is missing; a ConfigError for a bad state."""
+    customer in the US, and each of its states (``properties.state``, its ZIP code's
+    (``properties.postalCode`` or ``zip``) and its number's), keeping only those that
+    have a rule (so that customers under the same rules share a view).  A customer
+    with ``properties.state`` or a ZIP code is in the US whatever its number.
+    :class:`MissingNumberStates` when the number must be read and ``phonenumbers``
+    is missing, :class:`MissingZipCodes` when a ZIP code must be read and
+    ``zipcodes`` is missing; a ConfigError for a bad state or ZIP code."""
     state = given_state(customer, path)
+    zipped = given_zip(customer, path)
+    by_zip = None if zipped is None else zipped[2]
     try:
         in_us, by_number = number_place(customer.phone)
     except ImportError:
-        if state is None:
+        if state is None and zipped is None:
             raise MissingNumberStates(
                 [
                     Problem(
@@ -271,8 +396,8 @@ def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[s
                 ]
             ) from None
         in_us, by_number = True, None
-    found = {s for s in (state, by_number) if s is not None}
-    if not in_us and not found:
+    found = {s for s in (state, by_number, by_zip) if s is not None}
+    if not in_us and not found and zipped is None:
         return ()
     wanted = {"federal", *found}
     had = {rule.scope for rule in rules}
@@ -326,11 +451,12 @@ def _days_calendar(
     """A whole-day calendar without the holidays ``values`` names on its weekdays."""
     states = [rule.scope] if rule.scope != "federal" else [s for s in scopes if s != "federal"]
     named: dict[date, str] = {}
-    first_year = max(years[0], rule.effective.year)
+    first_year = years[0] if rule.effective is None else max(years[0], rule.effective.year)
+    last_year = years[1] if rule.ends is None else min(years[1], rule.ends.year)
     for kind in values.holidays:
         subdivisions: list[str | None] = list(states) if kind == "state" else [None]
         for subdivision in subdivisions:
-            for day, name in holiday_dates(subdivision, first_year, years[1]):
+            for day, name in holiday_dates(subdivision, first_year, last_year):
                 if day.weekday() in values.weekdays:
                     named.setdefault(day, name)
     dates = tuple(sorted(named.items()))
@@ -339,16 +465,43 @@ def _days_calendar(
     return calendar, Holidays("US", None if rule.scope == "federal" else rule.scope, dates)
 
 
+def rule_text(rule: Rule, packs: Mapping[str, str] | None = None) -> str:
+    """How explanations name ``rule``: ``US-FL-hours [US pack version 2; in force
+    since 2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ...``; ``packs`` maps
+    a rule id to its pack's label (``pack_labels``)."""
+    where = f"{packs[rule.id]}; " if packs and rule.id in packs else ""
+    return f"{rule.id} [{where}{rule.in_force}]: {rule.label}"
+
+
+def pack_labels(names: Iterable[str]) -> dict[str, str]:
+    """Each rule id of the packs ``names`` mapped to its pack's label."""
+    return {rule.id: p.label for p in (pack(name) for name in names) for rule in p.rules}
+
+
+def rule_span(rule: Rule, zone: Zone) -> tuple[int, int]:
+    """The UTC seconds ``[since, until)`` in which ``rule`` is in force on ``zone``'s
+    clock: from the first instant of its ``effective`` date (the time line's start
+    when its start is not known: in force on every earlier date) to the first
+    instant of its ``ends`` date (:data:`NEVER` when it has no end)."""
+    start, end = rule.effective, rule.ends
+    since = MIN_UTC if start is None else effective_instant(zone, day_number(start))
+    until = NEVER if end is None else effective_instant(zone, day_number(end))
+    return since, until
+
+
 def cuts(
     rules: tuple[Rule, ...],
     scopes: tuple[str, ...],
     zones: tuple[str, ...],
     years: tuple[int, int],
+    packs: Mapping[str, str] | None = None,
 ) -> tuple[Cut, ...]:
     """The cuts of the ``hours`` and ``days`` rules of ``scopes``: one per rule and
-    clock (each of ``zones`` for a ``called-party`` rule).  ``years``: the first and
-    last year whose holidays matter.  ImportError when a ``days`` rule needs the
-    ``holidays`` package and it is missing (the campaign checks it when read)."""
+    clock (each of ``zones`` for a ``called-party`` rule), in force over
+    :func:`rule_span`.  ``years``: the first and last year whose holidays matter;
+    ``packs``: the pack label of each rule id, for explanations.  ImportError when a
+    ``days`` rule needs the ``holidays`` package and it is missing (the campaign
+    checks it when read)."""
     found: list[Cut] = []
     for rule in rules:
         if rule.scope not in scopes or rule.limit not in ("hours", "days"):
@@ -356,15 +509,15 @@ def cuts(
         clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
         for key in clocks:
             zone = load_zone(key)
-            since = effective_instant(zone, day_number(rule.effective))
-            text = f"{rule.id}: {rule.label}"
+            since, until = rule_span(rule, zone)
+            text = rule_text(rule, packs)
             values = rule.values
             if isinstance(values, HoursLimit):
                 calendar = Calendar.build(zone, values.hours, None, None, None)
-                found.append(Cut(key, calendar, since, text))
+                found.append(Cut(key, calendar, since, text, until=until))
             elif isinstance(values, DaysLimit):
                 calendar, named = _days_calendar(rule, values, zone, scopes, years)
-                found.append(Cut(key, calendar, since, text, named))
+                found.append(Cut(key, calendar, since, text, named, until))
     return tuple(found)
 
 
@@ -384,8 +537,8 @@ def contact_limits(
         if rule.scope not in scopes:
             continue
         clocks = zones if rule.clock == CALLED_PARTY else (rule.clock,)
-        day = day_number(rule.effective)
-        since = min(effective_instant(load_zone(key), day) for key in clocks) * MICROS
+        # The loader refuses an end on these rules: a contact limit has none.
+        since = min(rule_span(rule, load_zone(key))[0] for key in clocks) * MICROS
         values = rule.values
         if isinstance(values, CallsLimit):
             if values.span_days is not None:
@@ -425,12 +578,45 @@ def holiday_years(first: date | None, last: date | None) -> tuple[int, int]:
     return lo, hi
 
 
-def needs_holidays(rules: tuple[Rule, ...]) -> Rule | None:
-    """The first ``days`` rule of ``rules`` (it needs the ``holidays`` package)."""
-    return next((rule for rule in rules if isinstance(rule.values, DaysLimit)), None)
+def needs_holidays(rules: tuple[Rule, ...], scopes: Iterable[str] | None = None) -> Rule | None:
+    """The first ``days`` rule of ``rules`` (of ``scopes``, when given): it needs the
+    ``holidays`` package."""
+    wanted = None if scopes is None else set(scopes)
+    return next(
+        (
+            rule
+            for rule in rules
+            if isinstance(rule.values, DaysLimit) and (wanted is None or rule.scope in wanted)
+        ),
+        None,
+    )
+
+
+def holidays_installed() -> bool:
+    """Whether the optional ``holidays`` package can be imported (asked again each
+    time, so that installing it, or a test hiding it, is seen at once)."""
+    try:
+        import holidays  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class MissingHolidays(ConfigError):
+    """A customer's rules include a holiday rule, and ``holidays`` is missing."""
 
 
 HOLIDAYS_NEEDED = (
-    "needs the optional holidays package for the holiday rule {rule} of the {pack} pack: "
-    + HOLIDAYS_INSTALL
+    "needs the optional holidays package for the holiday rule {rule} ({citation}) that "
+    "applies to this customer: " + HOLIDAYS_INSTALL
 )
+
+
+def missing_holidays(rules: tuple[Rule, ...], scopes: tuple[str, ...], path: str) -> None:
+    """:class:`MissingHolidays` naming ``path`` when a ``days`` rule of ``scopes``
+    applies and the ``holidays`` package is missing (docs/compliance.md, section 5:
+    the package is needed only for a customer under such a rule)."""
+    rule = needs_holidays(rules, scopes)
+    if rule is not None and not holidays_installed():
+        message = HOLIDAYS_NEEDED.format(rule=rule.id, citation=rule.citation)
+        raise MissingHolidays([Problem(path, f"callingRules {message}")])

@@ -41,11 +41,18 @@ from functools import cache
 
 from .config import Settings
 from .explain import Explanation, explain
-from .jurisdiction import Cut, contact_limits, cuts, holiday_years, selected_rules
+from .jurisdiction import (
+    Cut,
+    contact_limits,
+    cuts,
+    holiday_years,
+    pack_labels,
+    selected_rules,
+)
 from .limits import ContactLimit, QuietRule
 from .outcomes import Outcome
 from .retry import RetryDecision, decide
-from .rulepack import Rule
+from .rulepack import DaysLimit, Rule
 from .tz import CYCLE, DAY, MAX_UTC, load_zone
 from .windows import (
     Calendar,
@@ -75,7 +82,10 @@ def _periodic_from(campaign: Calendar, cuts: tuple[Cut, ...]) -> int:
     campaign's and every cut's :func:`periodic_point`, and every cut's start (the
     weekly pattern repeats too: 146,097 days are 20,871 weeks)."""
     points = [periodic_point(campaign)]
-    points += [max(periodic_point(cut.calendar), cut.since) for cut in cuts]
+    points += [
+        max(periodic_point(cut.calendar), cut.since, cut.until if cut.until <= MAX_UTC else 0)
+        for cut in cuts
+    ]
     return min(MAX_UTC, max(points))
 
 
@@ -213,7 +223,7 @@ class RecipientView:
 
     def callable_at(self, u: int) -> bool:
         return self.base.is_callable(u) and all(
-            u < cut.since or cut.calendar.is_callable(u) for cut in self.cuts
+            u < cut.since or u >= cut.until or cut.calendar.is_callable(u) for cut in self.cuts
         )
 
     def next_second(self, u: int, first_day: int | None = None) -> int | None:
@@ -228,11 +238,13 @@ class RecipientView:
                 return None
             agreed = True
             for cut in cuts:
-                if found < cut.since:  # not in force yet: it allows everything
+                if found < cut.since or found >= cut.until:  # not in force: allows all
                     continue
                 there = cut.calendar.next_callable(found)
-                if there is None:
-                    return None
+                if there is None or there >= cut.until:  # everything from its end
+                    if cut.until > MAX_UTC:
+                        return None
+                    there = cut.until
                 if there != found:
                     found, agreed = there, False
             if agreed:
@@ -292,10 +304,12 @@ class RecipientView:
             a, b, offset = cut.calendar.zone.segment_at(u)
             first, end = max(first, a), min(end, b)
             offsets.append(offset)
-            if u >= cut.since:
+            if cut.since <= u < cut.until:
                 active |= 1 << i
-            elif cut.since < end:
+            if u < cut.since < end:
                 end = cut.since
+            if u < cut.until < end:
+                end = cut.until
         return first, end, (tuple(offsets), active)
 
     def _meeting(self, state: _State) -> _Meeting:
@@ -423,15 +437,19 @@ class RecipientView:
 
 def _cut_end(cut: Cut, u: int, limit: int) -> int:
     """The end of ``cut``'s allowed stretch that contains callable second ``u``, or
-    ``limit`` when that is sooner: before the cut's start it allows everything, and
-    from the start on its calendar's window (when the start is in one) goes on."""
-    if u >= cut.since:
-        return _window_end(cut.calendar, u, limit)
-    if cut.since >= limit:
+    ``limit`` when that is sooner: outside ``[since, until)`` it allows everything,
+    a window of its calendar open at ``since`` goes on, and one open at ``until``
+    runs into the everything after it."""
+    if u >= cut.until:
         return limit
-    if cut.calendar.is_callable(cut.since):
-        return _window_end(cut.calendar, cut.since, limit)
-    return cut.since
+    if u < cut.since:
+        if cut.since >= limit:
+            return limit
+        if not cut.calendar.is_callable(cut.since):
+            return cut.since
+        u = cut.since
+    end = _window_end(cut.calendar, u, min(limit, cut.until))
+    return limit if end >= cut.until else end
 
 
 def _window_end(calendar: Calendar, u: int, limit: int) -> int:
@@ -440,6 +458,16 @@ def _window_end(calendar: Calendar, u: int, limit: int) -> int:
     for _, b in calendar.spans(u, limit):
         return b
     return u  # not reached for a callable u below limit
+
+
+@dataclass(frozen=True, slots=True)
+class _ScopeSet:
+    """Scopes tuples that meet ``scopes`` (``t in s``: any of ``t`` is one)."""
+
+    scopes: frozenset[str]
+
+    def __contains__(self, found: object) -> bool:
+        return isinstance(found, tuple) and not self.scopes.isdisjoint(found)
 
 
 @dataclass(eq=False)
@@ -452,6 +480,8 @@ class Views:
     made: dict[ViewKey, RecipientView] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     selected: tuple[Rule, ...] | None = None
+    labels: dict[str, str] | None = None
+    with_holidays: _ScopeSet | None = None
 
     def __reduce__(self) -> tuple[type[Views], tuple[Settings, Calendar]]:
         return (Views, (self.settings, self.base))  # made again on first use after unpickling
@@ -461,8 +491,27 @@ class Views:
         selected = self.selected
         if selected is None:
             s = self.settings
-            selected = self.selected = selected_rules(s.calling_rules, s.call_purpose)
+            selected = self.selected = selected_rules(
+                s.calling_rules, s.call_purpose, s.call_technology
+            )
         return selected
+
+    def holiday_scopes(self) -> _ScopeSet:
+        """A test for the customers' scopes under a holiday rule of :meth:`rules`
+        (such a customer needs the ``holidays`` package): ``scopes in ...``."""
+        found = self.with_holidays
+        if found is None:
+            found = self.with_holidays = _ScopeSet(
+                frozenset(r.scope for r in self.rules() if isinstance(r.values, DaysLimit))
+            )
+        return found
+
+    def packs(self) -> dict[str, str]:
+        """Each selected rule's pack label (``US pack version 2``), for explanations."""
+        labels = self.labels
+        if labels is None:
+            labels = self.labels = pack_labels(self.settings.calling_rules)
+        return labels
 
     def get(self, key: ViewKey | tuple[str, ...]) -> RecipientView:
         """The view of ``key`` (a bare tuple of zones: no calling rules' scopes)."""
@@ -485,6 +534,6 @@ class Views:
         if first is None and s.start_at is not None:
             first = day_date(self.base.local_day(to_seconds(s.start_at)))
         years = holiday_years(first, s.end_date)
-        rule_cuts = cuts(rules, key.scopes, key.zones, years)
+        rule_cuts = cuts(rules, key.scopes, key.zones, years, self.packs())
         limits, quiet = contact_limits(rules, key.scopes, key.zones)
         return RecipientView.build(s, self.base, key.zones, rule_cuts, key.scopes, limits, quiet)

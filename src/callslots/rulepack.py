@@ -28,6 +28,7 @@ from .windows import Hours, clock
 __all__ = [
     "APPLIES_TO",
     "LIMITS",
+    "TECHNOLOGIES",
     "US_STATES",
     "CallsLimit",
     "DaysLimit",
@@ -108,13 +109,19 @@ LIMITS = ("hours", "days", "calls-per-period", "quiet-after-conversation")
 #: The kinds of call a rule is about: whether a call is one of them is the user's call.
 APPLIES_TO = ("telephone-solicitation", "debt-collection", "securities-solicitation")
 SOURCES = ("official", "copy")
-EFFECTIVE_BASES = ("stated by the source", "reported", "in force when checked")
+#: How a call is placed, for rules about a calling technology: a rule with
+#: ``technology`` applies only to calls made with one of the kinds it lists.
+TECHNOLOGIES = ("automatic-dialer", "prerecorded-voice", "artificial-voice")
+#: How a rule's start is known: ``"not known"`` goes with ``"effective": null``
+#: (the rule is read as in force on every date up to its end, docs/compliance.md).
+EFFECTIVE_BASES = ("stated by the source", "reported", "not known")
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 CALLED_PARTY = "called-party"
 
 _ID = re.compile(r"[A-Z][A-Za-z0-9.-]{2,63}", re.ASCII)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _CLOCK = re.compile(r"(\d{2}):(\d{2})", re.ASCII)
+_TEXT = re.compile(r"[a-z0-9][a-z0-9.-]{0,80}", re.ASCII)
 _URL = re.compile(r"https?://[^\s/]+\.[^\s/]+(/\S*)?", re.ASCII)
 
 
@@ -190,7 +197,7 @@ class Rule:
     limit: str
     clock: str
     values: Values
-    effective: date
+    effective: date | None
     effective_basis: str
     citation: str
     url: str
@@ -199,11 +206,36 @@ class Rule:
     quote: str
     checked: date
     notes: str
+    #: The first date on which the rule no longer applies (it was replaced), on the
+    #: clock it is read on; None: in force with no known end.
+    ends: date | None = None
+    #: The stored source text ``quote`` is taken from (``rules/sources/<text>.txt``).
+    text: str = ""
+    #: The calling technologies the rule is about (:data:`TECHNOLOGIES`); empty: it is
+    #: about every call, however placed.
+    technology: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        """``citation: what it says``, for explanations."""
-        return f"{self.citation}: {describe(self)}"
+        """``citation: what it says``, for explanations (``..., for calls made with an
+        automatic-dialer`` for a rule about a calling technology)."""
+        if not self.technology:
+            return f"{self.citation}: {describe(self)}"
+        kinds = " or ".join(self.technology)
+        return f"{self.citation}: {describe(self)}, for calls made with an {kinds}"
+
+    @property
+    def in_force(self) -> str:
+        """When the rule is in force, in words: ``in force since 2021-07-01``, ``in
+        force (start date not known)``, with ``until 2026-06-30`` when it ends."""
+        start = (
+            "in force (start date not known)"
+            if self.effective is None
+            else f"in force since {self.effective}"
+        )
+        if self.ends is None:
+            return start
+        return f"{start} until {date.fromordinal(self.ends.toordinal() - 1)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +258,11 @@ class RulePack:
     notice: str
     rules: tuple[Rule, ...]
     not_covered: tuple[NotCovered, ...]
+
+    @property
+    def label(self) -> str:
+        """``US pack version 2``: names the data a decision was made with."""
+        return f"{self.name} pack version {self.version}"
 
     def for_scopes(self, *scopes: str) -> tuple[Rule, ...]:
         """The rules whose scope is one of ``scopes`` (``"federal"``, ``"FL"``, ...)."""
@@ -325,11 +362,16 @@ class _Checker:
         self.errors.append(Problem(path, message))
 
     def mapping(
-        self, value: object, path: str, known: tuple[str, ...], *, nullable: bool = False
+        self,
+        value: object,
+        path: str,
+        known: tuple[str, ...],
+        *,
+        nullable: bool | tuple[str, ...] = False,
     ) -> Mapping[str, Any] | None:
         """``value`` when it is an object; every key not in ``known``, missing, or null
-        (unless ``nullable``) is reported, so the readers below may take a None for a
-        problem already said."""
+        (unless ``nullable``: True for every key, or the keys that may be null) is
+        reported, so the readers below may take a None for a problem already said."""
         if not isinstance(value, Mapping):
             self.error(path, f"must be an object, not {type(value).__name__}")
             return None
@@ -339,7 +381,9 @@ class _Checker:
         for key in known:
             if key not in value:
                 self.error(f"{path}.{key}" if path else key, "is missing")
-            elif value[key] is None and not nullable:
+            elif value[key] is None and not (
+                nullable is True or (isinstance(nullable, tuple) and key in nullable)
+            ):
                 self.error(f"{path}.{key}" if path else key, "must not be null")
         return value
 
@@ -408,6 +452,7 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
         "values",
         "effective",
         "effective_basis",
+        "ends",
         "citation",
         "url",
         "source",
@@ -415,9 +460,11 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
         "quote",
         "checked",
         "notes",
+        "text",
+        "technology",
     )
     before = len(r.errors)
-    entry = r.mapping(item, path, fields)
+    entry = r.mapping(item, path, fields, nullable=("effective", "ends", "technology"))
     if entry is None:
         return None
     rule_id = r.text(entry.get("id"), f"{path}.id")
@@ -438,6 +485,16 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
     values = _values(r, limit, entry.get("values"), f"{path}.values")
     effective = r.day(entry.get("effective"), f"{path}.effective")
     basis = r.choice(entry.get("effective_basis"), f"{path}.effective_basis", EFFECTIVE_BASES)
+    ends = r.day(entry.get("ends"), f"{path}.ends")
+    text_name = r.text(entry.get("text"), f"{path}.text")
+    kinds: list[str] = []
+    if entry.get("technology") is not None:
+        for i, kind in enumerate(r.items(entry.get("technology"), f"{path}.technology")):
+            chosen = r.choice(kind, f"{path}.technology.{i}", TECHNOLOGIES)
+            if chosen is not None and chosen not in kinds:
+                kinds.append(chosen)
+    if text_name is not None and not _TEXT.fullmatch(text_name):
+        r.error(f"{path}.text", f"{text_name!r} is not a source text's name (a-z, 0-9, - and .)")
     citation = r.text(entry.get("citation"), f"{path}.citation")
     urls = []
     for key in ("url", "read_at"):
@@ -451,16 +508,23 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
     notes = entry.get("notes")
     if not isinstance(notes, str):
         r.error(f"{path}.notes", "must be a string (it may be empty)")
-    if basis == "in force when checked" and effective and checked and effective < checked:
+    if basis is not None and (basis == "not known") != (entry.get("effective") is None):
         r.error(
             f"{path}.effective",
-            f"is {effective}, before the check ({checked}), but its basis is 'in force when "
-            "checked': the pack can only vouch for the rule from the check on",
+            "a start that is not known is written null with effective_basis 'not known'; "
+            "a date needs the basis it is known on",
         )
+    if effective is not None and ends is not None and ends <= effective:
+        r.error(f"{path}.ends", f"{ends} is not after the rule's start ({effective})")
+    if ends is not None and limit in ("calls-per-period", "quiet-after-conversation"):
+        # A contact limit has a start (``since``) but no end: the engine's limits and
+        # their snapshots hold none.  Such a rule that was replaced is left out.
+        r.error(f"{path}.ends", f"a {limit} rule cannot end yet: only hours and days rules can")
     if len(r.errors) > before:
         return None
-    assert rule_id and scope and applies_to and limit and zone and values and effective
+    assert rule_id and scope and applies_to and limit and zone and values
     assert basis and citation and source and quote and checked and isinstance(notes, str)
+    assert text_name is not None
     url, read_at = urls
     assert url is not None and read_at is not None
     return Rule(
@@ -479,6 +543,9 @@ def _rule(r: _Checker, item: object, path: str) -> Rule | None:
         quote,
         checked,
         notes,
+        ends,
+        text_name,
+        tuple(k for k in TECHNOLOGIES if k in kinds),
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from .config import Settings
 from .customers import PHONE_INSTALL, MissingPhoneNumbers, customer_from, zones_of
 from .errors import Problem
-from .jurisdiction import MissingNumberStates, needs_zones, scopes_of
+from .jurisdiction import MissingNumberStates, missing_holidays, needs_zones, scopes_of
 from .recipients import RecipientView, ViewKey, Views
 from .slots import SlotIndex, slot_seconds
 from .tz import MIN_UTC, load_zone
@@ -84,6 +84,8 @@ class Schedule(Settings):
         if self.calling_rules:
             rules = self._views.rules()
             scopes = scopes_of(person, rules, path)
+            if scopes and scopes in self._views.holiday_scopes():
+                missing_holidays(rules, scopes, path)
             needed = needed or needs_zones(rules, scopes)
         if not needed:
             return self._views.get(ViewKey((), scopes))
