@@ -580,3 +580,24 @@ def test_a_poll_off_the_time_line_is_a_dispatch_error_that_changes_nothing(now: 
         engine.poll(now)
     assert json.dumps(engine.snapshot(), sort_keys=True) == before
     engine.poll(datetime(2024, 3, 15, 13, 0, tzinfo=timezone.utc))  # and it goes on
+
+
+def test_a_start_bound_holds_before_and_after_a_restore() -> None:
+    """``Dispatcher(..., start=x)``: no Dial on a slot before ``x``, also after a
+    restore (the snapshot is version 2 and keeps ``start``); an engine without one
+    writes version 1, as callslots 0.2 did."""
+    campaign = Campaign.from_dict(json.loads(EXAMPLE.read_text()))
+    first = campaign.slot_at(0)
+    assert first is not None
+    start = first + timedelta(seconds=10)  # inside the first slot's interval
+    engine = Dispatcher(campaign, start=start)
+    assert Dispatcher(campaign).snapshot()["version"] == 1
+    state = json.loads(json.dumps(engine.snapshot()))
+    assert state["version"] == 2
+    again = Dispatcher.restore(campaign, state)
+    for d in (engine, again):
+        assert d.poll(start) == []  # the slot holding `start` begins before it
+        wake = d.next_wakeup()
+        assert wake is not None and wake >= start
+        [dial] = d.poll(wake)
+        assert dial.at >= start
