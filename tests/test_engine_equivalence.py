@@ -196,12 +196,20 @@ def setups(draw: st.DrawFn) -> Setup:
     later = [
         customer_list(draw, zones, draw(st.integers(1, 4))) for _ in range(draw(st.integers(0, 2)))
     ]
+    if later and draw(st.integers(0, 7)) == 0:
+        # An invalid entry (added: the payload's list is checked whole): the engines
+        # must raise ConfigError at the same call, and at every later read.
+        later[-1].insert(draw(st.integers(0, len(later[-1]))), {"phoneNumber": "555-0100"})
     payload["customers"] = customers
     campaign = Campaign.from_dict(payload)
     history: list[tuple[str, datetime, str]] | None = None
     if draw(st.integers(0, 2)) == 0:
         origin = datetime(start.year, start.month, start.day, tzinfo=UTC)
-        numbers = [c["phoneNumber"] for c in customers + [c for k in later for c in k]]
+        numbers = [
+            c["phoneNumber"]
+            for c in customers + [c for k in later for c in k]
+            if c["phoneNumber"].startswith("+")  # not the invalid entry
+        ]
         history = [
             (
                 draw(st.sampled_from(numbers)),
@@ -443,6 +451,11 @@ def answer_of(engine: Any, name: str, args: tuple[Any, ...]) -> tuple[str, Any]:
 QUIET = frozenset({"in_progress", "in_doubt", "paused", "expired"})
 
 
+class Halted(Exception):
+    """Both engines raised ConfigError for an invalid list entry at the same call:
+    the run cannot go on past it (docs/dispatch.md), and the script stops."""
+
+
 class Twin:
     """The frozen engine (``old``) and the current one (``new``) driven together:
     every call goes to both, old first, and both must answer alike but for
@@ -468,6 +481,8 @@ class Twin:
 
     def value(self, name: str, *args: Any) -> Any:
         kind, value = self.ask(name, *args)
+        if (kind, value) == ("error", "ConfigError"):
+            raise Halted  # both met the invalid entry at the same call
         assert kind == "ok", (name, args, value)
         return value
 
@@ -476,6 +491,8 @@ class Twin:
         allows; the invariants of the totals hold in each, and the entries read by
         each are noted for the next comparison."""
         (k1, one), (k2, two) = self.both("summary")
+        if ("error", "ConfigError") == (k1, one) == (k2, two):
+            raise Halted
         assert k1 == k2 == "ok", (one, two)
         for engine, summary in (("old", one), ("new", two)):
             self.facts.read[engine] = entries_read(summary)
@@ -730,9 +747,17 @@ class Script:
             self.facts.refused.clear()
         else:
             new_state = json.loads(json.dumps(self.twin.new.snapshot()))
-        old = v1.Dispatcher.restore(campaign, old_state, list(given), exact=exact)
-        new = callslots.Dispatcher.restore(campaign, new_state, list(given), exact=exact)
-        self.twin.old, self.twin.new = old, new
+        restored: list[Any] = []
+        for engine, state in ((v1.Dispatcher, old_state), (callslots.Dispatcher, new_state)):
+            try:
+                restored.append(engine.restore(campaign, state, list(given), exact=exact))
+            except (DispatchError, ConfigError) as error:
+                restored.append(type(error).__name__)
+        kinds = [r if isinstance(r, str) else "ok" for r in restored]
+        assert kinds[0] == kinds[1], restored
+        if kinds[0] != "ok":
+            raise Halted  # both refuse the list (its invalid entry): the run stops
+        self.twin.old, self.twin.new = restored
         self.seen.add("restore")
         if self.twin.value("in_doubt"):
             self.seen.add("in doubt")
@@ -782,9 +807,12 @@ def run_script(setup: Setup, data: st.DataObject, steps: int, restore_from: str)
     script = Script(setup, data, t0, restore_from)
     event(setup.kind)
     event(f"history: {setup.history is not None}")
-    for _ in range(steps):
-        script.step()
-    script.finish()
+    try:
+        for _ in range(steps):
+            script.step()
+        script.finish()
+    except Halted:
+        script.seen.add("invalid entry met")
     for what in (
         "dial",
         "started",
@@ -799,6 +827,7 @@ def run_script(setup: Setup, data: st.DataObject, steps: int, restore_from: str)
         "expired",
         "late webhook",
         "finished",
+        "invalid entry met",
     ):
         event(f"{what}: {what in script.seen}")
     for why in sorted(script.twin.differences):
@@ -859,7 +888,7 @@ def test_simulate_answers_as_v1(
         old_start = next(iter(campaign.slots(start=at)), at)
         event(f"start between slots: {old_start != at}")
     model = outcome_model(seed, lengths)
-    everyone = setup.everyone
+    everyone = [c for c in setup.everyone if c["phoneNumber"].startswith("+")]  # all valid
     run = simulate(campaign, model, list(everyone), start=at, history=setup.history)
     new = [plain(a) for a in islice(run, 2000)]
     new_summary = plain(run.summary) if len(new) < 2000 else None
