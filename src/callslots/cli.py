@@ -291,13 +291,18 @@ def _check_text(text: str, shown: str) -> None:
 
 
 def _load(path: str) -> Campaign:
+    return _load_payload(path)[0]
+
+
+def _load_payload(path: str) -> tuple[Campaign, Any]:
+    """The campaign and the JSON it was read from."""
     payload = _read_json(path)
     try:
         campaign = Campaign.from_dict(payload, now=datetime.now(UTC))
     except ConfigError as e:
         raise UsageError(*_problem_lines(path, e.errors)) from None
     _warn(path, campaign.warnings)
-    return campaign
+    return campaign, payload
 
 
 def _customers(path: str, campaign_path: str) -> Iterable[object]:
@@ -976,6 +981,54 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
+    # The extra first: without it nothing else is worth reading.
+    try:
+        report._matplotlib()
+    except report.MissingReportExtra as e:
+        raise UsageError(str(e)) from None
+    campaign, payload = _load_payload(args.file)
+    name = payload.get("name") if isinstance(payload, dict) else None
+    title = name if isinstance(name, str) and name.strip() else _display(args.file)
+    zone = ZoneInfo(campaign.timezone)
+    start = None if args.start is None else _range_bound(args.start, zone)
+    try:
+        model = RandomOutcomes(args.seed, args.weights, args.mean_duration)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    given = _customers(args.customers, args.file) if args.customers else None
+    history = None if args.history is None else _history(args.history, args.file)
+    customers = report.labelled(campaign, given)
+    # The same simulation as `callslots simulate` with the same options: its figures
+    # are the page's.
+    simulation = simulate(campaign, model, customers, start=start, history=history)
+    try:
+        built = report.build(
+            campaign, simulation, customers=customers, start=start, days=args.days
+        )
+    except ConfigError as e:
+        raise UsageError(*_problem_lines(args.customers or args.file, e.errors)) from None
+    command = " ".join(["callslots", *(_shell_word(a) for a in sys.argv[1:])])
+    page = report.to_html(built, command, title)
+    if args.output == "-":
+        sys.stdout.write(page)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as e:
+        raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    return 0
+
+
+def _shell_word(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
+
+
 def _summary_row(summary: Summary) -> Row:
     by_outcome = summary.attempts_by_outcome
     return {
@@ -1296,6 +1349,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--from", dest="start", type=_when, metavar="WHEN", help="start here")
     sim.add_argument("--summary-only", action="store_true", help="print only the summary")
+
+    rep = command(
+        "report",
+        "one self-contained HTML page with charts of the campaign and a simulated run",
+        _cmd_report,
+        [
+            WHEN_HELP,
+            CUSTOMERS_HELP,
+            HISTORY_HELP,
+            "The page runs the same simulation as 'callslots simulate' with the same options\n"
+            "(--seed, --weights, --mean-duration, --customers, --history, --from): its figures\n"
+            "are the ones simulate prints. It needs matplotlib: "
+            "pip install 'callslots[report]'.\ndocs/report.md describes every chart.",
+        ],
+        (),
+    )
+    rep.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PATH",
+        help="where to write the page (- for standard output)",
+    )
+    rep.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rep.add_argument(
+        "--weights",
+        type=_weights,
+        metavar="'OUTCOME=W,...'",
+        help="outcome weights, as for simulate",
+    )
+    rep.add_argument(
+        "--mean-duration", type=float, metavar="SECONDS", help="mean call length, as for simulate"
+    )
+    rep.add_argument("--customers", metavar="PATH", help="customers instead of the file's")
+    rep.add_argument(
+        "--history", metavar="PATH", help="calls made elsewhere, for contactLimits (see below)"
+    )
+    rep.add_argument(
+        "--from",
+        dest="start",
+        type=_when,
+        metavar="WHEN",
+        help="simulate from here, and draw the windows from here (default: the campaign's "
+        "start, else now)",
+    )
+    rep.add_argument(
+        "--days",
+        type=_whole(1, "days"),
+        default=14,
+        metavar="N",
+        help="draw the windows of N local days (default 14); the simulation runs to the end",
+    )
     return parser
 
 
