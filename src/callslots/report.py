@@ -320,6 +320,10 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _style(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    if not isinstance(ax.yaxis.get_major_locator(), FixedLocator):  # rows keep their names
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     ax.set_title(title, loc="left", fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -331,7 +335,7 @@ def _style(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
 
 def _hours_axis(ax: Axes, low: float, high: float) -> None:
     ax.set_xlim(low, high)
-    step = 3 if high - low <= 24 else 6 if high - low <= 48 else 12
+    step = 6 if high - low <= 30 else 12
     first = math.floor(low / step) * step
     ticks = [t for t in range(first, math.ceil(high) + 1, step) if low <= t <= high]
     ax.set_xticks(ticks, [f"{t % 24:02d}:00" + ("+1" if t >= 24 else "") for t in ticks])
@@ -382,7 +386,8 @@ def _calling_week(campaign: Campaign, zones: _Zones, start: datetime) -> Chart:
     zone_name = _zone_text(campaign.timezone)
     _style(
         ax,
-        f"Callable hours in the week from {day0.isoformat()}, on the campaign's clock ({zone_name})",
+        f"Callable hours in the week from {day0.isoformat()}, "
+        f"on the campaign's clock ({zone_name})",
         f"local day and time in {zone_name} (each day 00:00-24:00)",
         "",
     )
@@ -584,12 +589,15 @@ def _mdate(seconds: float) -> float:
     return seconds / 86400.0
 
 
-def _date_axis(ax: Axes, zone: ZoneInfo) -> None:
+def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
+    """Dates on the x axis, ticked and written on ``zone``'s clock (None: the
+    naive dates of local days)."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(tz=zone, maxticks=10)
+    locator = mdates.AutoDateLocator(tz=zone, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=zone))
+    formatter = mdates.ConciseDateFormatter(locator, tz=zone)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(formatter)
 
 
 # -- 3. the run --------------------------------------------------------------------------
@@ -879,11 +887,7 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
     fig.colorbar(mesh, ax=ax, label=f"calls per {what}", pad=0.01)
     ax.set_yticks(range(len(per_row)), [name for name, _ in per_row])
     ax.set_ylim(len(per_row) - 0.5, -0.5)
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator(maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _date_axis(ax, None)
     _style(
         ax,
         f"Calls per local {what}, by the customers' zone",
@@ -1017,9 +1021,13 @@ def to_html(report: Report, command: str | None = None, title: str | None = None
     parts.append('<table id="versions">')
     parts += [f"<tr><th>{esc(k)}</th><td><code>{esc(v)}</code></td></tr>" for k, v in rows]
     parts.append("</table>")
-    parts.append("<h3>The normalized campaign</h3>")
-    normalized = json.dumps(campaign.to_dict(), indent=2, ensure_ascii=False)
-    parts.append(f'<pre id="campaign">{esc(normalized)}</pre>')
+    settings = campaign.to_dict()
+    for key in ("customers", "phoneList"):  # the page stays small: counted, not listed
+        if settings.get(key):
+            settings[key] = f"({len(settings[key])} listed in the campaign)"
+    normalized = json.dumps(settings, indent=2, ensure_ascii=False)
+    parts.append("<details><summary>The normalized campaign (JSON)</summary>")
+    parts.append(f'<pre id="campaign">{esc(normalized)}</pre></details>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
