@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from browser import Browser, start_browser
 from callslots import Campaign, RandomOutcomes, simulate
 from callslots.report import build, figures, to_html
-
-from browser import Browser, start_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "report-demo.json"
@@ -31,12 +30,28 @@ SCREENSHOT = ROOT / "docs" / "report.png"
 BIN = os.path.dirname(sys.executable)
 ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
-TWENTY_ZONES = (
-    "America/New_York America/Chicago America/Denver America/Phoenix America/Los_Angeles "
-    "America/Anchorage Pacific/Honolulu America/Halifax America/St_Johns America/Sao_Paulo "
-    "Europe/London Europe/Paris Europe/Helsinki Asia/Kolkata Asia/Kathmandu Asia/Tokyo "
-    "Australia/Adelaide Australia/Lord_Howe Pacific/Auckland Pacific/Chatham"
-).split()
+TWENTY_ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Tokyo",
+    "Australia/Adelaide",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+]
 
 
 def callslots(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -209,15 +224,18 @@ def five_years() -> dict[str, Any]:
 @pytest.mark.parametrize("seed", ["0", "7"])
 def test_the_page_shows_the_figures_of_callslots_simulate(tmp_path: Path, seed: str) -> None:
     page = Page(report(tmp_path, str(DEMO), "--seed", seed).read_text(encoding="utf-8"))
-    summary = json.loads(ok("simulate", str(DEMO), "--seed", seed, "--summary-only",
-                            "--format", "jsonl"))
+    summary = json.loads(
+        ok("simulate", str(DEMO), "--seed", seed, "--summary-only", "--format", "jsonl")
+    )
     assert summary["attempts"] > 0
     for key, value in summary.items():
         shown = page.summary.get(key, "0" if key.startswith("attempts_") else None)
         assert shown == ("-" if value is None else str(value)), key
     # calls per day: the CLI's own rows counted by their local date
-    rows = [json.loads(line) for line in ok("simulate", str(DEMO), "--seed", seed,
-                                            "--format", "jsonl").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in ok("simulate", str(DEMO), "--seed", seed, "--format", "jsonl").splitlines()
+    ]
     assert page.per_day == dict(Counter(r["local"][:10] for r in rows))
     # the charts' text alternatives give the same totals
     progress = page.charts["progress"]["label"] or ""
@@ -378,12 +396,24 @@ def test_figures_and_rows_from_python() -> None:
     campaign = Campaign.from_dict(json.loads(DEMO.read_text()))
     rows = list(simulate(campaign, RandomOutcomes(0)).to_rows())
     assert rows and set(rows[0]) == {
-        "customer_index", "phone", "attempt", "at", "ended_at", "outcome", "retry_at",
+        "customer_index",
+        "phone",
+        "attempt",
+        "at",
+        "ended_at",
+        "outcome",
+        "retry_at",
     }
     assert all(isinstance(r["at"], datetime) and r["at"].tzinfo is not None for r in rows)
     charts = figures(campaign, simulate(campaign, RandomOutcomes(0)))
     assert [c.key for c in charts] == [
-        "calling-week", "windows", "dials-by-hour", "lines", "progress", "outcomes", "zones",
+        "calling-week",
+        "windows",
+        "dials-by-hour",
+        "lines",
+        "progress",
+        "outcomes",
+        "zones",
     ]
     assert all(c.figure is not None and c.description for c in charts)
     assert f"{len(rows)} attempts" in charts[5].description
@@ -425,9 +455,11 @@ def _not_blank(png: bytes) -> None:
     small = image.resize((image.width // 4, image.height // 4))
     colours = small.getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # text, axes and bars, not one flat colour
-    white = max(n for n, c in colours if c == (255, 255, 255)) if any(
-        c == (255, 255, 255) for _, c in colours
-    ) else 0
+    white = (
+        max(n for n, c in colours if c == (255, 255, 255))
+        if any(c == (255, 255, 255) for _, c in colours)
+        else 0
+    )
     assert white < 0.97 * small.width * small.height
 
 
@@ -474,10 +506,13 @@ def test_the_demo_page_in_a_real_browser_and_the_docs_screenshot(
     [
         ("fall-back", fall_back_overnight(), ["--days", "5"], 0),
         ("spring-forward", spring_forward(), ["--days", "5"], 0),
-        ("nothing", {**spring_forward(), "endDate": "2024-03-09"},
-         ["--from", "2024-04-01", "--days", "7"], 7),
-        ("no-customers", {k: v for k, v in spring_forward().items() if k != "phoneList"},
-         [], 5),
+        (
+            "nothing",
+            {**spring_forward(), "endDate": "2024-03-09"},
+            ["--from", "2024-04-01", "--days", "7"],
+            7,
+        ),
+        ("no-customers", {k: v for k, v in spring_forward().items() if k != "phoneList"}, [], 5),
         ("twenty-zones", twenty_zones(), ["--days", "7"], 0),
         ("five-years", five_years(), ["--days", "1827"], 0),
     ],

@@ -267,9 +267,7 @@ def figures(
 ) -> list[Chart]:
     """The report's charts (see :func:`build`), for a notebook: ``chart.figure`` is a
     matplotlib Figure (None, with ``chart.message``, when there is nothing to draw)."""
-    return list(
-        build(campaign, simulation, customers=customers, start=start, days=days).charts
-    )
+    return list(build(campaign, simulation, customers=customers, start=start, days=days).charts)
 
 
 def _default_start(campaign: Campaign) -> datetime:
@@ -338,7 +336,8 @@ def _hours_axis(ax: Axes, low: float, high: float) -> None:
     step = 6 if high - low <= 30 else 12
     first = math.floor(low / step) * step
     ticks = [t for t in range(first, math.ceil(high) + 1, step) if low <= t <= high]
-    ax.set_xticks(ticks, [f"{t % 24:02d}:00" + ("+1" if t >= 24 else "") for t in ticks])
+    # +1: the next day, -1: the day before (UTC beside a local day east of it)
+    ax.set_xticks(ticks, [f"{t % 24:02d}:00" + (f"{t // 24:+d}" if t // 24 else "") for t in ticks])
 
 
 # -- 1. the calling week ------------------------------------------------------------------
@@ -418,10 +417,7 @@ def _week_spans(windows: Iterable[Any], zone: ZoneInfo, day0: date) -> list[tupl
     def hours(t: datetime) -> float:
         local = t.astimezone(zone)
         return (
-            (local.date() - day0).days * 24
-            + local.hour
-            + local.minute / 60
-            + local.second / 3600
+            (local.date() - day0).days * 24 + local.hour + local.minute / 60 + local.second / 3600
         )
 
     spans = []
@@ -465,8 +461,8 @@ def _windows_chart(campaign: Campaign, start: datetime, end: datetime) -> Chart:
     by_day: dict[date, list[Any]] = {}
     for w in windows:
         by_day.setdefault(w.day, []).append(w)
-    low_l = low_u = 0.0
-    high_l = high_u = 24.0
+    low_l, high_l = 0.0, 24.0  # the local day, and what an overnight window adds
+    low_u, high_u = math.inf, -math.inf
     notes: list[str] = []
     for w in windows:
         y = (w.day - first_day).days
@@ -495,9 +491,11 @@ def _windows_chart(campaign: Campaign, start: datetime, end: datetime) -> Chart:
     local_ax.set_yticks(range(ndays), labels)
     local_ax.set_ylim(ndays - 0.5, -0.5)
     _hours_axis(local_ax, math.floor(low_l), math.ceil(high_l))
-    _hours_axis(utc_ax, math.floor(low_u), math.ceil(high_u))
+    # UTC: the hours the windows use, at least a day's width
+    low_u = math.floor(low_u)
+    _hours_axis(utc_ax, low_u, max(math.ceil(high_u), low_u + 24))
     _style(local_ax, f"Local time ({zone_name})", f"time of day in {zone_name}", "local day")
-    _style(utc_ax, "UTC", "time of day in UTC (+1: the next day)", "")
+    _style(utc_ax, "UTC", "time of day in UTC (+1: the next day, -1: the day before)", "")
     from matplotlib.patches import Patch
 
     fig.legend(
@@ -570,7 +568,8 @@ def _callable_per_day(
             markersize=5,
         )
         ax.legend(fontsize=8, frameon=False)
-    _date_axis(ax, zone)
+    _date_axis(ax, None)
+    ax.set_ylim(0, max(per_day.values()) * 1.15)
     _style(ax, f"Callable hours per local day ({zone_name})", f"local day ({zone_name})", "hours")
     total = sum(per_day.values())
     description = (
@@ -603,9 +602,7 @@ def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
 # -- 3. the run --------------------------------------------------------------------------
 
 
-def _run_charts(
-    campaign: Campaign, calls: _Calls, summary: Summary, customers: int
-) -> list[Chart]:
+def _run_charts(campaign: Campaign, calls: _Calls, summary: Summary, customers: int) -> list[Chart]:
     keys = (
         ("dials-by-hour", "Dials by hour of the day"),
         ("lines", "Lines in use"),
@@ -726,7 +723,10 @@ def _lines(campaign: Campaign, starts: Any, ends: Any) -> Chart:
     xs = [_mdate(float(e)) for e in edges]
     ax.stairs(peak, xs, color=PALETTE[0], label="lines in use (most in each bin)", lw=1.2)
     ax.axhline(
-        campaign.max_concurrency, color=PALETTE[7], ls="--", lw=1,
+        campaign.max_concurrency,
+        color=PALETTE[7],
+        ls="--",
+        lw=1,
         label=f"maxConcurrency ({campaign.max_concurrency})",
     )
     ax.set_ylim(0, campaign.max_concurrency * 1.15 + 0.5)
@@ -779,11 +779,12 @@ def _progress(
     edges = np.arange(first - first % width, end + 2 * width, width, dtype=np.int64)
     reached = np.searchsorted(reached_at, edges, "right")
     failed = np.searchsorted(failed_at, edges, "right")
-    # what the end settles: retries the campaign's end cut off, and who was never dialed
-    failed[-1] = summary.not_reached
-    reached[-1] = summary.reached
-    unscheduled = np.zeros(len(edges), dtype=np.int64)
-    unscheduled[-1] = summary.unscheduled
+    # what the end settles: retries the campaign's end cut off, and who was never
+    # dialed; from the bin holding the end on, the totals are the summary's
+    after = edges + width > end
+    failed[after] = summary.not_reached
+    reached[after] = summary.reached
+    unscheduled = np.where(after, summary.unscheduled, 0)
     fig = _figure(10, 3.4)
     ax = fig.add_subplot()
     xs = [_mdate(float(e)) for e in edges]
@@ -841,7 +842,7 @@ def _outcomes(calls: _Calls) -> Chart:
         bottom += counts
         parts.append(f"{_OUTCOMES[code].value} {int(counts.sum())}")
     ax.set_xticks(xs if top <= 20 else np.linspace(1, top, 10).round().astype(int))
-    ax.legend(fontsize=8, frameon=False, loc="upper right", ncols=2)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _style(ax, "Attempts by attempt number and outcome", "attempt number", "attempts")
     description = (
         f"{len(outcomes)} attempts by attempt number (1 to {top}) and outcome: " + ", ".join(parts)
@@ -855,7 +856,7 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
     zone_codes = np.frombuffer(calls.zones, dtype=np.uint16)
     totals = np.bincount(zone_codes, minlength=len(calls.zone_names))
     order = sorted(range(len(calls.zone_names)), key=lambda i: (-totals[i], calls.zone_names[i]))
-    rows = order[:MAX_ZONE_ROWS]
+    rows = sorted(order[:MAX_ZONE_ROWS], key=lambda i: calls.zone_names[i])
     rest = order[MAX_ZONE_ROWS:]
     per_row: list[tuple[str, Any]] = []
     for code in rows:
@@ -865,8 +866,10 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
     if rest:
         mask = np.isin(zone_codes, rest)
         per_row.append(
-            (f"{len(rest)} other zones (campaign's clock)",
-             _local_ordinals(starts[mask], ZoneInfo(campaign.timezone))),
+            (
+                f"{len(rest)} other zones (campaign's clock)",
+                _local_ordinals(starts[mask], ZoneInfo(campaign.timezone)),
+            ),
         )
     low = min(int(days.min()) for _, days in per_row)
     high = max(int(days.max()) for _, days in per_row)
@@ -991,11 +994,13 @@ def to_html(report: Report, command: str | None = None, title: str | None = None
         f"<p>By the local date ({esc(zone_name)}) each call started on, as "
         "<code>callslots simulate</code> prints them.</p>"
     )
+    days = len(summary.calls_per_day)
+    parts.append(f"<details{' open' if days <= 31 else ''}><summary>{days} days</summary>")
     parts.append('<table id="calls-per-day"><thead><tr><th>day</th><th>calls</th></tr></thead>')
     parts.append("<tbody>")
     for day, n in summary.calls_per_day.items():
         parts.append(f'<tr><td>{day.isoformat()}</td><td class="n">{n}</td></tr>')
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></details>")
     parts.append("<h2>Settings</h2>")
     if campaign.warnings:
         parts.append('<ul class="warnings">')
