@@ -20,3 +20,11 @@ def test_quick_benchmark_prints_a_table_and_json(
     results = json.loads(out.read_text())
     assert {r["contender"] for r in results} >= {"callslots windows()"}
     assert all(len(r["seconds"]) == 2 for r in results)
+
+
+def test_the_report_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.report import main as report_main
+
+    assert report_main(["--quick"]) == 0
+    table = capsys.readouterr().out
+    assert "| 300 |" in table and " MB |" in table
