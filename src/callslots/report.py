@@ -492,10 +492,10 @@ def _windows_chart(campaign: Campaign, start: datetime, end: datetime) -> Chart:
     local_ax.set_ylim(ndays - 0.5, -0.5)
     _hours_axis(local_ax, math.floor(low_l), math.ceil(high_l))
     # UTC: the hours the windows use, at least a day's width
-    low_u = math.floor(low_u)
+    low_u = math.floor(low_u / 6) * 6
     _hours_axis(utc_ax, low_u, max(math.ceil(high_u), low_u + 24))
     _style(local_ax, f"Local time ({zone_name})", f"time of day in {zone_name}", "local day")
-    _style(utc_ax, "UTC", "time of day in UTC (+1: the next day, -1: the day before)", "")
+    _style(utc_ax, "UTC", "time of day in UTC (+1: the next day)", "")
     from matplotlib.patches import Patch
 
     fig.legend(
@@ -740,7 +740,8 @@ def _lines(campaign: Campaign, starts: Any, ends: Any) -> Chart:
     )
     description = (
         f"Calls in progress over time against maxConcurrency {campaign.max_concurrency}: "
-        f"at most {int(peak.max())} at once; bins of {_duration_text(width)}, {zone_name} time"
+        f"at most {int(peak.max())} at once (the most in each {_duration_text(width)}, "
+        f"{zone_name} time)"
     )
     return Chart("lines", "Lines in use", description, fig)
 
