@@ -26,12 +26,28 @@ import tempfile
 import time
 from pathlib import Path
 
-ZONES = (
-    "America/New_York America/Chicago America/Denver America/Phoenix America/Los_Angeles "
-    "America/Anchorage Pacific/Honolulu America/Halifax America/St_Johns America/Sao_Paulo "
-    "Europe/London Europe/Paris Europe/Helsinki Asia/Kolkata Asia/Kathmandu Asia/Tokyo "
-    "Australia/Adelaide Australia/Lord_Howe Pacific/Auckland Pacific/Chatham"
-).split()
+ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Halifax",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Tokyo",
+    "Australia/Adelaide",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+]
 CAMPAIGN = {
     "name": "Benchmark: the report",
     "timezone": "America/New_York",

@@ -542,3 +542,37 @@ def test_dates_in_the_calls_per_day_table_are_local(tmp_path: Path) -> None:
     assert page.per_day == {day.isoformat(): n for day, n in days.items()}
     # the overnight window of 2024-11-02 runs past midnight into the 3rd
     assert page.per_day.get(date(2024, 11, 3).isoformat(), 0) > 0
+
+
+def test_the_worked_example_of_docs_report_md(tmp_path: Path) -> None:
+    """Every number docs/report.md gives for examples/report-demo.json, seed 1."""
+    doc = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    page = Page(report(tmp_path, str(DEMO), "--seed", "1").read_text(encoding="utf-8"))
+    week = page.charts["calling-week"]["label"] or ""
+    for text in (
+        "the campaign 60.0 h",
+        "America/Chicago 54.0 h from Mon 10:00",
+        "America/Denver 48.0 h from Mon 11:00",
+        "America/Los_Angeles 42.0 h from Mon 12:00",
+        "Pacific/Honolulu 24.0 h from Mon 15:00",
+    ):
+        assert text in week
+        assert text.split(" h ")[0].split()[-1] in doc
+    windows = page.charts["windows"]["label"] or ""
+    assert windows.startswith("11 calling windows from 2024-10-28 to 2024-11-10")
+    assert "110.0 callable hours" in windows and "110.0 callable hours" in doc
+    assert "2024-11-03 is a 25-hour day" in windows
+    assert "2024-11-05 no window: blackoutDates" in windows
+    s = page.summary
+    assert (s["attempts"], s["reached"], s["not_reached"], s["unscheduled"]) == (
+        "284",
+        "80",
+        "40",
+        "0",
+    )
+    assert s["finished_at"] == "2024-11-06T20:00:25Z" and s["finished_at"] in doc
+    assert "284\n  attempts, 80 customers reached and 40 not reached" in doc
+    # Monday 2024-11-04 after the fall-back: 09:00-19:00 EST is 14:00-00:00 UTC
+    campaign = Campaign.from_dict(json.loads(DEMO.read_text()))
+    monday = next(w for w in campaign.windows() if w.day == date(2024, 11, 4))
+    assert (monday.start.hour, monday.end.hour) == (14, 0)

@@ -19,7 +19,6 @@ import os
 import sys
 import textwrap
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -40,6 +39,11 @@ from . import (
 )
 from .customers import read_history
 from .instants import parse_iso
+from .notes import day_text as _day_text
+from .notes import duration_text as _duration
+from .notes import local as _local
+from .notes import removed_days as _removed_days
+from .notes import window_note as _window_note
 
 __all__ = ["main"]
 
@@ -49,12 +53,8 @@ Row = dict[str, Any]
 #: The time line callslots works on (the years 1-9999 of ``datetime``, in whole seconds).
 FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
 LAST_INSTANT = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
-#: 400 Gregorian years: the calendar repeats after them, and so does every zone past its
-#: last listed transition (a POSIX rule) or before its first (local mean time).
-_CYCLE = timedelta(days=146097)
 #: Deeper JSON is refused: no campaign needs it, and the readers downstream recurse.
 MAX_JSON_DEPTH = 100
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class UsageError(Exception):
@@ -529,29 +529,11 @@ def _table_cell(kind: str, value: Any, zone: ZoneInfo) -> str:
     return str(value)
 
 
-def _day_text(day: date) -> str:
-    """``Sun 2024-11-03`` (not strftime: it drops the zeros of years before 1000)."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.isoformat()}"
-
-
 def _utc_text(t: datetime) -> str:
     """``2024-11-03T06:30:00Z``, with the fraction of a second only when there is one
     (isoformat, not strftime: strftime drops the zeros of years before 1000)."""
     u = t.astimezone(UTC).replace(tzinfo=None)
     return u.isoformat(timespec="microseconds" if u.microsecond else "seconds") + "Z"
-
-
-def _local(t: datetime, zone: ZoneInfo) -> tuple[int, datetime]:
-    """``t`` in ``zone`` as ``(shift, local)``: the wall clock is ``local`` moved by
-    ``shift`` years.  ``shift`` is 0 except where the wall clock is past 9999-12-31 (or
-    before 0001-01-01), which ``datetime`` cannot hold: there ``local`` is read 400
-    years nearer, where the calendar and the zone's offsets are the same."""
-    try:
-        return 0, t.astimezone(zone)
-    except OverflowError:
-        if t.year > 5000:
-            return 400, (t - _CYCLE).astimezone(zone)
-        return -400, (t + _CYCLE).astimezone(zone)
 
 
 def _local_text(local: datetime, shift: int = 0) -> str:
@@ -560,12 +542,6 @@ def _local_text(local: datetime, shift: int = 0) -> str:
         return text
     year = local.year + shift  # ISO 8601 writes years past 9999 with a sign
     return (f"+{year}" if year > 9999 else f"{year:04d}") + text[4:]
-
-
-def _duration(delta: timedelta) -> str:
-    minutes, seconds = divmod(int(delta.total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" + (f"{seconds:02d}s" if seconds else "")
 
 
 def _form(args: argparse.Namespace) -> str:
@@ -642,18 +618,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     campaign = _load(args.file)
     print(json.dumps(campaign.to_dict(), indent=2, ensure_ascii=False))
     return 0
-
-
-def _window_note(campaign: Campaign, window: Window, zone: ZoneInfo) -> str | None:
-    """A window whose real length differs from its wall-clock length: say so."""
-    hours = campaign.day_rule(window.day).hours
-    nominal = timedelta(seconds=hours.seconds) if hours else window.duration
-    first, last = _local(window.start, zone)[1], _local(window.end, zone)[1]
-    change = first.utcoffset() != last.utcoffset()
-    if window.duration == nominal and not change:
-        return None
-    note = f"lasts {_duration(window.duration)}, the wall-clock window is {_duration(nominal)}"
-    return note + (f"; clock change {first.tzname()} -> {last.tzname()}" if change else "")
 
 
 def _local_date(t: datetime, zone: ZoneInfo) -> date:
@@ -735,35 +699,6 @@ def _cmd_windows(args: argparse.Namespace) -> int:
     if count == 0:
         print("callslots: no calling windows in this range", file=sys.stderr)
     return 0
-
-
-def _removed_days(campaign: Campaign, first: date, last: date) -> list[tuple[date, str]]:
-    """The dates of ``first..last`` that a blackout (a date, a range, a date of a
-    recurrence rule) or a holiday took a window from, with a note naming the rule (a
-    blackout range is one entry)."""
-    found: list[tuple[date, str]] = []
-    for a, b in campaign.blackouts:
-        a, b = max(a, first), min(b, last)
-        if a <= b:
-            through = "" if a == b else f" through {_day_text(b)}"
-            found.append((a, f"no window{through}: blackoutDates"))
-    ruled: set[date] = set()  # a date two rules name is one row
-    for recurring in campaign.blackout_rules:
-        days = recurring.days  # sorted ordinals: only those in first..last are read
-        for n in days[bisect_left(days, first.toordinal()) : bisect_right(days, last.toordinal())]:
-            day = date.fromordinal(n)
-            if day not in ruled and campaign.hours_on(day.weekday()) is not None:
-                ruled.add(day)
-                rule = campaign.day_rule(day)
-                if rule.rule == "blackoutRules":
-                    found.append((day, f"no window: {rule.reason}"))
-    if campaign.holidays is not None:
-        for day, _ in campaign.holidays.dates:
-            if first <= day <= last and campaign.hours_on(day.weekday()) is not None:
-                rule = campaign.day_rule(day)
-                if rule.rule == "holiday":
-                    found.append((day, f"no window: {rule.reason}"))
-    return sorted(found)
 
 
 # -- iCalendar (RFC 5545), written by hand so that it streams ------------------------------

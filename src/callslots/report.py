@@ -20,12 +20,13 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import __version__
 from .campaign import Campaign
 from .customers import Customer
+from .notes import removed_days, window_note
 from .outcomes import Outcome
 from .simulate import Simulation, Summary
 from .tz import tz_database
@@ -106,6 +107,14 @@ class Report:
     customers: int
     charts: tuple[Chart, ...]
     zones: tuple[str, ...]
+
+
+def _version() -> str:
+    """callslots's version as installed (the package's __init__ is above this module)."""
+    try:
+        return metadata.version("callslots")
+    except metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
 
 
 def _matplotlib() -> Any:
@@ -433,15 +442,13 @@ def _week_spans(windows: Iterable[Any], zone: ZoneInfo, day0: date) -> list[tupl
 
 
 def _windows_chart(campaign: Campaign, start: datetime, end: datetime) -> Chart:
-    from .cli import _removed_days, _window_note
-
     zone = ZoneInfo(campaign.timezone)
     zone_name = _zone_text(campaign.timezone)
     key, title = "windows", "The calling windows over the range"
     windows = list(campaign.windows(start, end))
     first_day = _local_day(start, zone)
     last_day = _local_day(end - timedelta(seconds=1), zone)
-    removed = _removed_days(campaign, first_day, last_day)
+    removed = removed_days(campaign, first_day, last_day)
     span_text = f"{first_day.isoformat()} to {last_day.isoformat()} ({zone_name})"
     if not windows:
         extra = "".join(f"; {d.isoformat()} {note}" for d, note in removed[:5])
@@ -470,7 +477,7 @@ def _windows_chart(campaign: Campaign, start: datetime, end: datetime) -> Chart:
         local_b = local_a + w.duration.total_seconds() / 3600
         utc_a = _day_hours(w.start.astimezone(UTC), w.day)
         utc_b = utc_a + w.duration.total_seconds() / 3600
-        note = _window_note(campaign, w, zone)
+        note = window_note(campaign, w, zone)
         color = PALETTE[3] if note else PALETTE[0]
         local_ax.broken_barh([(local_a, local_b - local_a)], (y - 0.35, 0.7), color=color)
         utc_ax.broken_barh([(utc_a, utc_b - utc_a)], (y - 0.35, 0.7), color=color)
@@ -965,11 +972,11 @@ def to_html(report: Report, command: str | None = None, title: str | None = None
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta name="generator" content="callslots {esc(__version__)}">',
+        f'<meta name="generator" content="callslots {esc(_version())}">',
         f"<title>{esc(str(name))}: campaign report</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{esc(str(name))}</h1>",
-        f'<p class="meta">Campaign report by callslots {esc(__version__)}; zone '
+        f'<p class="meta">Campaign report by callslots {esc(_version())}; zone '
         f"{esc(zone_name)}; windows drawn from {esc(_utc_text(report.start))} to "
         f"{esc(_utc_text(report.end))}.</p>",
         "<h2>Summary of the simulated run</h2>",
@@ -1019,7 +1026,7 @@ def to_html(report: Report, command: str | None = None, title: str | None = None
             pack = load_pack(pack_name)
             packs.append(f"{pack.name} version {pack.version}")
     rows = [
-        ("callslots", __version__),
+        ("callslots", _version()),
         ("tz database", f"{version} ({source})"),
         ("rule packs", ", ".join(packs) or "none"),
         ("command", command or "(from Python)"),
