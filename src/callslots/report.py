@@ -17,6 +17,7 @@ import json
 import math
 import re
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -132,15 +133,21 @@ def _matplotlib() -> Any:
 class _Zones:
     """The zone label of each customer by index: ``properties.timezone`` when given,
     else the zones its calling hours are read in (``recipientHours`` or calling
-    rules), else the campaign's zone.  Also keeps one customer of each label, whose
-    view draws that label's calling week."""
+    rules; several joined by `` + ``), else the campaign's zone; under calling rules
+    the label also names the rules' scopes (``America/New_York (federal, FL)``), since
+    customers of one zone in two states have different hours.  Also keeps one
+    customer of each label, whose view draws that label's calling week, the zone each
+    label's local dates are read in, and how many customers each calling rule and
+    contact limit applies to."""
 
     def __init__(self, campaign: Campaign, customers: Iterable[object] | None) -> None:
         self.campaign = campaign
         self.labels: list[str] = []
         self.sample: dict[str, object] = {}
-        self.source: Iterable[object] = campaign.customers if customers is None else customers
+        self.zone_of: dict[str, str] = {}
+        self.rules: Counter[str] = Counter()
         self._ids: dict[str, str] = {}
+        self.source: Iterable[object] = campaign.customers if customers is None else customers
         self._sequence = isinstance(self.source, Sequence)
 
     def __iter__(self) -> Iterator[object]:
@@ -158,6 +165,13 @@ class _Zones:
             self.labels.append(self._label(self.source[len(self.labels)]))
         return self.labels[index]
 
+    def label_all(self) -> None:
+        """Label the customers of a sequence that no call reached (never dialed)."""
+        if self._sequence:
+            assert isinstance(self.source, Sequence)
+            if len(self.source) > len(self.labels):
+                self.label(len(self.source) - 1)
+
     def _label(self, item: object) -> str:
         campaign = self.campaign
         properties: object = None
@@ -166,17 +180,30 @@ class _Zones:
         elif isinstance(item, Mapping):
             properties = item.get("properties")
         own = properties.get("timezone") if isinstance(properties, Mapping) else None
-        label = own if isinstance(own, str) and own else campaign.timezone
+        label = zone = own if isinstance(own, str) and own else campaign.timezone
         if campaign.per_customer:
             try:
-                zones = campaign.view_for(item).zones
+                view = campaign.view_for(item)
             except Exception:  # the simulation reports a bad customer itself
-                zones = ()
-            if zones:
-                label = " + ".join(zones)
-        label = self._ids.setdefault(label, label)  # one string a label, not one a customer
-        self.sample.setdefault(label, item)
-        return label
+                view = None
+            if view is not None:
+                if view.zones:
+                    label, zone = " + ".join(view.zones), view.zones[0]
+                if view.scopes:
+                    label += f" ({', '.join(view.scopes)})"
+                rules = {cut.rule for cut in view.cuts if cut.rule}
+                rules.update(f"{limit.name}: {limit.describe()}" for limit in view.limits)
+                rules.update(
+                    f"{quiet.name}: no call on the {quiet.days} local days from a conversation"
+                    for quiet in view.quiet
+                )
+                self.rules.update(rules)
+        known = self._ids.get(label)
+        if known is None:  # one string a label, not one a customer
+            known = self._ids[label] = label
+            self.sample[label] = item
+            self.zone_of[label] = zone
+        return known
 
 
 @dataclass(slots=True)
@@ -239,6 +266,7 @@ def build(
     _matplotlib()
     zones = customers if isinstance(customers, _Zones) else _Zones(campaign, customers)
     calls = _collect(simulation, zones)
+    zones.label_all()
     summary = simulation.summary
     zone = ZoneInfo(campaign.timezone)
     first = start if start is not None else _default_start(campaign)
@@ -254,7 +282,10 @@ def build(
         _calling_week(campaign, zones, first),
         _windows_chart(campaign, first, end),
     ]
-    charts += _run_charts(campaign, calls, summary, customers_read)
+    charts += _run_charts(campaign, calls, summary, customers_read, zones.zone_of)
+    rules = _rules_chart(campaign, zones, customers_read)
+    if rules is not None:
+        charts.append(rules)
     return Report(
         campaign, first, end, summary, customers_read, tuple(charts), tuple(calls.zone_names)
     )
@@ -609,7 +640,13 @@ def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
 # -- 3. the run --------------------------------------------------------------------------
 
 
-def _run_charts(campaign: Campaign, calls: _Calls, summary: Summary, customers: int) -> list[Chart]:
+def _run_charts(
+    campaign: Campaign,
+    calls: _Calls,
+    summary: Summary,
+    customers: int,
+    zone_of: Mapping[str, str],
+) -> list[Chart]:
     keys = (
         ("dials-by-hour", "Dials by hour of the day"),
         ("lines", "Lines in use"),
@@ -634,7 +671,7 @@ def _run_charts(campaign: Campaign, calls: _Calls, summary: Summary, customers: 
         _lines(campaign, starts, ends),
         _progress(campaign, calls, starts, ends, summary, customers),
         _outcomes(calls),
-        _by_zone(campaign, calls, starts),
+        _by_zone(campaign, calls, starts, zone_of),
     ]
 
 
@@ -858,7 +895,7 @@ def _outcomes(calls: _Calls) -> Chart:
     return Chart("outcomes", "Attempts by outcome and attempt number", description, fig)
 
 
-def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
+def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[str, str]) -> Chart:
     import numpy as np
 
     zone_codes = np.frombuffer(calls.zones, dtype=np.uint16)
@@ -869,7 +906,7 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
     per_row: list[tuple[str, Any]] = []
     for code in rows:
         label = calls.zone_names[code]
-        zone = ZoneInfo(label.split(" + ")[0])
+        zone = ZoneInfo(zone_of.get(label, campaign.timezone))
         per_row.append((label, _local_ordinals(starts[zone_codes == code], zone)))
     if rest:
         mask = np.isin(zone_codes, rest)
@@ -912,6 +949,41 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any) -> Chart:
         + ", ".join(f"{name} {int(grid[r].sum())}" for r, (name, _) in enumerate(per_row))
     )
     return Chart("zones", "Calls per local day by zone", description, fig)
+
+
+def _rules_chart(campaign: Campaign, zones: _Zones, customers: int) -> Chart | None:
+    """How many customers each calling rule and contact limit applies to; None when
+    the campaign has neither."""
+    counts: Counter[str] = Counter(zones.rules)
+    for i, limit in enumerate(campaign.contact_limits):
+        counts[f"contactLimits.{i}: {limit.describe()}"] = customers
+    if campaign.quiet_after_conversation_days is not None:
+        days = campaign.quiet_after_conversation_days
+        counts[
+            f"quietAfterConversationDays: no call on the {days} local days from a conversation"
+        ] = customers
+    if not counts:
+        return None
+    import textwrap
+
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    fig = _figure(10, 1.2 + 0.45 * len(items))
+    ax = fig.add_subplot()
+    ys = range(len(items))
+    ax.barh(ys, [n for _, n in items], color=PALETTE[4], height=0.6)
+    ax.set_yticks(
+        ys, [textwrap.shorten(text, 70, placeholder=" ...") for text, _ in items], fontsize=8
+    )
+    ax.set_ylim(len(items) - 0.5, -0.5)
+    ax.set_xlim(0, max(customers, 1) * 1.05)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _style(ax, "Customers under each calling rule and contact limit", "customers", "")
+    description = "Customers each calling rule and contact limit applies to: " + "; ".join(
+        f"{text}: {n}" for text, n in items
+    )
+    return Chart("rules", "Calling rules and contact limits", description, fig)
 
 
 # -- the page ---------------------------------------------------------------------------
