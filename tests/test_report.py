@@ -648,4 +648,6 @@ def test_a_rule_pack_names_the_customers_each_rule_applies_to(tmp_path: Path) ->
     fl = next(part for part in rules.split("; ") if part.startswith("US-FL-hours"))
     assert fl.endswith(": 6")
     week = page.charts["calling-week"]["label"] or ""
-    assert "FL)" in week and "NY)" in week  # one row per state: their hours differ
+    # one row per state: Florida's 08:00-20:00 cuts the campaign's 08:00-21:00
+    assert "customers in America/New_York (federal) 65.0 h from Mon 08:00" in week
+    assert "customers in America/New_York (federal, FL) 60.0 h from Mon 08:00" in week

@@ -935,7 +935,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     given = _customers(args.customers, args.file) if args.customers else None
     history = None if args.history is None else _history(args.history, args.file)
-    customers = report.labelled(campaign, given)
+    # A stream (CSV) is labelled with its zones as the simulation reads it; the
+    # campaign's own customers and a JSON list go to the simulation as simulate gives
+    # them (so that spread, which counts them first, works the same) and are looked up
+    # by index.
+    customers = (
+        given
+        if given is None or isinstance(given, Sequence)
+        else report.labelled(campaign, given)
+    )
     # The same simulation as `callslots simulate` with the same options: its figures
     # are the page's.
     simulation = simulate(campaign, model, customers, start=start, history=history)
