@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
@@ -19,10 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from browser import Browser, start_browser
 from callslots import Campaign, RandomOutcomes, simulate
 from callslots.report import build, figures, to_html
+from oracle import transitions, wall_clock
+from strategies import zones
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "report-demo.json"
@@ -651,3 +655,74 @@ def test_a_rule_pack_names_the_customers_each_rule_applies_to(tmp_path: Path) ->
     # one row per state: Florida's 08:00-20:00 cuts the campaign's 08:00-21:00
     assert "customers in America/New_York (federal) 65.0 h from Mon 08:00" in week
     assert "customers in America/New_York (federal, FL) 60.0 h from Mon 08:00" in week
+
+
+# -- the binning, against plain per-call oracles --------------------------------------------
+
+settings_ = settings(max_examples=60, deadline=None)
+
+
+@st.composite
+def near_transitions(draw: st.DrawFn) -> tuple[str, list[int]]:
+    """A zone and instants (UTC seconds), many of them around its offset changes."""
+    tz = draw(zones)
+    year = draw(st.integers(1900, 2040))
+    lo = int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp())
+    changes = [at for at, _, _ in transitions(tz, lo, lo + 366 * 86400)]
+    around = (
+        st.sampled_from(changes).flatmap(lambda at: st.integers(at - 5400, at + 5400))
+        if changes
+        else st.integers(lo, lo + 366 * 86400)
+    )
+    anywhere = st.integers(lo, lo + 366 * 86400)
+    return tz, draw(st.lists(st.one_of(around, anywhere), min_size=1, max_size=300))
+
+
+@settings_
+@given(near_transitions())
+def test_local_dates_and_hours_of_calls_are_exact(case: tuple[str, list[int]]) -> None:
+    import numpy as np
+
+    from callslots.report import _local_hours, _local_ordinals
+
+    tz, instants = case
+    starts = np.array(sorted(instants), dtype=np.int64)
+    walls = [wall_clock(tz, u) for u in starts.tolist()]
+    assert _local_ordinals(starts, ZoneInfo(tz)).tolist() == [d.toordinal() for d, _ in walls]
+    assert _local_hours(starts, ZoneInfo(tz)).tolist() == [s // 3600 for _, s in walls]
+
+
+@settings_
+@given(
+    st.lists(st.tuples(st.integers(0, 20_000), st.integers(1, 3_000)), min_size=1, max_size=200),
+    st.integers(1, 6),
+)
+def test_lines_in_use_is_the_most_calls_in_progress_in_each_bin(
+    calls: list[tuple[int, int]], lines: int
+) -> None:
+    """The chart's series against counting by hand: the most calls in progress at any
+    second of a bin is reached at its first second or at a call's start inside it."""
+    import numpy as np
+
+    from callslots.report import _lines
+
+    pairs = sorted((start, start + length) for start, length in calls)
+
+    def busy(t: int) -> int:
+        return sum(1 for s, e in pairs if s <= t < e)
+
+    campaign = Campaign.from_dict({"timezone": "UTC", "maxConcurrency": lines})
+    chart = _lines(
+        campaign,
+        np.array([s for s, _ in pairs], dtype=np.int64),
+        np.array([e for _, e in pairs], dtype=np.int64),
+    )
+    assert chart.figure is not None
+    steps = chart.figure.axes[0].patches[0].get_data()  # the stairs: values, edges
+    edges = [round(x * 86400) for x in steps.edges]
+    assert edges[0] <= pairs[0][0] and edges[-1] >= max(e for _, e in pairs)
+    for i, peak in enumerate(steps.values.tolist()):
+        a, b = edges[i], edges[i + 1]
+        expected = max([busy(a)] + [busy(s) for s, _ in pairs if a <= s < b])
+        assert peak == expected, (a, b)
+    assert f"at most {max(busy(s) for s, _ in pairs)} at once" in chart.description

@@ -682,42 +682,37 @@ def _bin_width(span: int) -> int:
     return math.ceil(span / MAX_BINS / 86400) * 86400
 
 
-def _local_hours(starts: Any, zone: ZoneInfo) -> Any:
-    """The local hour of day of each start in ``zone``, exact: computed once per
-    distinct 15-minute bucket whose hour is the same at both ends, else per start."""
+def _local_fields(starts: Any, zone: ZoneInfo, field: str) -> Any:
+    """The local ``field`` (``"hour"`` of the day, or ``"day"``: the date's proleptic
+    ordinal) of each start (UTC seconds) in ``zone``, exact and read once per distinct
+    UTC quarter hour: when both ends of a quarter hour have the same offset and the
+    same value, every instant between has it too (no zone changes its offset twice
+    within 15 minutes); otherwise each start in it is read on its own."""
     import numpy as np
 
+    def value(t: datetime) -> int:
+        return t.hour if field == "hour" else t.toordinal()
+
     buckets, inverse = np.unique(starts // 900, return_inverse=True)
-    hour = np.empty(len(buckets), dtype=np.int64)
+    found = np.empty(len(buckets), dtype=np.int64)
     mixed = np.zeros(len(buckets), dtype=bool)
     for i, b in enumerate(buckets.tolist()):
-        a = datetime.fromtimestamp(b * 900, zone)
-        z = datetime.fromtimestamp(b * 900 + 899, zone)
-        hour[i] = a.hour
-        mixed[i] = a.hour != z.hour
-    out = hour[inverse]
+        first = datetime.fromtimestamp(b * 900, zone)
+        last = datetime.fromtimestamp(b * 900 + 899, zone)
+        found[i] = value(first)
+        mixed[i] = value(first) != value(last) or first.utcoffset() != last.utcoffset()
+    out = found[inverse]
     for j in np.flatnonzero(mixed[inverse]).tolist():
-        out[j] = datetime.fromtimestamp(int(starts[j]), zone).hour
+        out[j] = value(datetime.fromtimestamp(int(starts[j]), zone))
     return out
+
+
+def _local_hours(starts: Any, zone: ZoneInfo) -> Any:
+    return _local_fields(starts, zone, "hour")
 
 
 def _local_ordinals(starts: Any, zone: ZoneInfo) -> Any:
-    """The local date (proleptic ordinal) of each start in ``zone``, exactly as
-    :func:`_local_hours` does it."""
-    import numpy as np
-
-    buckets, inverse = np.unique(starts // 900, return_inverse=True)
-    day = np.empty(len(buckets), dtype=np.int64)
-    mixed = np.zeros(len(buckets), dtype=bool)
-    for i, b in enumerate(buckets.tolist()):
-        a = datetime.fromtimestamp(b * 900, zone).date()
-        z = datetime.fromtimestamp(b * 900 + 899, zone).date()
-        day[i] = a.toordinal()
-        mixed[i] = a != z
-    out = day[inverse]
-    for j in np.flatnonzero(mixed[inverse]).tolist():
-        out[j] = datetime.fromtimestamp(int(starts[j]), zone).date().toordinal()
-    return out
+    return _local_fields(starts, zone, "day")
 
 
 def _dials_by_hour(campaign: Campaign, starts: Any) -> Chart:
