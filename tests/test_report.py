@@ -726,3 +726,28 @@ def test_lines_in_use_is_the_most_calls_in_progress_in_each_bin(
         expected = max([busy(a)] + [busy(s) for s, _ in pairs if a <= s < b])
         assert peak == expected, (a, b)
     assert f"at most {max(busy(s) for s, _ in pairs)} at once" in chart.description
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize(
+    ("start", "days"),
+    [("0001-01-01", "4000"), ("9999-12-31", "1"), ("9999-12-25", "4000")],
+)
+def test_the_ends_of_the_time_line(tmp_path: Path, zone: str, start: str, days: str) -> None:
+    """Calls within hours of 0001-01-01 and 9999-12-31 in the zones furthest from
+    UTC (+14:00, -11:00): the page is written, cut to the days a calendar holds."""
+    payload = {
+        "timezone": zone,
+        "startTime": "00:00",
+        "endTime": "24:00",
+        "activeDays": [0, 1, 2, 3, 4, 5, 6],
+        "callRetries": 2,
+        "phoneList": ["+14155550100", "+14155550101"],
+    }
+    path = write(tmp_path, "edge.json", payload)
+    page = Page(report(tmp_path, path, "--from", start, "--days", days).read_text("utf-8"))
+    assert len(page.charts) == 7
+    summary = json.loads(
+        ok("simulate", path, "--from", start, "--summary-only", "--format", "jsonl")
+    )
+    assert page.summary["attempts"] == str(summary["attempts"])

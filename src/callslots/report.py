@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from .campaign import Campaign
 from .customers import Customer
+from .notes import local as notes_local
 from .notes import removed_days, window_note
 from .outcomes import Outcome
 from .simulate import Simulation, Summary
@@ -71,6 +72,12 @@ MAX_WINDOW_ROWS = 62
 #: Rows of the calling week and of calls by zone; the rest are summed into one row.
 MAX_ZONE_ROWS = 24
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The local days whose windows are drawn stay two days inside the time line's ends
+#: (0001-01-01, 9999-12-31), where every zone's midnight is an instant ``datetime``
+#: holds; a range reaching further is cut there.
+FIRST_DAY = date(1, 1, 3)
+LAST_DAY = date(9999, 12, 28)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NICE_BINS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400, 28 * 86400)
 
 
@@ -270,7 +277,11 @@ def build(
     summary = simulation.summary
     zone = ZoneInfo(campaign.timezone)
     first = start if start is not None else _default_start(campaign)
-    end = _local_midnight(_local_day(first, zone) + timedelta(days=days), zone)
+    day0 = _local_day(first, zone)
+    if day0 == LAST_DAY:  # the range starts at or past the last day drawn
+        first = max(min(first, _local_midnight(LAST_DAY, zone)), _local_midnight(FIRST_DAY, zone))
+    last = date.fromordinal(min(day0.toordinal() + days - 1, LAST_DAY.toordinal()))
+    end = _local_midnight(last + timedelta(days=1), zone)
     customers_read = (
         summary.reached
         + summary.not_reached
@@ -321,7 +332,12 @@ def _default_start(campaign: Campaign) -> datetime:
 
 
 def _local_day(t: datetime, zone: ZoneInfo) -> date:
-    return t.astimezone(zone).date()
+    """``t``'s local date, held to FIRST_DAY..LAST_DAY."""
+    if t < datetime(1, 1, 3, tzinfo=UTC):
+        return FIRST_DAY
+    if t >= datetime(9999, 12, 28, tzinfo=UTC):
+        return LAST_DAY
+    return min(max(t.astimezone(zone).date(), FIRST_DAY), LAST_DAY)
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -385,7 +401,7 @@ def _hours_axis(ax: Axes, low: float, high: float) -> None:
 
 def _calling_week(campaign: Campaign, zones: _Zones, start: datetime) -> Chart:
     zone = ZoneInfo(campaign.timezone)
-    day0 = _local_day(start, zone)
+    day0 = min(_local_day(start, zone), LAST_DAY - timedelta(days=6))
     begin = _local_midnight(day0, zone)
     finish = _local_midnight(day0 + timedelta(days=7), zone)
     rows: list[tuple[str, list[tuple[float, float]]]] = []
@@ -631,6 +647,14 @@ def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
     naive dates of local days)."""
     import matplotlib.dates as mdates
 
+    # matplotlib's dates run from year 1 to 9999: the axis's margins stay inside them
+    low, high = ax.get_xlim()
+    first = float(date.min.toordinal() - date(1970, 1, 1).toordinal() + 1)
+    last = float(date.max.toordinal() - date(1970, 1, 1).toordinal() - 1)
+    low, high = max(low, first), min(high, last)
+    if high - low < 1:  # everything on one day at an end: a day's width, inside
+        low, high = (high - 1, high) if high >= last else (low, low + 1)
+    ax.set_xlim(low, high)
     locator = mdates.AutoDateLocator(tz=zone, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     formatter = mdates.ConciseDateFormatter(locator, tz=zone)  # type: ignore[no-untyped-call]
@@ -684,27 +708,33 @@ def _bin_width(span: int) -> int:
 
 def _local_fields(starts: Any, zone: ZoneInfo, field: str) -> Any:
     """The local ``field`` (``"hour"`` of the day, or ``"day"``: the date's proleptic
-    ordinal) of each start (UTC seconds) in ``zone``, exact and read once per distinct
-    UTC quarter hour: when both ends of a quarter hour have the same offset and the
-    same value, every instant between has it too (no zone changes its offset twice
-    within 15 minutes); otherwise each start in it is read on its own."""
+    ordinal, past 9999-12-31 too) of each start (UTC seconds) in ``zone``, exact and
+    read once per distinct UTC quarter hour: when both ends of a quarter hour have the
+    same offset and the same value, every instant between has it too (no zone changes
+    its offset twice within 15 minutes); otherwise each start in it is read alone."""
     import numpy as np
-
-    def value(t: datetime) -> int:
-        return t.hour if field == "hour" else t.toordinal()
 
     buckets, inverse = np.unique(starts // 900, return_inverse=True)
     found = np.empty(len(buckets), dtype=np.int64)
     mixed = np.zeros(len(buckets), dtype=bool)
     for i, b in enumerate(buckets.tolist()):
-        first = datetime.fromtimestamp(b * 900, zone)
-        last = datetime.fromtimestamp(b * 900 + 899, zone)
-        found[i] = value(first)
-        mixed[i] = value(first) != value(last) or first.utcoffset() != last.utcoffset()
+        first, first_offset = _local_field(b * 900, zone, field)
+        last, last_offset = _local_field(b * 900 + 899, zone, field)
+        found[i] = first
+        mixed[i] = first != last or first_offset != last_offset
     out = found[inverse]
     for j in np.flatnonzero(mixed[inverse]).tolist():
-        out[j] = value(datetime.fromtimestamp(int(starts[j]), zone))
+        out[j] = _local_field(int(starts[j]), zone, field)[0]
     return out
+
+
+def _local_field(u: int, zone: ZoneInfo, field: str) -> tuple[int, timedelta | None]:
+    """One instant's local hour or day ordinal, and its UTC offset; a wall clock past
+    the years 1-9999 is read 400 years nearer (notes.local) and its ordinal moved back."""
+    shift, local = notes_local(_EPOCH + timedelta(seconds=u), zone)
+    if field == "hour":
+        return local.hour, local.utcoffset()
+    return local.toordinal() + shift // 400 * 146097, local.utcoffset()
 
 
 def _local_hours(starts: Any, zone: ZoneInfo) -> Any:
@@ -911,8 +941,18 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[st
                 _local_ordinals(starts[mask], ZoneInfo(campaign.timezone)),
             ),
         )
-    low = min(int(days.min()) for _, days in per_row)
-    high = max(int(days.max()) for _, days in per_row)
+    # a local date past the calendar's ends (a call within hours of them) has no
+    # place on a date axis: counted in the caption instead
+    lowest, highest = FIRST_DAY.toordinal() - 2, LAST_DAY.toordinal() + 3
+    outside = sum(int(((d < lowest) | (d > highest)).sum()) for _, d in per_row)
+    per_row = [(name, d[(d >= lowest) & (d <= highest)]) for name, d in per_row]
+    drawn = [d for _, d in per_row if len(d)]
+    if not drawn:
+        title = "Calls per local day by zone"
+        message = f"{title}: every call is on a local date past the calendar's ends"
+        return Chart("zones", title, message, message=message + ".")
+    low = min(int(d.min()) for d in drawn)
+    high = max(int(d.max()) for d in drawn)
     span = high - low + 1
     unit = 1 if span <= 120 else 7 if span <= 7 * 120 else 28
     columns = math.ceil(span / unit)
@@ -921,8 +961,8 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[st
         grid[r] = np.bincount((days - low) // unit, minlength=columns)[:columns]
     fig = _figure(10, 1.6 + 0.32 * len(per_row))
     ax = fig.add_subplot()
-    x0 = date.fromordinal(low)
-    xs = [_mdate_of_day(x0 + timedelta(days=unit * i)) for i in range(columns + 1)]
+    epoch = date(1970, 1, 1).toordinal()
+    xs = [float(min(low + unit * i, date.max.toordinal()) - epoch) for i in range(columns + 1)]
     mesh = ax.pcolormesh(
         xs, np.arange(len(per_row) + 1) - 0.5, grid, cmap="cividis", shading="flat"
     )
@@ -942,6 +982,11 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[st
         f"Calls per local {what} in {len(per_row)} zone rows, "
         f"{date.fromordinal(low).isoformat()} to {date.fromordinal(high).isoformat()}: "
         + ", ".join(f"{name} {int(grid[r].sum())}" for r, (name, _) in enumerate(per_row))
+        + (
+            f"; {outside} calls on local dates past the calendar's ends not drawn"
+            if outside
+            else ""
+        )
     )
     return Chart("zones", "Calls per local day by zone", description, fig)
 
