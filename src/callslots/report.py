@@ -44,6 +44,7 @@ __all__ = [
     "Report",
     "build",
     "figures",
+    "labelled",
     "to_html",
 ]
 
@@ -326,7 +327,7 @@ def _default_start(campaign: Campaign) -> datetime:
     if campaign.start_at is not None:
         return campaign.start_at.astimezone(UTC)
     if campaign.start_date is not None:
-        return _local_midnight(campaign.start_date, zone)
+        return _local_midnight(min(max(campaign.start_date, FIRST_DAY), LAST_DAY), zone)
     now = datetime.now(UTC).replace(microsecond=0)
     return now
 
