@@ -971,7 +971,11 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[st
     fig.colorbar(mesh, ax=ax, label=f"calls per {what}", pad=0.01)
     ax.set_yticks(range(len(per_row)), [name for name, _ in per_row])
     ax.set_ylim(len(per_row) - 0.5, -0.5)
-    _date_axis(ax, None)
+    if unit == 1 and columns <= 16:  # a few days: each one named under its column
+        days = [date.fromordinal(min(low + i, date.max.toordinal())) for i in range(columns)]
+        ax.set_xticks([x + 0.5 for x in xs[:-1]], [f"{d:%a} {d.isoformat()[5:]}" for d in days])
+    else:
+        _date_axis(ax, None)
     _style(
         ax,
         f"Calls per local {what}, by the customers' zone",
@@ -1099,6 +1103,7 @@ def to_html(report: Report, command: str | None = None, title: str | None = None
         "calling-week": "The calling week",
         "windows": "The windows over the range",
         "dials-by-hour": "The simulated run",
+        "rules": "Calling rules and contact limits",
     }
     for chart in report.charts:
         if chart.key in sections:
