@@ -42,3 +42,11 @@ def test_the_engine_benchmark_runs_both_engines(capsys: pytest.CaptureFixture[st
     for section in ("| engine | VmHWM | ru_maxrss |", "round trips/s", "| engine | attempts"):
         assert section in out, section
     assert out.count("| old | 200 |") == 1 and out.count("| new | 200 |") == 1  # waiting
+
+
+def test_the_report_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.report import main as report_main
+
+    assert report_main(["--quick"]) == 0
+    table = capsys.readouterr().out
+    assert "| 300 |" in table and " MB |" in table

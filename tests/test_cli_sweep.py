@@ -48,7 +48,9 @@ LIBRARY_MODULES = frozenset(
         "campaign.py",
         "dispatch.py",
         "explain.py",
+        "notes.py",
         "recipients.py",
+        "report.py",
         "retry.py",
         "sharing.py",
         "simulate.py",
@@ -242,17 +244,21 @@ def invocations(draw: st.DrawFn, command: str) -> Invocation:
                 st.one_of(st.integers(1, 40), st.integers(1, 10**15), st.just(999999999999))
             )
             argv += ["--days", str(days)]
-    elif command in ("plan", "simulate"):
-        argv += ["--format", draw(formats)]
+    elif command in ("plan", "simulate", "report"):
+        if command == "report":  # a page, to a file or to standard output
+            argv += ["-o", draw(st.sampled_from(["{folder}/page.html", "-"]))]
+            argv += ["--days", str(draw(st.one_of(st.integers(1, 40), st.integers(1, 4000))))]
+        else:
+            argv += ["--format", draw(formats)]
         if draw(st.booleans()):
             argv += ["--from", draw(when_texts())]
         if draw(st.booleans()):
             customers = draw(customer_files())
             argv += ["--customers", "{customers}"]
-        if command == "simulate":
+        if command in ("simulate", "report"):
             argv += ["--seed", str(draw(st.integers(0, 3)))]
-            if draw(st.booleans()):
-                argv.append("--summary-only")
+        if command == "simulate" and draw(st.booleans()):
+            argv.append("--summary-only")
     elif command == "retry":
         argv += [
             "--format",
@@ -317,7 +323,7 @@ class Answer:
 def run(invocation: Invocation, folder: Path, devnull: int) -> Answer:
     campaign = folder / "campaign.json"
     campaign.write_bytes(invocation.campaign)
-    names = {"campaign": str(campaign), "customers": ""}
+    names = {"campaign": str(campaign), "customers": "", "folder": str(folder)}
     if invocation.customers is not None:
         name, data = invocation.customers
         (folder / name).write_bytes(data)
@@ -366,7 +372,7 @@ def check(answer: Answer, campaign_path: str, customers_path: str) -> None:
         ), answer.stderr
 
 
-COMMANDS = ["validate", "windows", "plan", "retry", "explain", "simulate"]
+COMMANDS = ["validate", "windows", "plan", "retry", "explain", "simulate", "report"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -376,9 +382,13 @@ def test_every_subcommand_answers_every_input_with_status_0_or_one_error_line(
     edges: list[str] = []
     devnull = os.open(os.devnull, os.O_WRONLY)
 
+    # a report draws seven charts (about a second): fewer examples, whatever the profile
+    fewer = {"max_examples": min(settings().max_examples, 40)} if command == "report" else {}
+
     @settings(
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        **fewer,
     )
     @given(invocations(command))
     def sweep(invocation: Invocation) -> None:

@@ -14,8 +14,9 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "callslots"
 
 #: Bottom to top: parse and validate, zone arithmetic, weekly and dated rules, calling
 #: windows, retries, explanations, customers' own sets, slots and pacing, the compiled
-#: schedule, sharing slots, snapshots, the dispatcher, the simulation, the facade, the
-#: command line.  Modules on one line do not import each other.
+#: schedule, sharing slots, snapshots, the dispatcher, the simulation, the facade, what
+#: people are told about days and windows, the report, the command line.  Modules on
+#: one line do not import each other.
 LAYERS = [
     ["errors", "instants", "outcomes", "recurrence", "tz"],
     ["weekly"],
@@ -34,6 +35,8 @@ LAYERS = [
     ["dispatch"],
     ["simulate"],
     ["campaign"],
+    ["notes"],
+    ["report"],
     ["cli", "__init__"],
     ["__main__"],
 ]

@@ -19,7 +19,6 @@ import os
 import sys
 import textwrap
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -41,6 +40,11 @@ from . import (
 from .customers import read_history
 from .instants import parse_iso
 from .jurisdiction import selected_rules
+from .notes import day_text as _day_text
+from .notes import duration_text as _duration
+from .notes import local as _local
+from .notes import removed_days as _removed_days
+from .notes import window_note as _window_note
 from .rulepack import load_pack
 
 __all__ = ["main"]
@@ -51,12 +55,8 @@ Row = dict[str, Any]
 #: The time line callslots works on (the years 1-9999 of ``datetime``, in whole seconds).
 FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
 LAST_INSTANT = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
-#: 400 Gregorian years: the calendar repeats after them, and so does every zone past its
-#: last listed transition (a POSIX rule) or before its first (local mean time).
-_CYCLE = timedelta(days=146097)
 #: Deeper JSON is refused: no campaign needs it, and the readers downstream recurse.
 MAX_JSON_DEPTH = 100
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class UsageError(Exception):
@@ -293,13 +293,18 @@ def _check_text(text: str, shown: str) -> None:
 
 
 def _load(path: str) -> Campaign:
+    return _load_payload(path)[0]
+
+
+def _load_payload(path: str) -> tuple[Campaign, Any]:
+    """The campaign and the JSON it was read from."""
     payload = _read_json(path)
     try:
         campaign = Campaign.from_dict(payload, now=datetime.now(UTC))
     except ConfigError as e:
         raise UsageError(*_problem_lines(path, e.errors)) from None
     _warn(path, campaign.warnings)
-    return campaign
+    return campaign, payload
 
 
 def _customers(path: str, campaign_path: str) -> Iterable[object]:
@@ -526,29 +531,11 @@ def _table_cell(kind: str, value: Any, zone: ZoneInfo) -> str:
     return str(value)
 
 
-def _day_text(day: date) -> str:
-    """``Sun 2024-11-03`` (not strftime: it drops the zeros of years before 1000)."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.isoformat()}"
-
-
 def _utc_text(t: datetime) -> str:
     """``2024-11-03T06:30:00Z``, with the fraction of a second only when there is one
     (isoformat, not strftime: strftime drops the zeros of years before 1000)."""
     u = t.astimezone(UTC).replace(tzinfo=None)
     return u.isoformat(timespec="microseconds" if u.microsecond else "seconds") + "Z"
-
-
-def _local(t: datetime, zone: ZoneInfo) -> tuple[int, datetime]:
-    """``t`` in ``zone`` as ``(shift, local)``: the wall clock is ``local`` moved by
-    ``shift`` years.  ``shift`` is 0 except where the wall clock is past 9999-12-31 (or
-    before 0001-01-01), which ``datetime`` cannot hold: there ``local`` is read 400
-    years nearer, where the calendar and the zone's offsets are the same."""
-    try:
-        return 0, t.astimezone(zone)
-    except OverflowError:
-        if t.year > 5000:
-            return 400, (t - _CYCLE).astimezone(zone)
-        return -400, (t + _CYCLE).astimezone(zone)
 
 
 def _local_text(local: datetime, shift: int = 0) -> str:
@@ -557,12 +544,6 @@ def _local_text(local: datetime, shift: int = 0) -> str:
         return text
     year = local.year + shift  # ISO 8601 writes years past 9999 with a sign
     return (f"+{year}" if year > 9999 else f"{year:04d}") + text[4:]
-
-
-def _duration(delta: timedelta) -> str:
-    minutes, seconds = divmod(int(delta.total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" + (f"{seconds:02d}s" if seconds else "")
 
 
 def _form(args: argparse.Namespace) -> str:
@@ -653,18 +634,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _window_note(campaign: Campaign, window: Window, zone: ZoneInfo) -> str | None:
-    """A window whose real length differs from its wall-clock length: say so."""
-    hours = campaign.day_rule(window.day).hours
-    nominal = timedelta(seconds=hours.seconds) if hours else window.duration
-    first, last = _local(window.start, zone)[1], _local(window.end, zone)[1]
-    change = first.utcoffset() != last.utcoffset()
-    if window.duration == nominal and not change:
-        return None
-    note = f"lasts {_duration(window.duration)}, the wall-clock window is {_duration(nominal)}"
-    return note + (f"; clock change {first.tzname()} -> {last.tzname()}" if change else "")
-
-
 def _local_date(t: datetime, zone: ZoneInfo) -> date:
     """The local date of ``t``, held to the years 1-9999."""
     shift, local = _local(t, zone)
@@ -744,35 +713,6 @@ def _cmd_windows(args: argparse.Namespace) -> int:
     if count == 0:
         print("callslots: no calling windows in this range", file=sys.stderr)
     return 0
-
-
-def _removed_days(campaign: Campaign, first: date, last: date) -> list[tuple[date, str]]:
-    """The dates of ``first..last`` that a blackout (a date, a range, a date of a
-    recurrence rule) or a holiday took a window from, with a note naming the rule (a
-    blackout range is one entry)."""
-    found: list[tuple[date, str]] = []
-    for a, b in campaign.blackouts:
-        a, b = max(a, first), min(b, last)
-        if a <= b:
-            through = "" if a == b else f" through {_day_text(b)}"
-            found.append((a, f"no window{through}: blackoutDates"))
-    ruled: set[date] = set()  # a date two rules name is one row
-    for recurring in campaign.blackout_rules:
-        days = recurring.days  # sorted ordinals: only those in first..last are read
-        for n in days[bisect_left(days, first.toordinal()) : bisect_right(days, last.toordinal())]:
-            day = date.fromordinal(n)
-            if day not in ruled and campaign.hours_on(day.weekday()) is not None:
-                ruled.add(day)
-                rule = campaign.day_rule(day)
-                if rule.rule == "blackoutRules":
-                    found.append((day, f"no window: {rule.reason}"))
-    if campaign.holidays is not None:
-        for day, _ in campaign.holidays.dates:
-            if first <= day <= last and campaign.hours_on(day.weekday()) is not None:
-                rule = campaign.day_rule(day)
-                if rule.rule == "holiday":
-                    found.append((day, f"no window: {rule.reason}"))
-    return sorted(found)
 
 
 # -- iCalendar (RFC 5545), written by hand so that it streams ------------------------------
@@ -988,6 +928,58 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     else:  # for people: after the table, or on stderr to keep a csv or jsonl stream one table
         print(_summary_text(summary), file=sys.stdout if form == "table" else sys.stderr)
     return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
+    # The extra first: without it nothing else is worth reading.
+    try:
+        report._matplotlib()
+    except report.MissingReportExtra as e:
+        raise UsageError(str(e)) from None
+    campaign, payload = _load_payload(args.file)
+    name = payload.get("name") if isinstance(payload, dict) else None
+    title = name if isinstance(name, str) and name.strip() else _display(args.file)
+    zone = ZoneInfo(campaign.timezone)
+    start = None if args.start is None else _range_bound(args.start, zone)
+    try:
+        model = RandomOutcomes(args.seed, args.weights, args.mean_duration)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    given = _customers(args.customers, args.file) if args.customers else None
+    history = None if args.history is None else _history(args.history, args.file)
+    # A stream (CSV) is labelled with its zones as the simulation reads it; the
+    # campaign's own customers and a JSON list go to the simulation as simulate gives
+    # them (so that spread, which counts them first, works the same) and are looked up
+    # by index.
+    customers = (
+        given if given is None or isinstance(given, Sequence) else report.labelled(campaign, given)
+    )
+    # The same simulation as `callslots simulate` with the same options: its figures
+    # are the page's.
+    simulation = simulate(campaign, model, customers, start=start, history=history)
+    try:
+        built = report.build(campaign, simulation, customers=customers, start=start, days=args.days)
+    except ConfigError as e:
+        raise UsageError(*_problem_lines(args.customers or args.file, e.errors)) from None
+    command = " ".join(["callslots", *(_shell_word(a) for a in sys.argv[1:])])
+    page = report.to_html(built, command, title)
+    if args.output == "-":
+        sys.stdout.write(page)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as e:
+        raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
+    return 0
+
+
+def _shell_word(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
 
 
 def _summary_row(summary: Summary) -> Row:
@@ -1310,6 +1302,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--from", dest="start", type=_when, metavar="WHEN", help="start here")
     sim.add_argument("--summary-only", action="store_true", help="print only the summary")
+
+    rep = command(
+        "report",
+        "one self-contained HTML page with charts of the campaign and a simulated run",
+        _cmd_report,
+        [
+            WHEN_HELP,
+            CUSTOMERS_HELP,
+            HISTORY_HELP,
+            "The page runs the same simulation as 'callslots simulate' with the same options\n"
+            "(--seed, --weights, --mean-duration, --customers, --history, --from): its figures\n"
+            "are the ones simulate prints. It needs matplotlib: "
+            "pip install 'callslots[report]'.\ndocs/report.md describes every chart.",
+        ],
+        (),
+    )
+    rep.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PATH",
+        help="where to write the page (- for standard output)",
+    )
+    rep.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rep.add_argument(
+        "--weights",
+        type=_weights,
+        metavar="'OUTCOME=W,...'",
+        help="outcome weights, as for simulate",
+    )
+    rep.add_argument(
+        "--mean-duration", type=float, metavar="SECONDS", help="mean call length, as for simulate"
+    )
+    rep.add_argument("--customers", metavar="PATH", help="customers instead of the file's")
+    rep.add_argument(
+        "--history", metavar="PATH", help="calls made elsewhere, for contactLimits (see below)"
+    )
+    rep.add_argument(
+        "--from",
+        dest="start",
+        type=_when,
+        metavar="WHEN",
+        help="simulate from here, and draw the windows from here (default: the campaign's "
+        "start, else now)",
+    )
+    rep.add_argument(
+        "--days",
+        type=_whole(1, "days"),
+        default=14,
+        metavar="N",
+        help="draw the windows of N local days (default 14); the simulation runs to the end",
+    )
     return parser
 
 

@@ -59,6 +59,25 @@ class Simulation:
     def __next__(self) -> Attempt:
         return next(self._attempts)
 
+    def to_rows(self) -> Iterator[dict[str, object]]:
+        """The remaining attempts as flat rows, one dict a call with the keys
+        ``customer_index``, ``phone``, ``attempt`` (ints and a str), ``at``,
+        ``ended_at``, ``retry_at`` (aware UTC datetimes; ``retry_at`` None when no
+        retry follows) and ``outcome`` (its API name, a str).  Every row has every
+        key, so ``pandas.DataFrame(list(sim.to_rows()))`` or
+        ``polars.DataFrame(list(sim.to_rows()))`` load it with no parsing.  Consumes
+        the simulation like iterating it does (then :attr:`summary` is at hand)."""
+        for a in self._attempts:
+            yield {
+                "customer_index": a.customer_index,
+                "phone": a.phone,
+                "attempt": a.attempt,
+                "at": a.at,
+                "ended_at": a.ended_at,
+                "outcome": a.outcome.value,
+                "retry_at": a.retry_at,
+            }
+
     @property
     def summary(self) -> Summary:
         for _ in self._attempts:
