@@ -9,6 +9,8 @@ before its fence, and the page says so in words too; that marker is the only way
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -69,8 +71,8 @@ ALL = [block for page in PAGES for block in blocks(page)]
 
 
 def test_the_pages_have_python_blocks_to_run() -> None:
-    assert len([b for b in ALL if b.not_run is None]) >= 8
-    assert len([b for b in ALL if b.shown is not None]) >= 6
+    assert len([b for b in ALL if b.not_run is None]) >= 10
+    assert len([b for b in ALL if b.shown is not None]) >= 8
 
 
 @pytest.mark.parametrize("block", ALL, ids=[b.name for b in ALL])
@@ -97,3 +99,51 @@ def test_a_not_run_marker_stands_only_before_a_python_block() -> None:
         for marker in re.finditer(r"^[ \t]*<!-- not run", text, re.M):
             after = text[marker.end() :].split("\n", 1)[1].lstrip(" \t")
             assert after.startswith("```python"), f"{page}: a marker without its block"
+
+
+# -- shell sessions: a ```text block whose lines start with "$ " -----------------------
+
+BIN = str(Path(sys.executable).parent)
+ENV = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+#: the pages whose shell sessions are run here (the README's are run by test_cli.py)
+SESSION_PAGES = [ROOT / "docs" / "tutorial.md", *sorted((ROOT / "docs" / "howto").glob("*.md"))]
+SESSIONS = [
+    (page, fence.group(3))
+    for page in SESSION_PAGES
+    for fence in FENCE.finditer(page.read_text(encoding="utf-8"))
+    if fence.group(2) == "text" and fence.group(3).startswith("$ ")
+]
+
+
+def test_the_tutorial_has_shell_sessions() -> None:
+    assert len([s for s in SESSIONS if s[0].name == "tutorial.md"]) >= 5
+
+
+@pytest.mark.parametrize(
+    "session",
+    SESSIONS,
+    ids=[f"{p.relative_to(ROOT)}:{i}" for i, (p, _) in enumerate(SESSIONS)],
+)
+def test_the_shell_session_prints_what_it_shows(session: tuple[Path, str]) -> None:
+    """Each ``$ command`` prints the lines after it (standard error included)."""
+    _, text = session
+    for sample in re.split(r"^\$ ", text, flags=re.M)[1:]:
+        command, _, shown = sample.partition("\n")
+        result = subprocess.run(
+            ["sh", "-c", command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            env=ENV,
+            timeout=120,
+        )
+        assert result.stdout == shown, command
+
+
+def test_the_tutorial_shows_its_payload_as_it_is() -> None:
+    text = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    shown = re.search(r"^```json\n(.*?)^```", text, re.S | re.M)
+    assert shown is not None
+    path = ROOT / "examples" / "tutorial.json"
+    assert json.loads(shown.group(1)) == json.loads(path.read_text(encoding="utf-8"))
