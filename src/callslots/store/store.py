@@ -1044,6 +1044,8 @@ class Worker:
         self.lease_seconds = float(lease_seconds)
         self.hold_seconds = float(hold_seconds)
         self.max_runs = max_runs
+        #: The wall clock for leases, seconds since the epoch (``time.time``): a demo
+        #: or a test replaces it to move leases by hand (docs/tutorial.md, step 7).
         self.clock = clock
         #: The runs this worker holds, with their engines.
         self.runs: dict[int, Run] = {}
