@@ -407,23 +407,6 @@ def test_the_readme_quickstart_runs_as_written() -> None:
     ]
 
 
-def _readme_example_runs_as_shown(heading: str) -> None:
-    """The first python block after ``heading`` prints the text block after it."""
-    section = README.split(heading, 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    shown = re.search(r"```text\n(.*?)```", section, re.S)
-    assert code is not None and shown is not None
-    result = subprocess.run(
-        [sys.executable, "-c", code.group(1)], capture_output=True, text=True, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == shown.group(1)
-
-
-def test_the_readme_plan_and_simulate_example_prints_what_it_shows() -> None:
-    _readme_example_runs_as_shown("## Plan and simulate")
-
-
 def test_simulate_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     import pty
 
@@ -567,10 +550,6 @@ def test_explain_for_a_phone_adds_its_own_hours(tmp_path: Path) -> None:
     bad = callslots(*args, "--phone", "4155550100")
     assert bad.returncode == 2 and bad.stderr.startswith("callslots: error: --phone: ")
     assert "Traceback" not in bad.stderr
-
-
-def test_the_readme_compliance_example_prints_what_it_shows() -> None:
-    _readme_example_runs_as_shown("## Holidays, recipient hours, and why")
 
 
 # -- WHEN: dates and wall clocks in the campaign's zone ---------------------------------

@@ -199,10 +199,6 @@ def test_readme_running_a_campaign_example() -> None:
     prints_what_it_shows(DOCS.parent / "README.md", "## Running a campaign")
 
 
-def test_readme_contact_limits_example() -> None:
-    prints_what_it_shows(DOCS.parent / "README.md", "## How often: contact limits")
-
-
 def test_the_ends_of_the_time_line_example_prints_what_it_shows() -> None:
     prints_what_it_shows(DOCS / "semantics.md", "**Example: the ends of the time line.**")
 

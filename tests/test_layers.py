@@ -1,4 +1,4 @@
-"""The package's imports go one way, in the order the data flows (README, "Layout").
+"""The package's imports go one way, in the order the data flows (CONTRIBUTING.md, "Layout").
 
 Each module may import only the modules before it in :data:`LAYERS`: nothing below
 the facade takes a ``Campaign``, and there is no circle, not even one hidden in a

@@ -63,3 +63,4 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+"""The version of this callslots (semantic versioning; CHANGELOG.md)."""

@@ -46,6 +46,7 @@ class Holidays:
 
     @property
     def label(self) -> str:
+        """The calendar's name: ``US``, or ``US-CA`` with a subdivision."""
         return self.country if self.subdivision is None else f"{self.country}-{self.subdivision}"
 
     def name_of(self, day: date) -> str | None:

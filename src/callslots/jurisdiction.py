@@ -405,7 +405,7 @@ def scopes_of(customer: Customer, rules: tuple[Rule, ...], path: str) -> tuple[s
 
 
 def needs_zones(rules: tuple[Rule, ...], scopes: tuple[str, ...]) -> bool:
-    """Whether a rule of ``scopes`` is read on the called party's clock."""
+    """Whether a rule of ``scopes`` is read on the customer's clock."""
     return any(rule.clock == CALLED_PARTY for rule in rules if rule.scope in scopes)
 
 

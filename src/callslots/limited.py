@@ -146,6 +146,8 @@ class LimitedView(RecipientView):
         return None
 
     def is_callable(self, t: datetime) -> bool:
+        """Whether a call may start at ``t`` (aware): inside the customer's hours and
+        allowed by every contact limit, counting this call."""
         u, micros = split_seconds(t)
         exact = u * MICROS + micros
         return self.callable_at(u) and self._ledger.first_allowed(exact) == exact

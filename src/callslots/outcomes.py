@@ -124,7 +124,7 @@ _O = Outcome
 #: Final SIP responses (RFC 3261 section 21 and later RFCs) -> outcome.  The x00
 #: entries are also the fallback of their class.
 SIP_OUTCOMES: dict[int, Outcome] = {
-    # 3xx: the callee is elsewhere; we do not follow redirects.
+    # 3xx: the person is elsewhere; we do not follow redirects.
     300: _O.UNREACHABLE,  # Multiple Choices
     301: _O.UNREACHABLE,  # Moved Permanently
     302: _O.UNREACHABLE,  # Moved Temporarily
@@ -185,7 +185,7 @@ SIP_OUTCOMES: dict[int, Outcome] = {
     513: _O.PROTOCOL_ERROR,  # Message Too Large
     555: _O.PROTOCOL_ERROR,  # Push Notification Service Not Supported
     580: _O.RESOURCE_UNAVAILABLE,  # Precondition Failure
-    # 6xx: a definitive answer from the callee.
+    # 6xx: a definitive answer from the person's side.
     600: _O.BUSY,  # Busy Everywhere
     603: _O.REJECTED,  # Decline
     604: _O.INVALID,  # Does Not Exist Anywhere

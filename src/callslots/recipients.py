@@ -222,6 +222,7 @@ class RecipientView:
     # -- seconds ------------------------------------------------------------
 
     def callable_at(self, u: int) -> bool:
+        """Whether the second ``u`` (UTC seconds since the epoch) is callable."""
         return self.base.is_callable(u) and all(
             u < cut.since or u >= cut.until or cut.calendar.is_callable(u) for cut in self.cuts
         )

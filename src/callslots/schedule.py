@@ -8,7 +8,7 @@ the index of its slot grid, and the callable sets of its customers (one
 the dispatcher and the simulation take a Schedule; only the ``Campaign`` facade
 (a Schedule with the public questions) knows every step.
 
-The compiled parts are named with a leading underscore: they are the engine's,
+The compiled parts are named with a leading underscore: they are the library's,
 shared by the modules of this package, and not part of the public API.
 """
 

@@ -35,8 +35,9 @@ __all__ = [
     "simulate",
 ]
 
-#: ``(customer_index, attempt, at) -> (outcome, duration in seconds)``
 OutcomeModel = Callable[[int, int, datetime], tuple[Outcome | str, float]]
+"""An outcome model for :func:`simulate`: ``(customer_index, attempt, at) ->
+(outcome, duration in seconds)``, the outcome an :class:`Outcome` or its name."""
 
 
 class Simulation:
@@ -80,6 +81,7 @@ class Simulation:
 
     @property
     def summary(self) -> Summary:
+        """The totals of the whole simulation (plays it to its end when needed)."""
         for _ in self._attempts:
             pass
         return self._result[0]

@@ -148,6 +148,7 @@ class Hours:
 
     @property
     def overnight(self) -> bool:
+        """Whether the hours cross midnight (``start`` after ``end``)."""
         return self.start > self.end
 
     @property
@@ -203,6 +204,7 @@ class Window:
 
     @property
     def duration(self) -> timedelta:
+        """The window's real length, ``end - start`` (a clock change shows here)."""
         return self.end - self.start
 
     @property

@@ -9,8 +9,14 @@ library; PostgreSQL needs ``psycopg`` 3 (``pip install 'callslots[postgres]'``).
     for run in worker.due():                         # leased, restored, due now
         for dial in run.in_doubt(): ...              # settle from the telephony log
         for dial in run.poll():                      # logged before it is returned
-            telephony.dial(dial)
+            if run.may_dial():                       # the lease has time left
+                telephony.dial(dial)
+            else:                                    # too late: not placed
+                run.not_started(dial.call_id, "lease ending")
     store.record_ended(run_id, call_id, outcome, at)  # from any process
+
+A sketch: ``payload``, ``telephony``, ``call_id``, ``outcome`` and ``at`` are the
+service's; docs/tutorial.md runs a whole example.
 """
 
 from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable

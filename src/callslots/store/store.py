@@ -52,9 +52,9 @@ __all__ = [
 
 log = logging.getLogger("callslots.store")
 
-#: ``next_wakeup`` of a run with webhooks or commands waiting in its inbox:
-#: below any instant, so the run is due at once whatever clock a worker uses.
 DUE_NOW = -(2**62)
+"""The ``next_wakeup`` stored for a run with webhooks or commands waiting in its
+inbox: below any instant, so the run is due at once whatever clock a worker uses."""
 #: Customers read from the database per query, and rows per bulk insert.
 PAGE = 2000
 #: The kinds of the event log; the inbox holds the kinds after "poll".
@@ -655,6 +655,7 @@ class Store:
         )
 
     def run_ids(self) -> list[int]:
+        """Every run's id, in order of creation."""
         return [int(r[0]) for r in self.db.execute("SELECT id FROM callslots_runs ORDER BY id")]
 
     def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
@@ -719,9 +720,12 @@ class Store:
         self._post(run_id, "callback", None, body)
 
     def pause(self, run_id: int) -> None:
+        """Stop dialing the run's customers until :meth:`resume` (calls in progress
+        go on; their webhooks are still recorded); through the inbox."""
         self._post(run_id, "pause", None, {})
 
     def resume(self, run_id: int) -> None:
+        """Undo :meth:`pause`: the run dials again from its next poll."""
         self._post(run_id, "resume", None, {})
 
     def add_customers(self, run_id: int, customers: Iterable[object]) -> tuple[int, int]:
@@ -1044,6 +1048,8 @@ class Worker:
         self.lease_seconds = float(lease_seconds)
         self.hold_seconds = float(hold_seconds)
         self.max_runs = max_runs
+        #: The wall clock for leases, seconds since the epoch (``time.time``): a demo
+        #: or a test replaces it to move leases by hand (docs/tutorial.md, step 7).
         self.clock = clock
         #: The runs this worker holds, with their engines.
         self.runs: dict[int, Run] = {}
@@ -1054,6 +1060,7 @@ class Worker:
 
     @property
     def db(self) -> _db.Database:
+        """This thread's connection of the worker's :class:`Store`."""
         return self.store.db
 
     def due(self, now: datetime | None = None, *, limit: int = 50) -> list[Run]:
@@ -1348,21 +1355,28 @@ class Run:
         return self._engine.in_doubt()
 
     def in_progress(self) -> list[Dial]:
+        """Every Dial handed out and not ended (those in doubt included)."""
         return self._engine.in_progress()
 
     def next_wakeup(self) -> datetime | None:
+        """The engine's next wake-up (``Dispatcher.next_wakeup``): when a poll
+        could next place a call or close an expired one; None when only an event
+        can change anything."""
         return self._engine.next_wakeup()
 
     @property
     def summary(self) -> Summary:
+        """The run's totals so far (``Dispatcher.summary``)."""
         return self._engine.summary
 
     @property
     def finished(self) -> bool:
+        """Whether every customer is done (``Dispatcher.finished``)."""
         return self._engine.finished
 
     @property
     def paused(self) -> bool:
+        """Whether the run is paused (``Store.pause``, :meth:`pause`)."""
         return self._engine.paused
 
     def virtual_now(self) -> datetime | None:
@@ -1494,6 +1508,11 @@ class Run:
         self._event("not_started", body)
 
     def ended(self, call_id: str, outcome: Outcome | str, at: datetime) -> Attempt | None:
+        """The holder's report that call ``call_id`` ended with ``outcome`` (an
+        :class:`~callslots.Outcome` or its name) at ``at``: applied, then logged.
+        Returns the finished Attempt, or None for a duplicate.  A conflicting
+        event is a ``DispatchError`` and a lost lease :class:`LeaseLost`; then
+        nothing is written."""
         try:
             parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
         except ValueError as error:
@@ -1506,13 +1525,17 @@ class Run:
         return self._event("ended", body)
 
     def cancel(self, customer_index: int, reason: str = "") -> None:
+        """Never dial customer ``customer_index`` again (an opt-out): applied, then
+        logged (``Dispatcher.cancel``)."""
         body = {"customer": _index(customer_index), "reason": _text(reason, "reason", MAX_REASON)}
         self._event("cancel", body)
 
     def pause(self) -> None:
+        """Stop dialing until :meth:`resume`: applied, then logged."""
         self._event("pause", {})
 
     def resume(self) -> None:
+        """Undo :meth:`pause`: applied, then logged."""
         self._event("resume", {})
 
     def _event(self, kind: str, body: dict[str, Any]) -> Attempt | None:
