@@ -284,9 +284,17 @@ def allowed_difference(
         repeat) is refused by ``cancel`` there (False) and accepted by the other
         (True, cancelled when it reads it), docs/dispatch.md, cancel; the totals
         then keep that one customer unscheduled in one and cancelled in the other.
+        And (d3): the new engine's queries all settle alike (docs/dispatch.md,
+        "Queries answer from one settled state"), so once nothing is left to dial,
+        ``next_wakeup()`` too counts the customers never read, as v1's ``finished``
+        and ``summary`` did: an invalid entry left in the list then raises its
+        ConfigError from ``next_wakeup()`` (None in v1; v1 raises it at the next
+        ``summary``).  Rule: only ``next_wakeup``, v1 None, the new one ConfigError.
     """
     if what == "summary":
         return totals_difference(old, new, facts)
+    if what == "next_wakeup" and (old, new) == (("ok", None), ("error", "ConfigError")):
+        return "(d3) next_wakeup settles as summary does: the invalid entry left is read"
     if what == "cancel":
         index, read = args[0], facts.read
         no, yes = ("old", "new") if (old, new) == (("ok", False), ("ok", True)) else ("new", "old")
