@@ -307,8 +307,8 @@ def settle(run: Run, provider: str, asked: set[tuple[int, str]]) -> None:
 
 
 def work(store: Store, provider: str, name: str, *, lease_seconds: float, until_idle: bool) -> int:
-    """The worker loop on the virtual clock; returns 0 when every run is finished
-    (``until_idle``)."""
+    """The worker loop on the virtual clock; returns 0 when every run is finished and
+    every webhook applied (``until_idle``)."""
     provider = provider.rstrip("/")
     worker = store.worker(name, lease_seconds=lease_seconds)
     checked = 0.0
@@ -339,7 +339,10 @@ def work(store: Store, provider: str, name: str, *, lease_seconds: float, until_
                 continue  # another worker has it now
         if until_idle and time.monotonic() > checked + 0.2:
             checked = time.monotonic()
-            if store.stats().runs.get("active", 0) == 0:
+            stats = store.stats()
+            # Done when every run is finished and no webhook waits to be applied (a
+            # late one for a finished run makes it due again: the loop applies it).
+            if stats.runs.get("active", 0) == 0 and stats.inbox == 0:
                 worker.release_all()
                 return 0
         if not busy:

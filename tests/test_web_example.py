@@ -163,6 +163,12 @@ def test_the_web_service_end_to_end(
             time.sleep(0.05)
         refused = conn.execute("SELECT * FROM posted WHERE status <> 200").fetchall()
     assert refused == []
+    # A webhook can arrive after b saw every run finished (a `started` posted after
+    # its `ended`): one more worker applies what the inbox still holds, then stops.
+    last = start("worker", "--store", store_url, "--provider", provider, "--name", "c",
+                 "--lease-seconds", "2", "--until-idle")  # fmt: skip
+    processes.append(last)
+    assert last.wait(timeout=120) == 0, last.stderr.read()  # type: ignore[union-attr]
     assert len({(r, c, a) for r, _, c, a in calls}) == len(calls)
     for run_id in runs:
         status, body = web_service.get(f"{service}/campaigns/{run_id}")
