@@ -290,11 +290,20 @@ def allowed_difference(
         and ``summary`` did: an invalid entry left in the list then raises its
         ConfigError from ``next_wakeup()`` (None in v1; v1 raises it at the next
         ``summary``).  Rule: only ``next_wakeup``, v1 None, the new one ConfigError.
+        And (d4), the other way: v1's fast wake-up read the next entry whenever no
+        first attempt was held, even with a retry due at the slot; the new engine,
+        like v1's general path, reads only when nothing read can be dialed there
+        (a customer not read yet still goes first at the poll: rule 4).  So an
+        invalid entry met by v1's ``next_wakeup()`` is met by the new engine at a
+        later read.  Rule: only ``next_wakeup``, v1 ConfigError, the new one an
+        instant; the script stops there (v1 refuses every later read).
     """
     if what == "summary":
         return totals_difference(old, new, facts)
     if what == "next_wakeup" and (old, new) == (("ok", None), ("error", "ConfigError")):
         return "(d3) next_wakeup settles as summary does: the invalid entry left is read"
+    if what == "next_wakeup" and old == ("error", "ConfigError") and new[0] == "ok":
+        return "(d4) v1's fast wake-up read the invalid entry sooner"
     if what == "cancel":
         index, read = args[0], facts.read
         no, yes = ("old", "new") if (old, new) == (("ok", False), ("ok", True)) else ("new", "old")
@@ -465,8 +474,9 @@ QUIET = frozenset({"in_progress", "in_doubt", "paused", "expired"})
 
 
 class Halted(Exception):
-    """Both engines raised ConfigError for an invalid list entry at the same call:
-    the run cannot go on past it (docs/dispatch.md), and the script stops."""
+    """An engine raised ConfigError for an invalid list entry (both at the same call,
+    or as (d3)/(d4) allow): the run cannot go on past it (docs/dispatch.md), and the
+    script stops."""
 
 
 class Twin:
@@ -494,6 +504,8 @@ class Twin:
             why = allowed_difference(name, args, plain(one), plain(two), self.facts)
             assert why is not None, (name, args, one, two)
             self.differences.add(why)
+            if ("error", "ConfigError") in (plain(one), plain(two)):
+                raise Halted  # one met the invalid entry: it refuses every later read
         return two
 
     def value(self, name: str, *args: Any) -> Any:
