@@ -11,6 +11,7 @@ import importlib
 import inspect
 import itertools
 import re
+import typing
 from pathlib import Path
 from types import ModuleType
 
@@ -84,7 +85,9 @@ def methods(cls: type) -> list[tuple[str, object]]:
 @pytest.mark.parametrize("module, name", PUBLIC, ids=[f"{m.__name__}.{n}" for m, n in PUBLIC])
 def test_the_public_name_has_a_docstring(module: ModuleType, name: str) -> None:
     obj = getattr(module, name)
-    if inspect.isclass(obj) or inspect.isfunction(obj):
+    # A generic alias (``Callable[...]``) passes for a class on Python 3.10: an alias.
+    alias = typing.get_origin(obj) is not None
+    if not alias and (inspect.isclass(obj) or inspect.isfunction(obj)):
         assert len(written(obj).split()) >= 3, f"{module.__name__}.{name} has no docstring"
         if inspect.isclass(obj):
             for method, function in methods(obj):
