@@ -32,7 +32,7 @@ from ..errors import DispatchError
 from ..outcomes import Outcome
 from ..retry import due as retry_due
 from ..schedule import Schedule
-from ..tz import MAX_UTC, MIN_UTC
+from ..tz import MAX_UTC
 from ..windows import from_seconds
 from . import codec
 from .queues import Queues
@@ -156,7 +156,7 @@ class Dispatcher(Queues):
         anything: every line is held by calls in doubt, the run is paused with
         nothing to expire, or nothing is left.  While calls not in doubt hold every
         line, that is the earliest of their expiry deadlines."""
-        u = self._settled()
+        u = self._settled()[0]
         if u is None:
             return None
         if u == self._now and self._now_us:  # poll now: the last poll's instant, exactly
@@ -169,13 +169,7 @@ class Dispatcher(Queues):
     def finished(self) -> bool:
         """No call on the line and nothing left that can still be dialed (the run
         is over: the customers never read are then counted as unscheduled)."""
-        u = self._settled()
-        if self._calls:
-            return False
-        if not self._paused:
-            return u is None
-        free = self._lines.free_from(0)
-        return self._next_dial(max(self._floor(), free or MIN_UTC)) is None
+        return self._settled()[1]
 
     @property
     def summary(self) -> Summary:

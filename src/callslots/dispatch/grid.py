@@ -68,9 +68,3 @@ class Grid:
             if not a <= now < b:
                 return None
         return a + (now - a) // self.interval * self.interval
-
-    def last_slot_before(self, s: int, end: int) -> int:
-        """The last slot of ``s``'s window that comes before ``end``."""
-        a, b = self.window_at(s) or (s, s + 1)
-        end = min(b, end)
-        return a + (end - 1 - a) // self.interval * self.interval

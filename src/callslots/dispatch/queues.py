@@ -355,16 +355,17 @@ class Queues:
 
     # -- when to poll next --------------------------------------------------------------
 
-    def _settled(self) -> int | None:
+    def _settled(self) -> tuple[int | None, bool]:
         """Bring the engine to the state every query answers from, and return the
-        next wake-up: customers read ahead as far as the wake-up needs, what no slot
-        is left for counted, and, when the run is over, what still waits and the
+        next wake-up and whether the run is over (no call on the line, nothing left
+        to dial): customers read ahead as far as the wake-up needs, what no slot is
+        left for counted, and, when the run is over, what still waits and the
         customers never read counted too.  Doing it twice changes nothing, so the
         queries (``next_wakeup``, ``finished``, ``summary``) may be asked in any
         order and as often as wished."""
         u = self._wakeup()
         if self._calls:
-            return u
+            return u, False
         if self._paused:  # the paused wake-up does not look for a Dial: look
             free = self._lines.free_from(0)
             over = self._next_dial(max(self._floor(), free or MIN_UTC)) is None
@@ -372,7 +373,7 @@ class Queues:
             over = u is None
         if over:
             self._drain()
-        return u
+        return u, over
 
     def _wakeup(self) -> int | None:
         deadline = self._deadline() if self._calls else None
