@@ -128,10 +128,7 @@ class Queues:
                     reader.stop(error)
             if reader.cancel_ahead and index in reader.cancel_ahead:
                 del reader.cancel_ahead[index]
-                self._tally.pending += 1
-                self._tally.finish(Done.CANCELLED)
-                if self._limited:
-                    self._contacts.forget(phone)
+                self._done_unread(phone, Done.CANCELLED)
                 continue
             return index, phone, customer, setup
 
@@ -541,10 +538,15 @@ class Queues:
             found = self._next_customer()
             if found is None:
                 return
-            self._tally.pending += 1
-            self._tally.finish(Done.UNSCHEDULED)
-            if self._limited:
-                self._contacts.forget(found[1])
+            self._done_unread(found[1], Done.UNSCHEDULED)
+
+    def _done_unread(self, phone: str, done: Done) -> None:
+        """A customer done as it is read, before it had a record (cancelled ahead,
+        or read when the run is over): counted once, its ledger dropped."""
+        self._tally.pending += 1
+        self._tally.finish(done)
+        if self._limited:
+            self._contacts.forget(phone)
 
 
 def _setup_key(customer: Customer) -> tuple[object, ...] | None:
