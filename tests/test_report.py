@@ -652,8 +652,15 @@ def test_a_rule_pack_names_the_customers_each_rule_applies_to(tmp_path: Path) ->
     assert "US-FL-hours" in rules
     # a rule's name may carry "[US pack version N; in force ...]", then its text, then
     # the count of customers: read the count that ends Florida's entry
-    found = re.search(r"US-FL-hours(?: \[[^\]]*\])?:.*?: (\d+)(?:; |$)", rules)
+    # and, when the rule takes hours away from some of them, "(N cut)"
+    entry = r"(?: \[[^\]]*\])?:.*?: (\d+)(?: \((\d+) cut\))?(?:; |$)"
+    found = re.search("US-FL-hours" + entry, rules)
     assert found is not None and found.group(1) == "6", rules
+    # Florida's 08:00-20:00 takes 20:00-21:00 away from its 6 customers
+    assert found.group(2) == "6", rules
+    # the federal 08:00-21:00 applies to all 10 and takes nothing away from 08:00-21:00
+    federal = re.search("US-TCPA-hours" + entry, rules)
+    assert federal is not None and federal.group(1) == "10" and federal.group(2) is None, rules
     week = page.charts["calling-week"]["label"] or ""
     # one row per state: Florida's 08:00-20:00 cuts the campaign's 08:00-21:00
     assert "customers in America/New_York (federal) 65.0 h from Mon 08:00" in week

@@ -30,8 +30,10 @@ from .customers import Customer
 from .notes import local as notes_local
 from .notes import removed_days, window_note
 from .outcomes import Outcome
+from .recipients import RecipientView, ViewKey
 from .simulate import Simulation, Summary
 from .tz import tz_database
+from .windows import Calendar
 
 if TYPE_CHECKING:  # matplotlib is an optional extra, imported when a chart is drawn
     from matplotlib.axes import Axes
@@ -154,6 +156,9 @@ class _Zones:
         self.sample: dict[str, object] = {}
         self.zone_of: dict[str, str] = {}
         self.rules: Counter[str] = Counter()
+        #: The views of the customers read, by key, and how many customers each.
+        self.views: dict[ViewKey, RecipientView] = {}
+        self.view_counts: Counter[ViewKey] = Counter()
         self._ids: dict[str, str] = {}
         self.source: Iterable[object] = campaign.customers if customers is None else customers
         self._sequence = isinstance(self.source, Sequence)
@@ -199,6 +204,8 @@ class _Zones:
                     label, zone = " + ".join(view.zones), view.zones[0]
                 if view.scopes:
                     label += f" ({', '.join(view.scopes)})"
+                self.views.setdefault(view.key, view)
+                self.view_counts[view.key] += 1
                 rules = {cut.rule for cut in view.cuts if cut.rule}
                 rules.update(f"{limit.name}: {limit.describe()}" for limit in view.limits)
                 rules.update(
@@ -295,7 +302,7 @@ def build(
         _windows_chart(campaign, first, end),
     ]
     charts += _run_charts(campaign, calls, summary, customers_read, zones.zone_of)
-    rules = _rules_chart(campaign, zones, customers_read)
+    rules = _rules_chart(campaign, zones, customers_read, _cutting(zones, calls, first))
     if rules is not None:
         charts.append(rules)
     return Report(
@@ -996,9 +1003,60 @@ def _by_zone(campaign: Campaign, calls: _Calls, starts: Any, zone_of: Mapping[st
     return Chart("zones", "Calls per local day by zone", description, fig)
 
 
-def _rules_chart(campaign: Campaign, zones: _Zones, customers: int) -> Chart | None:
-    """How many customers each calling rule and contact limit applies to; None when
-    the campaign has neither."""
+#: How far from the run's first call the page looks for the hours a rule takes away.
+CUT_LOOK_DAYS = 366
+
+
+def _cutting(zones: _Zones, calls: _Calls, first: datetime) -> Counter[str]:
+    """How many customers each calling rule takes hours away from: the rule cuts a
+    customer's hours when, from the run's first call (else ``first``) to its last end,
+    at most :data:`CUT_LOOK_DAYS` days, some second the campaign's own windows allow
+    is outside the rule's hours (or on a day it bans) while it is in force."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    begin = min(calls.starts) if calls.starts else (first - epoch) // timedelta(seconds=1)
+    end = max(calls.ends) + 1 if calls.ends else begin + 14 * 86400
+    end = min(end, begin + CUT_LOOK_DAYS * 86400)
+    found: Counter[str] = Counter()
+    for key, view in zones.views.items():
+        for rule in _rules_cutting(view, begin, end):
+            found[rule] += zones.view_counts[key]
+    return found
+
+
+def _rules_cutting(view: RecipientView, begin: int, end: int) -> set[str]:
+    """The rules among ``view``'s cuts that take away a second of the campaign's
+    windows in ``[begin, end)``."""
+    spans = list(view.base.spans(begin, end))
+    found: set[str] = set()
+    for cut in view.cuts:
+        if cut.rule is None or cut.rule in found:
+            continue
+        for a, b in spans:
+            low, high = max(a, cut.since), min(b, cut.until)
+            if low < high and not _covers(cut.calendar, low, high):
+                found.add(cut.rule)
+                break
+    return found
+
+
+def _covers(calendar: Calendar, low: int, high: int) -> bool:
+    """Whether ``calendar`` allows every second of ``[low, high)``."""
+    x = low
+    for a, b in calendar.spans(low, high):
+        if a > x:
+            return False
+        x = max(x, b)
+        if x >= high:
+            return True
+    return x >= high
+
+
+def _rules_chart(
+    campaign: Campaign, zones: _Zones, customers: int, cutting: Counter[str]
+) -> Chart | None:
+    """How many customers each calling rule and contact limit applies to, and how
+    many of them each rule takes hours away from; None when the campaign has
+    neither."""
     counts: Counter[str] = Counter(zones.rules)
     for i, limit in enumerate(campaign.contact_limits):
         counts[f"contactLimits.{i}: {limit.describe()}"] = customers
@@ -1015,7 +1073,15 @@ def _rules_chart(campaign: Campaign, zones: _Zones, customers: int) -> Chart | N
     fig = _figure(10, 1.2 + 0.45 * len(items))
     ax = fig.add_subplot()
     ys = range(len(items))
-    ax.barh(ys, [n for _, n in items], color=PALETTE[4], height=0.6)
+    ax.barh(ys, [n for _, n in items], color=PALETTE[4], height=0.6, label="applies to")
+    ax.barh(
+        ys,
+        [cutting.get(text, 0) for text, _ in items],
+        color=PALETTE[0],
+        height=0.3,
+        label="takes hours away from (calling rules)",
+    )
+    ax.legend(loc="lower right", fontsize=8)
     ax.set_yticks(
         ys, [textwrap.shorten(text, 70, placeholder=" ...") for text, _ in items], fontsize=8
     )
@@ -1025,8 +1091,13 @@ def _rules_chart(campaign: Campaign, zones: _Zones, customers: int) -> Chart | N
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _style(ax, "Customers under each calling rule and contact limit", "customers", "")
-    description = "Customers each calling rule and contact limit applies to: " + "; ".join(
-        f"{text}: {n}" for text, n in items
+    description = (
+        "Customers each calling rule and contact limit applies to, and for a calling "
+        "rule how many of them it takes hours away from: "
+        + "; ".join(
+            f"{text}: {n}" + (f" ({cutting[text]} cut)" if text in cutting else "")
+            for text, n in items
+        )
     )
     return Chart("rules", "Calling rules and contact limits", description, fig)
 
@@ -1174,6 +1245,11 @@ def _summary_table(summary: Summary, customers: int) -> str:
         ("cut_off", "of which cut off by the campaign's end", str(summary.cut_off)),
         ("unscheduled", "unscheduled", str(summary.unscheduled)),
         ("repeats", "repeated numbers (dialed once)", str(summary.repeats)),
+        (
+            "held_by_limits",
+            "attempts put back by contact limits (times)",
+            str(summary.held_by_limits),
+        ),
     ]
     for outcome in Outcome:  # the outcomes that happened; the others are 0
         n = summary.attempts_by_outcome.get(outcome, 0)
