@@ -156,9 +156,10 @@ class RecipientView:
     zone's wall clock and by each hours and days rule that applies (``cuts``).  It
     answers the campaign's questions (``windows``, ``is_callable``,
     ``next_callable``, ``day_of``, ``retry``, ``explain``) for those customers,
-    under the campaign's contract (docs/semantics.md, sections 5 and 6) applied to
-    this set, with the same errors.  ``limits`` and ``quiet`` are the contact limits
-    and quiet periods the rules add (the campaign's own are not among them)."""
+    under the contract of the :class:`~callslots.Campaign` methods of those names
+    (docs/semantics.md, sections 5 and 6) applied to this set, with the same
+    errors.  ``limits`` and ``quiet`` are the contact limits and quiet periods the
+    rules add (the campaign's own are not among them)."""
 
     #: The campaign's settings and its compiled calendar (the set this view cuts).
     settings: Settings = field(repr=False)
