@@ -1,4 +1,4 @@
-"""Each customer's own callable set: recipient-local hours and calling rules.
+"""Each customer's own callable set: recipient hours and calling rules.
 
 With ``recipientHours`` a call is allowed only when the customer's own wall clock
 is inside that daily window too (docs/compliance.md, section 2); with
@@ -73,7 +73,7 @@ __all__ = ["RecipientView", "ViewKey", "Views"]
 
 @cache
 def recipient_calendar(key: str, hours: Hours) -> Calendar:
-    """The recipient window ``hours`` every day in zone ``key``, unbounded."""
+    """The recipient hours ``hours``, every day in zone ``key``, unbounded."""
     return Calendar.build(load_zone(key), (hours,) * 7, None, None, None)
 
 
