@@ -509,7 +509,7 @@ class Views:
         return found
 
     def packs(self) -> dict[str, str]:
-        """Each selected rule's pack label (``US pack version 2``), for explanations."""
+        """Each selected rule's pack label (``US pack version 3``), for explanations."""
         labels = self.labels
         if labels is None:
             labels = self.labels = pack_labels(self.settings.calling_rules)
