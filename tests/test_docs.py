@@ -77,7 +77,7 @@ def test_recipient_hours_worked_example() -> None:
     from callslots import Campaign
 
     text = (DOCS / "compliance.md").read_text(encoding="utf-8")
-    section = text.split("## 2. Recipient-local hours", 1)[1]
+    section = text.split("## 2. Recipient hours", 1)[1]
     campaign = Campaign.from_dict(
         {
             "timezone": "America/New_York",

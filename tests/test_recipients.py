@@ -1,4 +1,4 @@
-"""Recipient-local hours: each customer's set is the campaign's cut to recipientHours
+"""Recipient hours: each customer's set is the campaign's cut to recipientHours
 in each of its zones.
 
 The oracle for the intersection is ``oracle.Intersection``: the core oracle applied

@@ -61,6 +61,13 @@ def test_the_changelog_has_the_current_version_and_an_unreleased_section() -> No
         assert re.search(rf"^\[{re.escape(version)}\]: https://", text, re.M), version
 
 
+def test_the_docs_say_which_version_they_describe() -> None:
+    # A release bumps __version__; the README and the docs' home page follow it.
+    for page in (ROOT / "README.md", ROOT / "docs" / "index.md"):
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        assert f"describe callslots {callslots.__version__}" in text, page.name
+
+
 def test_metadata_names_the_licence_the_urls_and_every_supported_python() -> None:
     assert PROJECT["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")

@@ -62,5 +62,5 @@ __all__ = [
     "tz_database",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 """The version of this callslots (semantic versioning; CHANGELOG.md)."""

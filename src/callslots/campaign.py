@@ -44,8 +44,24 @@ class Campaign(Schedule):
 
     Build one with :meth:`from_dict`.  Every method is a pure function of the
     campaign and its arguments, so one object may be shared by any number of
-    threads.  Datetimes passed in must be aware (a naive one is a TypeError);
-    datetimes returned are aware UTC.
+    threads.  The payload's settings are its attributes in snake_case
+    (``campaign.hours`` is the daily window, an :class:`Hours`); the compiled
+    schedule behind it (its calendar, slot index and customer views) is not public.
+    ``repr(campaign)`` is one line (zone, window, days, range, retries, number of
+    customers), whatever the number of customers.
+
+    Instants (docs/semantics.md, section 5): datetimes passed in must be aware (a
+    naive one, or a value that is not a ``datetime``, is a TypeError); datetimes
+    returned are aware UTC.  Any aware datetime is an answerable question: any UTC
+    offset (whole minutes or not, up to 23:59:59.999999 either way), anywhere from
+    ``datetime.min`` to ``datetime.max``, also outside the time line (0001-01-01T00:00Z
+    to 9999-12-31T23:59:59Z), which no campaign reaches.  Every boundary of the
+    callable set is a whole second; an instant with a fraction of a second is
+    handled exactly (the fraction of the UTC instant).
+
+    Errors: a question raises only the exceptions its own entry names (TypeError,
+    ValueError, :class:`~callslots.ConfigError`), never another
+    (``tests/test_edges.py`` sweeps every question over the whole time line).
     """
 
     warnings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
@@ -110,17 +126,26 @@ class Campaign(Schedule):
     ) -> Iterator[Window]:
         """The callable time inside ``[start, end)`` as maximal disjoint windows, in order.
 
+        Maximal: two windows never touch (if they would, they are one window), and
+        windows of two days that overlap merge into one owned by the earlier day.
         Lazy; without ``end`` and ``endDate`` it runs on to the end of the time line.
-        Any aware bounds are accepted, also ones outside the time line.
+        A bound with a fraction of a second cuts a window exactly there (inside a
+        09:00-17:00Z window, ``windows(09:00:00.25Z, 10:00:00.75Z)`` is the one
+        window ``[09:00:00.25Z, 10:00:00.75Z)``).  ``end <= start`` gives nothing.
+        Any aware bounds are accepted, also ones outside the time line (the windows
+        are those of the time line inside them).  TypeError for a naive bound, at
+        the call (not when the iterator is first advanced).
         """
         return clip_windows(self._calendar.windows, start, end)
 
     def is_callable(self, t: datetime) -> bool:
-        """Whether a call may be placed at instant ``t``."""
+        """Whether a call may be placed at instant ``t``: whether ``t`` is in the
+        callable set (never outside the time line).  TypeError for a naive ``t``."""
         return self._calendar.is_callable(to_seconds(t))
 
     def next_callable(self, t: datetime) -> datetime | None:
-        """``t`` itself when callable, else the start of the next window; None if none remains."""
+        """``t`` itself (exactly, in UTC) when callable, else the start of the next
+        window; None when no callable time remains.  TypeError for a naive ``t``."""
         u, micros = split_seconds(t)
         found = self._calendar.next_callable(u)
         if found is None:
@@ -132,7 +157,7 @@ class Campaign(Schedule):
         overnight window and the next day's window overlap), else ``t``'s local date.
 
         Raises ValueError when that local date is outside the years 1-9999 (``t``
-        within hours of the ends of the time line).
+        within a day of the ends of the time line), TypeError for a naive ``t``.
         """
         return local_date(self._calendar.day_of(to_seconds(t)), t)
 
@@ -142,10 +167,17 @@ class Campaign(Schedule):
         """Why ``t`` is or is not callable (for ``customer``, when given: a phone
         string, a ``Customer`` or a ``{phoneNumber, properties}`` mapping, with its
         ``history`` of calls for the contact limits): the window it is in, or every
-        rule that keeps it out (docs/compliance.md, docs/limits.md).  Any aware ``t``
-        is explained: outside the time line its one reason is ``out of range`` (and
-        ``.at`` is ``t`` as given, which UTC cannot hold).  A history without a
-        customer is a ValueError (whose calls would they be?)."""
+        rule that keeps it out (docs/compliance.md, docs/limits.md).
+
+        The verdict is always ``is_callable(t)``'s (the customer's, with one), and
+        ``.at`` is ``t`` in UTC, exactly.  Any aware ``t`` is explained: outside the
+        time line (``.at`` is then ``t`` as given, which UTC cannot hold), or not
+        callable with a local date outside the years 1-9999, its one reason is
+        ``out of range``.  The last local day, 9999-12-31, is an ordinary day: its
+        overnight window runs into local 10000-01-01 as long as that is still in
+        9999 in UTC.  TypeError for a naive ``t``; a history without a customer is a
+        ValueError (whose calls would they be?); an invalid customer is a
+        ConfigError, as in :meth:`for_customer`."""
         if customer is None:
             if history is not None:
                 raise ValueError("a history is a customer's calls: give the customer too")
@@ -176,7 +208,12 @@ class Campaign(Schedule):
         at, outcome)`` records of calls made before or elsewhere, all this
         customer's, and
         ``next_callable``, ``is_callable``, ``retry`` and ``explain`` honour every
-        limit.  A bad record is a ConfigError naming ``history.N``."""
+        limit.
+
+        Raises :class:`~callslots.ConfigError` for a customer that is not valid, a
+        ``properties.timezone`` that is not an IANA name, no ``phonenumbers``
+        package when the zone must come from the number, and a bad ``history``
+        record (naming ``history.N``)."""
         records = read_history(history)
         view = self.view_for(customer, "customer")
         if self.limited or view.limits or view.quiet:
@@ -189,11 +226,13 @@ class Campaign(Schedule):
     def slots(self, start: datetime | None = None) -> Iterator[datetime]:
         """The call-start grid, lazily: inside every window, its opening and then
         every ``callIntervalSeconds`` before it closes.  With ``start``, the slots at
-        or after it (on the same grid)."""
+        or after it (on the same grid): a ``start`` before the time line counts from
+        its first second, one after it has no slots after it (docs/pacing.md)."""
         return slot_datetimes(self._calendar, self._slots, self.call_interval_seconds, _ceil(start))
 
     def slot_seconds(self, start: datetime | None = None) -> Iterator[int]:
-        """:meth:`slots` as integer UTC epoch seconds, for bulk consumers."""
+        """:meth:`slots` as integer UTC epoch seconds, for bulk consumers (the same
+        ``start``)."""
         return slot_seconds(self._calendar, self._slots, self.call_interval_seconds, _ceil(start))
 
     def slot_at(self, k: int) -> datetime | None:
@@ -204,7 +243,9 @@ class Campaign(Schedule):
 
     def slot_index(self, t: datetime) -> int:
         """How many slots come before ``t``: the index of ``t`` when it is a slot, and
-        the index of the first slot after it otherwise."""
+        the index of the first slot after it otherwise.  A ``t`` before the time line
+        counts from its first second, one after it has no slots after it.  TypeError
+        for a naive ``t``."""
         u = _ceil(t, "t")
         assert u is not None
         return self._slots.slot_index(u)
@@ -218,7 +259,11 @@ class Campaign(Schedule):
         ``Customer`` objects or ``{phoneNumber, properties}`` mappings (a generator
         of millions is fine for ``even``; ``spread`` needs a sequence).  Every
         customer appears exactly once: with ``at`` None and a ``note`` when it gets
-        no slot.
+        no slot.  ``start`` as in :meth:`slots` (docs/pacing.md).
+
+        Raises :class:`~callslots.ConfigError` for a customer that is not valid (its
+        path names its index), TypeError for ``spread`` with a one-shot iterator of
+        customers.
         """
         source: Iterable[object] = self.customers if customers is None else customers
         first = _ceil(start)
@@ -240,7 +285,8 @@ class Campaign(Schedule):
     ) -> RetryDecision:
         """Whether and when to retry after ``attempt`` (1 = first call) ended with ``outcome``.
 
-        A due time past the end of the time line is "no callable time remains".
+        A due time past the end of the time line is not an error: the decision is
+        "no retry: ..., but no callable time remains".
         ValueError for an ``attempt`` that is not a whole number from 1, a
         ``started_at`` after ``ended_at`` and an unknown outcome name.
         """

@@ -132,21 +132,21 @@ def explain(
     settings: Settings,
     calendar: Calendar,
     t: datetime,
-    recipient: tuple[Cut, ...] = (),
+    cuts: tuple[Cut, ...] = (),
 ) -> Explanation:
     """The explanation for instant ``t`` in the campaign whose compiled calendar is
-    ``calendar``; with ``recipient``, for customers whose set the campaign's is cut
+    ``calendar``; with ``cuts``, for customers whose set the campaign's is cut
     by those cuts (a customer view's: its recipient hours, then its calling rules).
     A calling rule not in force at ``t`` (before its start, from its end) is not
     mentioned."""
     u, micros = split_seconds(t)
     found = _campaign_explanation(settings, calendar, u, _instant(t, u, micros))
-    if not recipient or found.reasons[0].rule == "out of range":
+    if not cuts or found.reasons[0].rule == "out of range":
         return found
     hours = settings.recipient_hours
     inside: list[Reason] = []
     outside: list[Reason] = []
-    for cut in recipient:
+    for cut in cuts:
         zone, own = cut.zone, cut.calendar
         if u < cut.since or u >= cut.until:
             continue

@@ -243,7 +243,7 @@ class Cut:
     """A calendar that cuts a customer's callable set: from UTC second ``since`` to
     before ``until``, calls only inside ``calendar`` (on the clock of zone ``zone``);
     outside that stretch this cut allows everything.  ``rule`` names where it comes
-    from for explanations (``"US-FL-hours [US pack version 2; in force since
+    from for explanations (``"US-FL-hours [US pack version 3; in force since
     2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ..."``), None for
     ``recipientHours``; ``holidays`` are the named dates of a ``days`` rule."""
 
@@ -466,7 +466,7 @@ def _days_calendar(
 
 
 def rule_text(rule: Rule, packs: Mapping[str, str] | None = None) -> str:
-    """How explanations name ``rule``: ``US-FL-hours [US pack version 2; in force
+    """How explanations name ``rule``: ``US-FL-hours [US pack version 3; in force
     since 2021-07-01]: Fla. Stat. 501.616(6)(a): 08:00-20:00 ...``; ``packs`` maps
     a rule id to its pack's label (``pack_labels``)."""
     where = f"{packs[rule.id]}; " if packs and rule.id in packs else ""

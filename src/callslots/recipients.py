@@ -1,4 +1,4 @@
-"""Each customer's own callable set: recipient-local hours and calling rules.
+"""Each customer's own callable set: recipient hours and calling rules.
 
 With ``recipientHours`` a call is allowed only when the customer's own wall clock
 is inside that daily window too (docs/compliance.md, section 2); with
@@ -73,7 +73,7 @@ __all__ = ["RecipientView", "ViewKey", "Views"]
 
 @cache
 def recipient_calendar(key: str, hours: Hours) -> Calendar:
-    """The recipient window ``hours`` every day in zone ``key``, unbounded."""
+    """The recipient hours ``hours``, every day in zone ``key``, unbounded."""
     return Calendar.build(load_zone(key), (hours,) * 7, None, None, None)
 
 
@@ -156,9 +156,10 @@ class RecipientView:
     zone's wall clock and by each hours and days rule that applies (``cuts``).  It
     answers the campaign's questions (``windows``, ``is_callable``,
     ``next_callable``, ``day_of``, ``retry``, ``explain``) for those customers,
-    under the campaign's contract (docs/semantics.md, sections 5 and 6) applied to
-    this set, with the same errors.  ``limits`` and ``quiet`` are the contact limits
-    and quiet periods the rules add (the campaign's own are not among them)."""
+    under the contract of the :class:`~callslots.Campaign` methods of those names
+    (docs/semantics.md, sections 5 and 6) applied to this set, with the same
+    errors.  ``limits`` and ``quiet`` are the contact limits and quiet periods the
+    rules add (the campaign's own are not among them)."""
 
     #: The campaign's settings and its compiled calendar (the set this view cuts).
     settings: Settings = field(repr=False)
@@ -508,7 +509,7 @@ class Views:
         return found
 
     def packs(self) -> dict[str, str]:
-        """Each selected rule's pack label (``US pack version 2``), for explanations."""
+        """Each selected rule's pack label (``US pack version 3``), for explanations."""
         labels = self.labels
         if labels is None:
             labels = self.labels = pack_labels(self.settings.calling_rules)

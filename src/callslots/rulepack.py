@@ -261,7 +261,7 @@ class RulePack:
 
     @property
     def label(self) -> str:
-        """``US pack version 2``: names the data a decision was made with."""
+        """``US pack version 3``: names the data a decision was made with."""
         return f"{self.name} pack version {self.version}"
 
     def for_scopes(self, *scopes: str) -> tuple[Rule, ...]:

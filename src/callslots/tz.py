@@ -1,13 +1,13 @@
 """Zone arithmetic: a zone's UTC offset as a step function of integer UTC seconds.
 
-The engine never asks ``datetime`` for offsets in its loops.  Instead each zone
+callslots never asks ``datetime`` for offsets in its loops.  Instead each zone
 is compiled once into a sorted table of *segments*: ``starts[i]`` is the first
 UTC second of segment ``i`` and ``offsets[i]`` its UTC offset in seconds.  The
 offset of an instant is found by one bisection.
 
 Where the data comes from: the same TZif file that the standard library's
 ``zoneinfo.ZoneInfo(key)`` reads (the directories of ``zoneinfo.TZPATH`` first,
-then the ``tzdata`` package), so the engine and ``zoneinfo`` always agree on
+then the ``tzdata`` package), so callslots and ``zoneinfo`` always agree on
 one machine.  We parse the file ourselves because ``zoneinfo`` does not expose
 its transitions.
 
