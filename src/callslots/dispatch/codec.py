@@ -1,7 +1,8 @@
 """The engine's snapshot: written and read (docs/dispatch.md, "Snapshots").
 
-Version 1 is the format callslots 0.2 wrote, and what users' stores hold: every
-snapshot of version 1 is read into the same state it was written from.  Version 2
+Version 1 is the format the engine wrote before its rebuild (the builds of 0.2
+before its release), and what users' stores may hold: every snapshot of version 1
+is read into the same state it was written from.  Version 2
 is version 1 with optional keys: ``start`` (``Dispatcher(..., start=...)``),
 written only by an engine that has one, and ``held_by_limits`` (a total of the
 Summary), written only when it is not 0.  Bulk parts are packed by
