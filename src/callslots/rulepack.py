@@ -222,7 +222,8 @@ class Rule:
         if not self.technology:
             return f"{self.citation}: {describe(self)}"
         kinds = " or ".join(self.technology)
-        return f"{self.citation}: {describe(self)}, for calls made with an {kinds}"
+        article = "an" if kinds[0] in "aeiou" else "a"
+        return f"{self.citation}: {describe(self)}, for calls made with {article} {kinds}"
 
     @property
     def in_force(self) -> str:
