@@ -1064,15 +1064,16 @@ def test_california_device_hours_start_at_09_00_california_time() -> None:
         ("+14025550100", "America/Chicago", "US-NE-adad-hours", True),
         ("+15025550100", "America/New_York", "US-KY-automated-hours", True),
         ("+14065550100", "America/Denver", "US-MT-hours", False),
+        ("+18045550100", "America/New_York", "US-VA-hours", False),
     ],
 )
 def test_state_rules_with_the_federal_hours_are_named_and_cut_nothing_more(
     phone: str, key: str, rule: str, device: bool
 ) -> None:
-    """Neb. Rev. Stat. 86-248, KRS 367.461(2)(e) and Mont. Code Ann. 30-14-1412(1)(d)
-    say 08:00-21:00, as the TCPA does: the window is the TCPA's on the spring DST day,
-    and explain names the state's rule beside the federal ones; the two device rules
-    only for a campaign that may play a recorded message."""
+    """Neb. Rev. Stat. 86-248, KRS 367.461(2)(e), Mont. Code Ann. 30-14-1412(1)(d) and
+    Va. Code 59.1-511 say 08:00-21:00, as the TCPA does: the window is the TCPA's on
+    the spring DST day, and explain names the state's rule beside the federal ones;
+    the two device rules only for a campaign that may play a recorded message."""
     zone = ZoneInfo(key)
     for kinds in (None, ["live-agent"]):
         fields: dict[str, Any] = {"startTime": "00:00", "endTime": "23:59"}
