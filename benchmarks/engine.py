@@ -22,7 +22,9 @@ medians.  Workloads (benchmarks/README.md, "The engine, old and new"):
    Dial, on a ``--live``-customer campaign: round trips/s;
 5. ``cancel`` and ``callback`` latency with ``--waiting`` retries waiting: every
    customer's first attempt made and failed (its retry waits), then ``cancel`` of
-   some customers and ``callback`` of others, each timed alone.
+   some customers and ``callback`` of others, each timed alone;
+6. the floor: ``simulate()``'s driver loop over :class:`NoEngine`, the public API
+   with no scheduling behind it, for as many attempts as the plain run made.
 """
 
 from __future__ import annotations
@@ -83,6 +85,69 @@ def _engine(name: str) -> tuple[Any, Callable[..., tuple[Iterator[Any], Callable
         return iter(sim), lambda: sim.summary
 
     return New, run_new
+
+
+class NoEngine:
+    """The floor: the Dispatcher's public API with no scheduling behind it.
+
+    ``next_wakeup`` names the next 30-second slot, ``poll`` hands out one Dial
+    on it, ``ended`` returns its Attempt with a retry a day later, until
+    ``attempts`` calls were made.  It converts instants and builds the values
+    exactly as the engine does (``callslots.dispatch.values``), so the time of
+    ``simulate()``'s driver loop over it is what any engine behind this API costs
+    at least: the rest of the engine's time is its scheduling."""
+
+    def __init__(self, attempts: int) -> None:
+        self.left = attempts
+        self.u = 1704117600  # 2024-01-01T14:00:00Z
+        self.seq = 0
+        self.calls: dict[str, tuple[int, Any]] = {}
+
+    def next_wakeup(self) -> datetime | None:
+        from callslots.dispatch.values import utc
+
+        if self.left <= 0:
+            return None
+        self.u += 30
+        return utc(self.u)
+
+    def poll(self, now: datetime) -> list[Any]:
+        from callslots.dispatch.values import instant, make_dial
+
+        u = instant(now, "now")
+        self.seq += 1
+        self.left -= 1
+        dial = make_dial(str(self.seq), self.seq, "+14150000000", 1, now)
+        self.calls[dial.call_id] = (u, dial)
+        return [dial]
+
+    def ended(self, call_id: str, outcome: Any, at: datetime) -> Any:
+        from callslots import Outcome
+        from callslots.dispatch.values import instant, make_attempt
+
+        parsed = outcome if isinstance(outcome, Outcome) else Outcome.parse(outcome)
+        ended = instant(at, "at", up=True)
+        _, dial = self.calls.pop(call_id)
+        return make_attempt(dial.customer_index, dial.phone, 1, dial.at, at, parsed, ended + 86400)
+
+    @property
+    def finished(self) -> bool:
+        return self.left <= 0
+
+    @property
+    def summary(self) -> None:
+        return None
+
+
+def child_floor(n: int) -> dict[str, Any]:
+    """simulate()'s own driver loop over :class:`NoEngine`, for ``n`` attempts."""
+    from callslots import RandomOutcomes
+    from callslots.simulate import _drive
+
+    result: list[Any] = []
+    started = time.process_time()
+    count = sum(1 for _ in _drive(NoEngine(n), RandomOutcomes(1), result))  # type: ignore[arg-type]
+    return {"attempts": count, "seconds": time.process_time() - started}
 
 
 def _customers(kind: str, n: int) -> Iterator[object]:
@@ -206,7 +271,9 @@ def child(argv: list[str]) -> None:
     one JSON object."""
     sys.path.insert(0, str(ROOT))  # tests.frozen
     engine, workload, n = argv[0], argv[1], int(argv[2])
-    if workload == "live":
+    if workload == "floor":
+        out = child_floor(n)
+    elif workload == "live":
         out = child_live(engine, n)
     elif workload == "latency":
         out = child_latency(engine, n, int(argv[3]))
@@ -285,6 +352,14 @@ def simulate_rows(n: int, rounds: int) -> list[str]:
                 f"| {names[kind]} | {engine} | {r[0]['attempts']:,} | "
                 f"{median(r, 'seconds'):.2f} | {1 / cost:,.0f} | {vs} | {cost / old_cost:.2f} |"
             )
+    made = runs["plain"]["new"][0]["attempts"]
+    floor = [measure("none", "floor", made) for _ in range(rounds)]
+    cost = per_attempt(floor)
+    rows.append(
+        f"| the floor: simulate()'s driver over the API with no engine behind it "
+        f"(benchmarks/engine.py, NoEngine) | - | {made:,} | {median(floor, 'seconds'):.2f} "
+        f"| {1 / cost:,.0f} | | {cost / per_attempt(runs['plain']['old']):.2f} |"
+    )
     if not has_pack:
         rows.append("\n(no callingRules row: the US pack needs the holidays extra)")
     rows += [

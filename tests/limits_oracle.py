@@ -75,19 +75,29 @@ class Limit:
     #: A calling rule's limit is in force from its effective instant on (None:
     #: always); before it, it allows every call.
     since: datetime | None = None
+    #: A rolling span of this many hours instead of ``days`` (``days`` is then 0).
+    hours: int | None = None
 
     @classmethod
     def of(cls, entry: Mapping[str, Any]) -> Limit:
+        hours = entry.get("hours")
         return cls(
             int(entry["maxCalls"]),
-            int(entry["days"]),
+            0 if hours is not None else int(entry["days"]),
             str(entry.get("per", "customer")),
             str(entry.get("count", "attempts")),
             str(entry.get("window", "rolling")),
+            hours=None if hours is None else int(hours),
         )
 
+    @property
+    def width(self) -> timedelta:
+        """A rolling limit's span of real time."""
+        return self.days * DAY if self.hours is None else timedelta(hours=self.hours)
+
     def describe(self) -> str:
-        return f"{self.max_calls}/{self.days}d {self.window} {self.count} per {self.per}"
+        span = f"{self.days}d" if self.hours is None else f"{self.hours}h"
+        return f"{self.max_calls}/{span} {self.window} {self.count} per {self.per}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +189,7 @@ def _rolling_breach(limit: Limit, t: datetime, calls: Sequence[Call]) -> Breach 
     enough.  (For good measure the spans *ending* just after each call are tried too,
     ``s = c - W + 1 us``: superfluous by the argument above, they cost nothing.)
     """
-    width = limit.days * DAY
+    width = limit.width
     starts = {t}
     for c in calls:
         if t - width < c.at <= t:
@@ -337,11 +347,11 @@ def next_allowed(
     t = t.astimezone(UTC)
     calls = [Call(c.at.astimezone(UTC), c.outcome, c.phone, c.customer) for c in calls]
     candidates = {t}
-    widths = {limit.days for limit in rules.limits}
-    spread = max(widths | {rules.quiet_days or 0, 1})
+    widths = {limit.width for limit in rules.limits}
+    spread = max({limit.days for limit in rules.limits} | {rules.quiet_days or 0, 1})
     for c in calls:
-        for days in widths:
-            candidates.add(c.at + days * DAY)
+        for width in widths:
+            candidates.add(c.at + width)
     for zone in zones:
         dates = [local_date(t, zone)] + [local_date(c.at, zone) for c in calls]
         day = local_date(t, zone) + DAY

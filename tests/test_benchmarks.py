@@ -39,7 +39,13 @@ def test_the_engine_benchmark_runs_both_engines(capsys: pytest.CaptureFixture[st
     ):
         assert row in out, row
     assert "note:" not in out  # the same inputs gave both engines the same run
-    for section in ("| engine | VmHWM | ru_maxrss |", "round trips/s", "| engine | attempts"):
+    sections = (
+        "| engine | VmHWM | ru_maxrss |",
+        "round trips/s",
+        "| engine | attempts",
+        "the floor",
+    )
+    for section in sections:
         assert section in out, section
     assert out.count("| old | 200 |") == 1 and out.count("| new | 200 |") == 1  # waiting
 

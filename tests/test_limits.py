@@ -143,7 +143,7 @@ def test_oracle_rolling_spans_agree_with_every_span_of_the_grid(
     rules, calls, t, _ = world
     t += offset * timedelta(minutes=1)
     for limit in rules.limits:
-        width = limit.days * lo.DAY
+        width = limit.width
         mine = [
             c
             for c in calls
@@ -155,7 +155,9 @@ def test_oracle_rolling_spans_agree_with_every_span_of_the_grid(
             held = sum(1 for c in mine if s <= c.at < s + width)
             over = over or held + 1 > limit.max_calls
             s += timedelta(minutes=1)
-        rolling = lo.Rules((lo.Limit(limit.max_calls, limit.days, "number", limit.count),))
+        rolling = lo.Rules(
+            (lo.Limit(limit.max_calls, limit.days, "number", limit.count, hours=limit.hours),)
+        )
         assert lo.allowed(rolling, t, calls, "+1", "c", ["UTC"]) == (not over)
 
 
@@ -169,17 +171,21 @@ def limit_dicts(
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "maxCalls": draw(st.integers(1, max_calls)),
-            "days": draw(st.integers(1, max_days)),
-        }
+        entry: dict[str, Any] = {"maxCalls": draw(st.integers(1, max_calls))}
+        window = draw(st.sampled_from(list(windows)))
+        if window == "rolling" and draw(st.integers(0, 3)) == 0:
+            # A span of hours, some not a whole number of days (ME: one call in 8 hours).
+            entry["hours"] = draw(
+                st.sampled_from([1, 8, 23, 25, 36]) | st.integers(1, 24 * max_days)
+            )
+        else:
+            entry["days"] = draw(st.integers(1, max_days))
         for key, values in (
             ("per", ["customer", "number"]),
             ("count", ["attempts", "connected"]),
         ):
             if draw(st.booleans()):
                 entry[key] = draw(st.sampled_from(values))
-        window = draw(st.sampled_from(list(windows)))
         if window == "calendar" or draw(st.booleans()):  # rolling is the default
             entry["window"] = window
         return entry
@@ -361,7 +367,7 @@ def rules_in_force_from(draw: st.DrawFn) -> tuple[str, datetime, Any, Any, list[
     plain = [lo.Limit.of(e) for e in entries]
     oracle_rules = lo.Rules(
         tuple(
-            lo.Limit(x.max_calls, x.days, x.per, x.count, x.window, since)
+            lo.Limit(x.max_calls, x.days, x.per, x.count, x.window, since, x.hours)
             for x, since in zip(plain, starts, strict=True)
         ),
         quiet,
@@ -377,6 +383,7 @@ def rules_in_force_from(draw: st.DrawFn) -> tuple[str, datetime, Any, Any, list[
                 limit.window,
                 f"rule {i}",
                 *(() if limit.since is None else (micros_of(limit.since),)),
+                hours=limit.hours,
             )
             for i, limit in enumerate(oracle_rules.limits)
         ),
@@ -1798,3 +1805,93 @@ def test_a_callback_waits_for_the_reported_end_of_the_call_it_follows() -> None:
     d.ended(dial.call_id, "No Answer", utc("2026-06-01T09:15Z"))
     assert d.poll(utc("2026-06-01T09:05Z")) == []
     assert d.next_wakeup() == utc("2026-06-01T09:15Z")
+
+
+# ====================================================================== spans of hours
+
+
+def test_a_span_of_hours_across_spring_forward_is_real_time() -> None:
+    """docs/limits.md, "A span of hours": one call in 8 hours; a call at 00:30 EST
+    on 2026-03-08 holds the number until 13:30Z = 09:30 EDT (9 wall hours later)."""
+    customer = {"phoneNumber": "+12075550100", "properties": {"timezone": "America/New_York"}}
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2026-03-01",
+            "endDate": "2026-03-20",
+            "contactLimits": [{"maxCalls": 1, "hours": 8}],
+        }
+    )
+    view = campaign.for_customer(
+        customer, history=[("+12075550100", utc("2026-03-08T05:30Z"), "No Answer")]
+    )
+    assert view.next_callable(utc("2026-03-08T06:00Z")) == utc("2026-03-08T13:30Z")
+    assert not view.is_callable(utc("2026-03-08T13:29:59.999999Z"))
+    assert view.is_callable(utc("2026-03-08T13:30Z"))
+    assert view.is_callable(utc("2026-03-07T21:30Z"))  # exactly 8 h before: allowed
+    assert not view.is_callable(utc("2026-03-07T21:30:00.000001Z"))
+
+
+@pytest.mark.parametrize("hours", [1, 8, 23, 25, 36, 48, 8784])
+def test_a_span_of_hours_frees_exactly_that_many_hours_later(hours: int) -> None:
+    """Over a fall-back night too: the span is H x 3600 s whatever the clocks do."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2026-10-25",
+            "contactLimits": [{"maxCalls": 1, "hours": hours}],
+        }
+    )
+    call = utc("2026-11-01T05:30Z")  # 01:30 EDT, the first of the two
+    view = campaign.for_customer("+12075550100", history=[("+12075550100", call, "Busy")])
+    assert view.next_callable(call) == call + timedelta(hours=hours)
+    rolling_days = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2026-10-25",
+            "contactLimits": [{"maxCalls": 1, "days": 2}],
+        }
+    ).for_customer("+12075550100", history=[("+12075550100", call, "Busy")])
+    if hours == 48:
+        assert rolling_days.next_callable(call) == view.next_callable(call)
+
+
+def test_hours_and_days_are_one_span_and_written_back_as_given() -> None:
+    start = {"startDate": "2026-05-01"}
+    hours = Campaign.from_dict({**start, "contactLimits": [{"maxCalls": 2, "hours": 48}]})
+    days = Campaign.from_dict({**start, "contactLimits": [{"maxCalls": 2, "days": 2}]})
+    assert hours.to_dict()["contactLimits"] == [
+        {"maxCalls": 2, "hours": 48, "per": "customer", "count": "attempts", "window": "rolling"}
+    ]
+    assert Campaign.from_dict(hours.to_dict()).to_dict() == hours.to_dict()
+    call = utc("2026-06-01T12:00Z")
+    history = [("+12075550100", call, "Busy"), ("+12075550100", call + timedelta(hours=1), "Busy")]
+    a = hours.for_customer("+12075550100", history=history)
+    b = days.for_customer("+12075550100", history=history)
+    assert a.next_callable(call) == b.next_callable(call) == call + timedelta(hours=48)
+
+
+def test_every_bad_span_is_named_with_its_path() -> None:
+    found = bad_paths(
+        {
+            "contactLimits": [
+                {"maxCalls": 1, "days": 1, "hours": 8},
+                {"maxCalls": 1, "hours": 8, "window": "calendar"},
+                {"maxCalls": 1, "hours": 0},
+                {"maxCalls": 1, "hours": 8785},
+                {"maxCalls": 1, "hours": "8"},
+                {"maxCalls": 1},
+            ]
+        }
+    )
+    assert set(found) == {
+        "contactLimits.0",
+        "contactLimits.1.hours",
+        "contactLimits.2.hours",
+        "contactLimits.3.hours",
+        "contactLimits.4.hours",
+        "contactLimits.5.days",
+    }
+    assert "give one span" in found["contactLimits.0"]
+    assert "calendar window counts whole local dates" in found["contactLimits.1.hours"]
+    assert '"hours"' in found["contactLimits.5.days"]

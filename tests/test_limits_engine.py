@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callslots import Campaign, ConfigError, Dispatcher, RandomOutcomes
+from callslots import Campaign, ConfigError, Dial, Dispatcher, RandomOutcomes
 from callslots.limited import LimitedView
 from callslots.recipients import RecipientView
 
@@ -140,10 +142,16 @@ def history() -> list[tuple[str, datetime, str]]:
     ]
 
 
-def drive(engine: Dispatcher, seed: int, restore_every: int | None) -> tuple[list[object], object]:
+#: The same with a span of hours too (docs/limits.md): one call a number in 5 hours.
+HOURS = {**PAYLOAD, "contactLimits": [*PAYLOAD["contactLimits"], {"maxCalls": 1, "hours": 5}]}
+
+
+def drive(
+    engine: Dispatcher, seed: int, restore_every: int | None, payload: dict[str, Any] = PAYLOAD
+) -> tuple[list[object], object]:
     """Run ``engine`` to the end, reporting ends at once, optionally through a
     snapshot (as JSON) and a restore every ``restore_every`` Dials."""
-    campaign = Campaign.from_dict(PAYLOAD)
+    campaign = Campaign.from_dict(payload)
     model = RandomOutcomes(
         seed, weights={"No Answer": 4, "Busy": 2, "voicemail": 2, "Completed": 1}
     )
@@ -166,6 +174,24 @@ def test_a_restored_engine_counts_exactly_the_same(seed: int, every: int) -> Non
     straight = drive(Dispatcher(campaign, customers(40), history()), seed, None)
     restored = drive(Dispatcher(campaign, customers(40), history()), seed, every)
     assert straight == restored
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 10_000), every=st.integers(1, 9))
+def test_a_span_of_hours_holds_through_restores(seed: int, every: int) -> None:
+    """With a span of hours among the limits, a restored engine counts the same,
+    and no number is dialed twice within 5 hours."""
+    campaign = Campaign.from_dict(HOURS)
+    straight = drive(Dispatcher(campaign, customers(40), history()), seed, None, HOURS)
+    restored = drive(Dispatcher(campaign, customers(40), history()), seed, every, HOURS)
+    assert straight == restored
+    by_phone: dict[str, list[datetime]] = {}
+    for dial in straight[0]:
+        assert isinstance(dial, Dial)
+        by_phone.setdefault(dial.phone, []).append(dial.at)
+    for phone, times in by_phone.items():
+        for a, b in pairwise(times):
+            assert b - a >= timedelta(hours=5), (phone, a, b)
 
 
 def test_the_limits_hold_in_a_run() -> None:

@@ -1010,11 +1010,11 @@ def _recipient_zones(r: _Reader, s: Settings, fields: dict[str, Any]) -> None:
         )
 
 
-_LIMIT_KEYS = ("maxCalls", "days", "per", "count", "window")
+_LIMIT_KEYS = ("maxCalls", "days", "hours", "per", "count", "window")
 
 
 def _contact_limits(r: _Reader, value: object) -> tuple[ContactLimit, ...]:
-    """``contactLimits``: a list of ``{maxCalls, days, per, count, window}``."""
+    """``contactLimits``: a list of ``{maxCalls, days or hours, per, count, window}``."""
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
@@ -1036,20 +1036,34 @@ def _contact_limits(r: _Reader, value: object) -> tuple[ContactLimit, ...]:
             continue
         r.unknown_keys(entry, path, _LIMIT_KEYS)
         before = len(r.errors)
-        most = days = None
-        for key, high in (("maxCalls", 1000), ("days", 366)):
-            if entry.get(key) is None:
-                r.error(f"{path}.{key}", f"is missing (an integer from 1 to {high})")
-            elif key == "maxCalls":
-                most = r.integer(entry[key], f"{path}.{key}", 1, high)
-            else:
-                days = r.integer(entry[key], f"{path}.{key}", 1, high)
+        most = days = hours = None
+        if entry.get("maxCalls") is None:
+            r.error(f"{path}.maxCalls", "is missing (an integer from 1 to 1000)")
+        else:
+            most = r.integer(entry["maxCalls"], f"{path}.maxCalls", 1, 1000)
+        window = r.choice(entry.get("window", "rolling"), f"{path}.window", ("rolling", "calendar"))
+        if entry.get("days") is not None and entry.get("hours") is not None:
+            r.error(path, 'gives both "days" and "hours"; give one span')
+        elif entry.get("hours") is not None:
+            hours = r.integer(entry["hours"], f"{path}.hours", 1, 8784)
+            if window == "calendar":
+                r.error(
+                    f"{path}.hours",
+                    'a calendar window counts whole local dates: give "days", or use '
+                    '"window": "rolling" for a span of hours',
+                )
+        elif entry.get("days") is None:
+            r.error(
+                f"{path}.days",
+                'is missing (an integer from 1 to 366; or "hours", 1 to 8784, for a rolling span)',
+            )
+        else:
+            days = r.integer(entry["days"], f"{path}.days", 1, 366)
         per = r.choice(entry.get("per", "customer"), f"{path}.per", ("customer", "number"))
         count = r.choice(entry.get("count", "attempts"), f"{path}.count", ("attempts", "connected"))
-        window = r.choice(entry.get("window", "rolling"), f"{path}.window", ("rolling", "calendar"))
-        if len(r.errors) > before or most is None or days is None:
+        if len(r.errors) > before or most is None or (days is None and hours is None):
             continue
-        limit = ContactLimit(most, days, per, count, window, path)
+        limit = ContactLimit(most, days or 0, per, count, window, path, hours=hours)
         if any(replace(limit, name="") == replace(f, name="") for f in found):
             r.warn(path, "is the same limit as one listed before; counted once")
             continue
@@ -1400,7 +1414,7 @@ def to_payload(s: Settings) -> dict[str, Any]:
             "contactLimits": [
                 {
                     "maxCalls": c.max_calls,
-                    "days": c.days,
+                    **({"days": c.days} if c.hours is None else {"hours": c.hours}),
                     "per": c.per,
                     "count": c.count,
                     "window": c.window,

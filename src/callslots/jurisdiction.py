@@ -529,8 +529,7 @@ def contact_limits(
     in force from the rule's effective instant: the earliest on the customer's
     clocks ``zones`` (for a ``called-party`` rule; the strictest reading), else on
     the rule's own clock.  A person is a customer (``per: "customer"``).
-    ValueError for a rolling span of hours that is not a whole number of days (a
-    limit counts whole days)."""
+    A rolling span of hours that is a whole number of days is a span of days."""
     limits: list[ContactLimit] = []
     quiet: list[QuietRule] = []
     for rule in rules:
@@ -542,15 +541,13 @@ def contact_limits(
         values = rule.values
         if isinstance(values, CallsLimit):
             if values.span_days is not None:
-                days = values.span_days
+                days, hours = values.span_days, None
             else:
                 assert values.span_hours is not None
                 days, rest = divmod(values.span_hours, 24)
-                if rest:
-                    raise ValueError(
-                        f"rule {rule.id}: a span of {values.span_hours} hours is not a whole "
-                        "number of days, which contact limits count in"
-                    )
+                # A whole number of days stays a span of days, as the rule was read before.
+                hours = values.span_hours if rest else None
+                days = 0 if rest else days
             limit = ContactLimit(
                 max_calls=values.max_calls,
                 days=days,
@@ -559,6 +556,7 @@ def contact_limits(
                 window=values.window,
                 name=rule.label,
                 since=since,
+                hours=hours,
             )
             if limit not in limits:
                 limits.append(limit)

@@ -67,7 +67,9 @@ class ContactLimit:
     ``"number"``, counting ``"attempts"`` or ``"connected"`` calls.  ``name`` says
     where it comes from in explanations (``contactLimits.0``, or a rule's citation).
     ``since``: the first microsecond at which it is in force (a rule's effective
-    instant); from then on it counts every call of its span, earlier ones too."""
+    instant); from then on it counts every call of its span, earlier ones too.
+    ``hours``: a rolling span of that many hours instead of ``days`` (which is then
+    0): any ``hours`` x 3,600 s."""
 
     max_calls: int
     days: int
@@ -76,10 +78,13 @@ class ContactLimit:
     window: str = "rolling"
     name: str = ""
     since: int = START_US
+    hours: int | None = None
 
     @property
     def span_us(self) -> int:
         """A rolling span in microseconds."""
+        if self.hours is not None:
+            return self.hours * 3600 * MICROS
         return self.days * DAY * MICROS
 
     def describe(self) -> str:
@@ -88,7 +93,8 @@ class ContactLimit:
         if self.window == "calendar":
             span = "one local day" if self.days == 1 else f"{self.days} consecutive local days"
         else:
-            span = f"any {self.days * 24} hours"
+            hours = self.days * 24 if self.hours is None else self.hours
+            span = "any hour" if hours == 1 else f"any {hours} hours"
         what = "connected call" if self.count == "connected" else "call"
         plural = "" if self.max_calls == 1 else "s"
         return f"at most {self.max_calls} {what}{plural} in {span}, per {self.per}"

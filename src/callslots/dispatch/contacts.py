@@ -259,7 +259,7 @@ class Contacts:
         clocks and rules of the customers read: packed JSON (docs/limits.md)."""
 
         def limit_row(limit: ContactLimit) -> list[Any]:
-            return [
+            row = [
                 limit.max_calls,
                 limit.days,
                 limit.per,
@@ -268,6 +268,8 @@ class Contacts:
                 limit.name,
                 limit.since,
             ]
+            # A span of hours (0.3) is an eighth field; rows without it read as before.
+            return row if limit.hours is None else [*row, limit.hours]
 
         state = {
             "history": [
@@ -342,8 +344,11 @@ class Contacts:
                 limits, quiet = row
                 made[key] = Rules(
                     tuple(
-                        ContactLimit(int(a), int(b), str(c), str(d), str(e), str(f), int(g))
-                        for a, b, c, d, e, f, g in limits
+                        ContactLimit(
+                            int(a), int(b), str(c), str(d), str(e), str(f), int(g),
+                            hours=int(h[0]) if h else None,
+                        )
+                        for a, b, c, d, e, f, g, *h in limits
                     ),
                     tuple(QuietRule(int(days), str(name), int(u)) for days, name, u in quiet),
                     self.base.connected,

@@ -25,7 +25,7 @@ integer UTC seconds; datetimes are made at the edges.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import DispatchError
@@ -95,10 +95,13 @@ class Dispatcher(Queues):
     def poll(self, now: datetime) -> list[Dial]:
         """The calls to place at ``now``: at most one, on the slot whose interval
         holds ``now``.  ``now`` must not be earlier than an earlier poll's."""
-        u = instant(now, "now")
-        if u > MAX_UTC:
-            raise DispatchError(f"now {now.isoformat()} is after 9999-12-31T23:59:59Z")
-        exact = (now - EPOCH).microseconds
+        if now is self._woke_at and self._woke is not None:  # named by next_wakeup
+            u, exact = self._woke, 0
+        else:
+            u = instant(now, "now")
+            if u > MAX_UTC:
+                raise DispatchError(f"now {now.isoformat()} is after 9999-12-31T23:59:59Z")
+            exact = (now - EPOCH).microseconds
         if self._now is not None and (u, exact) < (self._now, self._now_us):
             previous = from_seconds(self._now) + timedelta(microseconds=self._now_us)
             raise DispatchError(
@@ -133,7 +136,7 @@ class Dispatcher(Queues):
         advance(record, Event.DIAL)
         record.seq = self._seq
         record.slot = s
-        record.at = utc(s)
+        record.at = self._woke_at if s == self._woke else utc(s)
         record.started = None
         record.deadline = min(s + self._max_call, MAX_UTC)
         self._calls[self._seq] = record
@@ -161,7 +164,12 @@ class Dispatcher(Queues):
             return None
         if u == self._now and self._now_us:  # poll now: the last poll's instant, exactly
             return utc(u) + timedelta(microseconds=self._now_us)
-        return utc(u)
+        if u != self._woke:
+            # Kept: a driver polls at the instant named, and its Dial is on that
+            # slot, so one datetime serves all three (3 us of 15 an attempt in
+            # simulate(): benchmarks/README.md, "The engine, old and new").
+            self._woke, self._woke_at = u, utc(u)
+        return self._woke_at
 
     # -- totals -------------------------------------------------------------------------
 
@@ -229,6 +237,7 @@ class Dispatcher(Queues):
         self._final[seq] = NOT_STARTED
         if self._limited:
             self._contacts.settled(record.phone, record.slot, None)
+        record.off_the_line()
         if record.cancel is not None:
             self._done(record, Done.CANCELLED, Event.CANCEL)
             return
@@ -267,19 +276,27 @@ class Dispatcher(Queues):
                 f"call {call_id} ended at {at.isoformat()}, before it started at "
                 f"{from_seconds(max(record.slot, record.started or record.slot)).isoformat()}"
             )
-        return self._end(record, parsed, u)
+        shown = at if at.tzinfo is timezone.utc and not at.microsecond else None
+        return self._end(record, parsed, u, shown=shown)
 
-    def _end(self, record: Record, outcome: Outcome, ended: int, known: bool = True) -> Attempt:
+    def _end(
+        self,
+        record: Record,
+        outcome: Outcome,
+        ended: int,
+        known: bool = True,
+        shown: datetime | None = None,
+    ) -> Attempt:
         """Apply the end of ``record``'s call (checked by the caller); ``known``:
         False for a call closed by maxCallSeconds (its outcome stays unknown to the
-        limits)."""
+        limits); ``shown``: ``ended`` as a UTC datetime, when the caller has it."""
         seq, s, attempt = record.seq, record.slot, record.attempt
         if self._limited:
             self._contacts.ended(record.phone, ended)
             if known:
                 self._contacts.settled(record.phone, s, outcome)
         if ended > MAX_UTC:  # an end past the time line is kept at its last second
-            ended = MAX_UTC
+            ended, shown = MAX_UTC, None
         code = _CODE[outcome._value_]
         del self._calls[seq]
         self._lines.ended(ended, s)
@@ -288,7 +305,8 @@ class Dispatcher(Queues):
         assert at is not None
         retry = self._next_attempt(record, outcome, code, ended)
         self._tally.count_call(code, s, ended)
-        return make_attempt(record.index, record.phone, attempt, at, ended, outcome, retry)
+        ended_at = utc(ended) if shown is None else shown
+        return make_attempt(record.index, record.phone, attempt, at, ended_at, outcome, retry)
 
     def _next_attempt(self, record: Record, outcome: Outcome, code: int, ended: int) -> int | None:
         """After a call: the customer's next attempt (a callback asked for during
@@ -321,7 +339,7 @@ class Dispatcher(Queues):
         advance(record, Event.ENDED)
         record.due = due
         record.attempt += 1
-        record.at = None
+        record.off_the_line()
         self._push(record)
         return due
 

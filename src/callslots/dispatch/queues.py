@@ -97,6 +97,9 @@ class Queues:
         self._now: int | None = None  # the last poll's now (whole seconds, rounded down)
         self._now_us = 0  # and its microseconds, so that a poll is never earlier
         self._last_at: int | None = None  # the slot of the last Dial
+        #: The last instant next_wakeup named, and the datetime it gave for it.
+        self._woke: int | None = None
+        self._woke_at: datetime | None = None
         self._paused = False
         # -- calls
         self._seq = 0

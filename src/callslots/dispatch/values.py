@@ -134,7 +134,7 @@ def make_attempt(
     phone: str,
     attempt: int,
     at: datetime,
-    ended: int,
+    ended_at: datetime,
     outcome: Outcome,
     retry: int | None,
 ) -> Attempt:
@@ -145,7 +145,7 @@ def make_attempt(
     _SET_PHONE(record, phone)
     _SET_ATTEMPT(record, attempt)
     _SET_AT(record, at)
-    _SET_ENDED(record, utc(ended))
+    _SET_ENDED(record, ended_at)
     _SET_OUTCOME(record, outcome)
     _SET_RETRY(record, None if retry is None else utc(retry))
     return record
