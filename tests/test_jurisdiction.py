@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from callslots import Campaign, ConfigError
 from callslots import jurisdiction as jur
 from callslots.customers import PHONE_INSTALL, MissingPhoneNumbers, zones_by_number
-from callslots.limits import ContactLimit, QuietRule
+from callslots.limits import START_US, ContactLimit, QuietRule
 from callslots.rulepack import CALLED_PARTY, WEEKDAY_CODES, RulePack, load_pack, read_pack
 
 phonenumbers = pytest.importorskip("phonenumbers")
@@ -1001,6 +1001,31 @@ def test_maine_device_hours_are_weekdays_09_to_17_on_maines_clock() -> None:
         assert local_windows(live, date(2027, 3, 15), "America/New_York") == [("08:00", "21:00")]
     voice = campaign(startTime="06:00", endTime="23:59", callTechnology=["artificial-voice"])
     assert local_windows(voice.for_customer(portland), date(2027, 3, 13), "America/New_York") == []
+    # The same sentence's one call per number in each 8-hour period, for the same
+    # devices: a call at 08:30 EDT (made elsewhere, in the history) holds the number
+    # until 16:30 EDT, 8 hours later; a live-agent campaign is not under it.
+    (count,) = view.limits
+    assert count == ContactLimit(
+        max_calls=1,
+        days=0,
+        hours=8,
+        per="customer",
+        count="attempts",
+        window="rolling",
+        name="10 M.R.S. 1498(3): at most 1 call in 8 hours, per telephone number, for calls "
+        "made with a prerecorded-voice or artificial-voice",
+        since=START_US,  # start not known: in force on every date
+    )
+    history = [(portland, ny(2027, 3, 15, 8, 30), "No Answer")]
+    held = c.for_customer(portland, history=history)
+    assert not held.is_callable(ny(2027, 3, 15, 9, 0))
+    assert held.next_callable(ny(2027, 3, 15, 9, 0)) == ny(2027, 3, 15, 16, 30)
+    assert held.is_callable(ny(2027, 3, 15, 16, 30))
+    reasons = [r.message for r in held.explain(ny(2027, 3, 15, 12, 0)).reasons]
+    assert any("10 M.R.S. 1498(3): at most 1 call in 8 hours" in m for m in reasons), reasons
+    live = campaign(startTime="06:00", endTime="23:59", callTechnology=["live-agent"])
+    assert live.for_customer(portland).limits == ()
+    assert live.for_customer(portland, history=history).is_callable(ny(2027, 3, 15, 9, 0))
     # Maine's clock, not the customer's: a Maine customer living on Pacific time is
     # callable 06:00-14:00 Pacific under it, and from 08:00 under the TCPA there.
     away = c.for_customer(

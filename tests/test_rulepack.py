@@ -99,7 +99,7 @@ STATES = {
     ],
     *["AS", "MP"],
 }
-NUMBERS = {3: "three", 7: "seven"}
+NUMBERS = {1: "one", 3: "three", 7: "seven"}
 
 
 def test_the_shipped_pack_loads() -> None:

@@ -292,7 +292,8 @@ def describe(rule: Rule) -> str:
             if values.span_days is not None
             else f"{values.span_hours} hours"
         )
-        return f"at most {values.max_calls} calls in {span}, per {values.per}"
+        calls = "call" if values.max_calls == 1 else "calls"
+        return f"at most {values.max_calls} {calls} in {span}, per {values.per}"
     return f"no call for {values.days} days after a conversation, per {values.per}"
 
 
