@@ -452,10 +452,22 @@ def test_the_allowed_differences_are_narrow() -> None:
 # ------------------------------------------------------------------------------ the twin
 
 
+#: Fields the frozen engine does not have: a total it did not keep (tested in
+#: tests/test_limits_engine.py), left out of the comparison.
+NEW_FIELDS = frozenset({"held_by_limits"})
+
+
 def plain(value: Any) -> Any:
     """An answer in a form that compares across the two modules' classes."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, dataclasses.astuple(value))
+        return (
+            type(value).__name__,
+            tuple(
+                getattr(value, f.name)
+                for f in dataclasses.fields(value)
+                if f.name not in NEW_FIELDS
+            ),
+        )
     if isinstance(value, list):
         return [plain(v) for v in value]
     if isinstance(value, tuple):

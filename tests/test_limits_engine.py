@@ -247,3 +247,44 @@ def test_a_history_blocks_the_first_call_and_others_go_first() -> None:
     assert engine.next_wakeup() == datetime(2026, 1, 5, 12, tzinfo=UTC)
     second = engine.poll(datetime(2026, 1, 5, 12, tzinfo=UTC))
     assert [d.phone for d in second] == ["+12125550100"]
+
+
+def test_held_by_limits_counts_the_attempts_put_back() -> None:
+    """docs/limits.md section 6, "How often limits held attempts back": one call a
+    number in 5 hours, a history call to customer 0 an hour before the opening."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "UTC",
+            "startDate": "2026-06-01",
+            "endDate": "2026-06-01",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "callRetries": 0,
+            "maxConcurrency": 1,
+            "callIntervalSeconds": 60,
+            "contactLimits": [{"maxCalls": 1, "hours": 5}],
+        }
+    )
+    phones = ["+12075550100", "+12075550101", "+12075550102"]
+    opening = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    history = [(phones[0], opening - timedelta(hours=1), "No Answer")]
+    engine = Dispatcher(campaign, phones, history)
+    dials: list[Dial] = []
+    while (wake := engine.next_wakeup()) is not None:
+        for dial in engine.poll(wake):
+            dials.append(dial)
+            engine.ended(dial.call_id, "Busy", dial.at + timedelta(seconds=20))
+    assert [(d.customer_index, d.at) for d in dials] == [
+        (1, opening),
+        (2, opening + timedelta(minutes=1)),
+        (0, opening + timedelta(hours=4)),
+    ]
+    assert engine.summary.held_by_limits == 1
+    restored = Dispatcher.restore(campaign, json.loads(json.dumps(engine.snapshot())), phones)
+    assert restored.summary == engine.summary
+    # Without the history nothing is held back.
+    plain = Dispatcher(campaign, phones)
+    while (wake := plain.next_wakeup()) is not None:
+        for dial in plain.poll(wake):
+            plain.ended(dial.call_id, "Busy", dial.at + timedelta(seconds=20))
+    assert plain.summary.held_by_limits == 0

@@ -610,6 +610,7 @@ SUMMARY_COLUMNS = (
     Column("unscheduled", "int"),
     Column("repeats", "int"),
     *(Column(f"attempts_{o.name.lower()}", "int") for o in Outcome),
+    Column("held_by_limits", "int"),
 )
 
 
@@ -993,6 +994,7 @@ def _summary_row(summary: Summary) -> Row:
         "unscheduled": summary.unscheduled,
         "repeats": summary.repeats,
         **{f"attempts_{o.name.lower()}": by_outcome.get(o, 0) for o in Outcome},
+        "held_by_limits": summary.held_by_limits,
     }
 
 
@@ -1008,6 +1010,11 @@ def _summary_text(summary: Summary) -> str:
         f"not reached   {summary.not_reached} ({summary.cut_off} cut off by the campaign's end)",
         f"unscheduled   {summary.unscheduled}",
         f"repeats       {summary.repeats}",
+        *(
+            [f"held by limits {summary.held_by_limits} (attempts put back by contact limits)"]
+            if summary.held_by_limits
+            else []
+        ),
         "calls per day",
         *(f"  {day.isoformat()}  {n}" for day, n in summary.calls_per_day.items()),
     ]

@@ -2,8 +2,9 @@
 
 Version 1 is the format callslots 0.2 wrote, and what users' stores hold: every
 snapshot of version 1 is read into the same state it was written from.  Version 2
-is version 1 with one more key, ``start`` (``Dispatcher(..., start=...)``),
-written only by an engine that has one.  Bulk parts are packed by
+is version 1 with optional keys: ``start`` (``Dispatcher(..., start=...)``),
+written only by an engine that has one, and ``held_by_limits`` (a total of the
+Summary), written only when it is not 0.  Bulk parts are packed by
 :mod:`callslots.snapshots`.
 
 The functions read and set the fields of a :class:`~.engine.Dispatcher` (passed as
@@ -82,6 +83,9 @@ def write(engine: Any) -> dict[str, Any]:
     if engine._start != MIN_UTC:
         state["version"] = 2
         state["start"] = engine._start
+    if tally.held_by_limits:
+        state["version"] = 2
+        state["held_by_limits"] = tally.held_by_limits
     return state
 
 
@@ -224,3 +228,4 @@ def _read_totals(tally: Tally, state: dict[str, Any]) -> None:
     if len(tally.by_code) != len(OUTCOMES) + 1:
         raise DispatchError("the snapshot counts outcomes this callslots does not know")
     tally.per_day = Counter({int(d): int(n) for d, n in state["per_day"]})
+    tally.held_by_limits = int(state.get("held_by_limits", 0))

@@ -190,6 +190,7 @@ class Queues:
             self._done(record, Done.UNSCHEDULED, Event.NO_TIME_LEFT)
         else:
             record.kind, record.due = Kind.RETRY, -(-free // MICROS)
+            self._tally.held_by_limits += 1
             self._push(record)
         return True
 
@@ -347,6 +348,7 @@ class Queues:
                         record.due = max(-(-free // MICROS), s + 1, busy or s)
                         if record.kind is Kind.FIRST:
                             record.kind = Kind.RETRY  # due later than the start
+                        self._tally.held_by_limits += 1
                         self._push(record)
                     record = self._choose(s, now)
                     continue

@@ -46,6 +46,7 @@ class Tally:
         "cut_off",
         "expired",
         "finished_at",
+        "held_by_limits",
         "not_reached",
         "pending",
         "per_day",
@@ -75,6 +76,7 @@ class Tally:
         self.attempts = self.reached = self.not_reached = self.cut_off = 0
         self.unscheduled = self.repeats = self.cancelled = self.expired = 0
         self.pending = 0  # distinct customers read and not yet done
+        self.held_by_limits = 0  # attempts put back by their limits (Summary)
         self.finished_at: int | None = None  # the latest reported end
         self.by_code = [0] * (len(OUTCOMES) + 1)  # attempts by outcome code (1-based)
         self.per_day: Counter[int] = Counter()  # attempts by local day number of the slot
@@ -125,4 +127,5 @@ class Tally:
             expired=self.expired,
             pending=self.pending,
             in_progress=in_progress,
+            held_by_limits=self.held_by_limits,
         )

@@ -71,6 +71,10 @@ class Summary:
     ``attempts`` counts finished calls (``expired`` of them closed by
     ``maxCallSeconds``); ``calls_per_day`` counts them by the local date (campaign
     zone) of their slot; ``in_progress``: calls dialing, in progress or in doubt.
+    ``held_by_limits``: how many times an attempt was put back because its
+    customer's contact limits (or calling rules' limits) forbade it when its turn
+    came, or, for a first attempt, at the campaign's start (docs/limits.md); an
+    attempt put back twice counts twice.
     """
 
     finished_at: datetime | None
@@ -86,6 +90,7 @@ class Summary:
     expired: int = 0
     pending: int = 0
     in_progress: int = 0
+    held_by_limits: int = 0
 
 
 _new = object.__new__

@@ -325,6 +325,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "expired": summary.expired,
         "pending": summary.pending,
         "in_progress": summary.in_progress,
+        "held_by_limits": summary.held_by_limits,
         "calls_per_day": {d.isoformat(): n for d, n in sorted(summary.calls_per_day.items())},
     }
 
