@@ -80,7 +80,6 @@ RULED_OUT = re.compile(
 QUOTED: list[tuple[str, str, str]] = [
     # The rule pack's not-covered entries say what each law says, in its words
     # (src/callslots/rules/us.json, not_covered.N.what); the table mirrors them.
-    ("docs/compliance.md", "in the called party's time zone", "Md. Code, Com. Law 14-4502"),
     ("docs/compliance.md", "at the recipient's location", "Neb. Rev. Stat. 86-256(2)(c)"),
     # The glossary names the word it rules out.
     ("docs/glossary.md", 'The word\n"recipient" is used only', "the term recipient hours"),

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from callslots import Campaign, ConfigError
 from callslots import jurisdiction as jur
 from callslots.customers import PHONE_INSTALL, MissingPhoneNumbers, zones_by_number
-from callslots.limits import ContactLimit, QuietRule
+from callslots.limits import START_US, ContactLimit, QuietRule
 from callslots.rulepack import CALLED_PARTY, WEEKDAY_CODES, RulePack, load_pack, read_pack
 
 phonenumbers = pytest.importorskip("phonenumbers")
@@ -512,8 +512,17 @@ def test_per_customer_is_set_by_either_field() -> None:
 # -- the property: the view against a brute-force reading of the rules -------------------
 
 #: Area codes the test knows the state of (or that it is not a US one).
-AREA_CODES = {"305": "FL", "212": "NY", "401": "RI", "206": "WA", "312": "IL", "604": None}
-STATES = ("FL", "RI", "WA", "IL", "NY", "TX", "MS", "UT", "MA")
+AREA_CODES = {
+    "305": "FL",
+    "212": "NY",
+    "401": "RI",
+    "206": "WA",
+    "312": "IL",
+    "207": "ME",
+    "213": "CA",
+    "604": None,
+}
+STATES = ("FL", "RI", "WA", "IL", "NY", "TX", "MS", "UT", "MA", "ME", "CA", "NE")
 CLOCKS = (
     "America/New_York",
     "America/Chicago",
@@ -604,17 +613,20 @@ instants = st.integers(
     int(datetime(2028, 1, 10, tzinfo=UTC).timestamp()),
 ).map(lambda u: datetime.fromtimestamp(u, UTC))
 #: Dates worth a closer look: holidays (federal, Rhode Island's own, observed, on a
-#: Saturday) and the days around the pack's check date, when rules take effect.
+#: Saturday), the days around the pack's check date, when rules take effect, and the
+#: two DST Sundays of 2027 in the US zones.
 NOTABLE = (
     date(2026, 11, 30),
     date(2026, 12, 1),
     date(2026, 12, 25),
     date(2027, 1, 1),
     date(2027, 1, 18),
+    date(2027, 3, 14),
     date(2027, 6, 18),
     date(2027, 6, 19),
     date(2027, 8, 9),
     date(2027, 10, 11),
+    date(2027, 11, 7),
     date(2027, 12, 31),
 )
 notable_instants = st.builds(
@@ -941,6 +953,166 @@ def test_utah_sundays_and_legal_holidays_have_no_calls() -> None:
     assert windows(date(2028, 7, 23)) == []  # Sunday
     assert windows(date(2028, 7, 24)) == []  # Monday, Pioneer Day
     assert windows(date(2028, 7, 25)) == [("08:00", "21:00")]
+
+
+def local_windows(view: Any, day: date, key: str) -> list[tuple[str, str]]:
+    """The windows of local date ``day`` on clock ``key``, in that clock's time."""
+    zone = ZoneInfo(key)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    return [
+        (f"{w.start.astimezone(zone):%H:%M}", f"{w.end.astimezone(zone):%H:%M}")
+        for w in view.windows(start, start + timedelta(days=1))
+    ]
+
+
+def test_maine_device_hours_are_weekdays_09_to_17_on_maines_clock() -> None:
+    """10 M.R.S. 1498(3) (US-ME-automated-hours): a recorded-message device may call
+    weekdays 09:00-17:00 'according to the time in this State' (America/New_York).
+    Around the spring change of 2027 (Sunday 14 March): Friday 09:00-17:00 EST is
+    14:00-22:00 UTC, Monday 09:00-17:00 EDT is 13:00-21:00 UTC, and the weekend, DST
+    Sunday included, has no window.  Live agents and a dialer that plays no recorded
+    message are held to the TCPA's 08:00-21:00 only."""
+    portland = "+12075550100"
+    c = campaign(startTime="06:00", endTime="23:59")
+    view = c.for_customer(portland)
+    assert view.scopes == ("federal", "ME")
+    assert local_windows(view, date(2027, 3, 12), "America/New_York") == [("09:00", "17:00")]
+    assert local_windows(view, date(2027, 3, 13), "America/New_York") == []
+    assert local_windows(view, date(2027, 3, 14), "America/New_York") == []
+    assert local_windows(view, date(2027, 3, 15), "America/New_York") == [("09:00", "17:00")]
+    friday = ny(2027, 3, 12)
+    monday = ny(2027, 3, 15)
+    assert [(w.start, w.end) for w in view.windows(friday, friday + timedelta(days=1))] == [
+        (datetime(2027, 3, 12, 14, tzinfo=UTC), datetime(2027, 3, 12, 22, tzinfo=UTC))
+    ]
+    assert [(w.start, w.end) for w in view.windows(monday, monday + timedelta(days=1))] == [
+        (datetime(2027, 3, 15, 13, tzinfo=UTC), datetime(2027, 3, 15, 21, tzinfo=UTC))
+    ]
+    assert view.next_callable(ny(2027, 3, 12, 17, 0)) == ny(2027, 3, 15, 9, 0)
+    late = [r.message for r in view.explain(ny(2027, 3, 15, 17, 30)).reasons]
+    assert any(
+        "US-ME-automated-hours [" in m and "in America/New_York" in m and "10 M.R.S. 1498(3)" in m
+        for m in late
+    ), late
+    for kinds in (["live-agent"], ["automatic-dialer"]):
+        other = campaign(startTime="06:00", endTime="23:59", callTechnology=kinds)
+        live = other.for_customer(portland)
+        assert local_windows(live, date(2027, 3, 14), "America/New_York") == [("08:00", "21:00")]
+        assert local_windows(live, date(2027, 3, 15), "America/New_York") == [("08:00", "21:00")]
+    voice = campaign(startTime="06:00", endTime="23:59", callTechnology=["artificial-voice"])
+    assert local_windows(voice.for_customer(portland), date(2027, 3, 13), "America/New_York") == []
+    # The same sentence's one call per number in each 8-hour period, for the same
+    # devices: a call at 08:30 EDT (made elsewhere, in the history) holds the number
+    # until 16:30 EDT, 8 hours later; a live-agent campaign is not under it.
+    (count,) = view.limits
+    assert count == ContactLimit(
+        max_calls=1,
+        days=0,
+        hours=8,
+        per="customer",
+        count="attempts",
+        window="rolling",
+        name="10 M.R.S. 1498(3): at most 1 call in 8 hours, per telephone number, for calls "
+        "made with a prerecorded-voice or artificial-voice",
+        since=START_US,  # start not known: in force on every date
+    )
+    history = [(portland, ny(2027, 3, 15, 8, 30), "No Answer")]
+    held = c.for_customer(portland, history=history)
+    assert not held.is_callable(ny(2027, 3, 15, 9, 0))
+    assert held.next_callable(ny(2027, 3, 15, 9, 0)) == ny(2027, 3, 15, 16, 30)
+    assert held.is_callable(ny(2027, 3, 15, 16, 30))
+    reasons = [r.message for r in held.explain(ny(2027, 3, 15, 12, 0)).reasons]
+    assert any("10 M.R.S. 1498(3): at most 1 call in 8 hours" in m for m in reasons), reasons
+    live = campaign(startTime="06:00", endTime="23:59", callTechnology=["live-agent"])
+    assert live.for_customer(portland).limits == ()
+    assert live.for_customer(portland, history=history).is_callable(ny(2027, 3, 15, 9, 0))
+    # Maine's clock, not the customer's: a Maine customer living on Pacific time is
+    # callable 06:00-14:00 Pacific under it, and from 08:00 under the TCPA there.
+    away = c.for_customer(
+        {
+            "phoneNumber": NEW_YORK_NUMBER,
+            "properties": {"state": "ME", "timezone": "America/Los_Angeles"},
+        }
+    )
+    assert local_windows(away, date(2027, 3, 15), "America/Los_Angeles") == [("08:00", "14:00")]
+
+
+def test_california_device_hours_start_at_09_00_california_time() -> None:
+    """Cal. Pub. Util. Code 2872(c) (US-CA-adad-hours): no call by an automatic
+    dialing-announcing device between 21:00 and 09:00 'California time'
+    (America/Los_Angeles), every day: 09:00-21:00 on the 23-hour Sunday of 14 March 2027
+    and the 25-hour Sunday of 7 November 2027 alike (16:00Z and 17:00Z), an hour later
+    than the TCPA's 08:00, which a live-agent campaign keeps."""
+    los_angeles = "+12135550100"
+    c = campaign(timezone="America/Los_Angeles", startTime="06:00", endTime="23:00")
+    view = c.for_customer(los_angeles)
+    assert view.scopes == ("federal", "CA")
+    for day in (date(2027, 3, 13), date(2027, 3, 14), date(2027, 11, 7)):
+        assert local_windows(view, day, "America/Los_Angeles") == [("09:00", "21:00")], day
+    pacific = ZoneInfo("America/Los_Angeles")
+    spring = datetime(2027, 3, 14, tzinfo=pacific)
+    (w,) = view.windows(spring, spring + timedelta(days=1))
+    assert (w.start, w.end) == (
+        datetime(2027, 3, 14, 16, tzinfo=UTC),
+        datetime(2027, 3, 15, 4, tzinfo=UTC),
+    )
+    autumn = datetime(2027, 11, 7, tzinfo=pacific)
+    (w,) = view.windows(autumn, autumn + timedelta(days=1))
+    assert (w.start, w.end) == (
+        datetime(2027, 11, 7, 17, tzinfo=UTC),
+        datetime(2027, 11, 8, 5, tzinfo=UTC),
+    )
+    early = [r.message for r in view.explain(datetime(2027, 3, 14, 8, 30, tzinfo=pacific)).reasons]
+    assert any("US-CA-adad-hours [" in m and "America/Los_Angeles" in m for m in early), early
+    for kinds, opens in ((["live-agent"], "08:00"), (["artificial-voice"], "09:00")):
+        other = campaign(
+            timezone="America/Los_Angeles", startTime="06:00", endTime="23:00", callTechnology=kinds
+        )
+        got = local_windows(
+            other.for_customer(los_angeles), date(2027, 3, 14), "America/Los_Angeles"
+        )
+        assert got == [(opens, "21:00")], kinds
+    # docs/compliance.md, "A state's own clock": a California customer on New York
+    # time is callable from 09:00 Pacific (12:00 New York) to the TCPA's 21:00 there.
+    east = campaign(startTime="06:00", endTime="23:59").for_customer(
+        {
+            "phoneNumber": NEW_YORK_NUMBER,
+            "properties": {"state": "CA", "timezone": "America/New_York"},
+        }
+    )
+    assert local_windows(east, date(2027, 3, 15), "America/New_York") == [("12:00", "21:00")]
+
+
+@pytest.mark.parametrize(
+    ("phone", "key", "rule", "device"),
+    [
+        ("+14025550100", "America/Chicago", "US-NE-adad-hours", True),
+        ("+15025550100", "America/New_York", "US-KY-automated-hours", True),
+        ("+14065550100", "America/Denver", "US-MT-hours", False),
+        ("+18045550100", "America/New_York", "US-VA-hours", False),
+    ],
+)
+def test_state_rules_with_the_federal_hours_are_named_and_cut_nothing_more(
+    phone: str, key: str, rule: str, device: bool
+) -> None:
+    """Neb. Rev. Stat. 86-248, KRS 367.461(2)(e), Mont. Code Ann. 30-14-1412(1)(d) and
+    Va. Code 59.1-511 say 08:00-21:00, as the TCPA does: the window is the TCPA's on
+    the spring DST day, and explain names the state's rule beside the federal ones;
+    the two device rules only for a campaign that may play a recorded message."""
+    zone = ZoneInfo(key)
+    for kinds in (None, ["live-agent"]):
+        fields: dict[str, Any] = {"startTime": "00:00", "endTime": "23:59"}
+        if kinds is not None:
+            fields["callTechnology"] = kinds
+        c = campaign(**fields)
+        view = c.for_customer(phone)
+        assert local_windows(view, date(2027, 3, 14), key) == [("08:00", "21:00")]
+        named = [
+            r.message for r in view.explain(datetime(2027, 3, 14, 21, 30, tzinfo=zone)).reasons
+        ]
+        assert any("US-TCPA-hours [" in m for m in named), named
+        applies = kinds is None or not device
+        assert any(f"{rule} [" in m for m in named) == applies, (kinds, named)
 
 
 # -- ZIP codes as a location signal (section 5) ---------------------------------------

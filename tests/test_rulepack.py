@@ -99,7 +99,7 @@ STATES = {
     ],
     *["AS", "MP"],
 }
-NUMBERS = {3: "three", 7: "seven"}
+NUMBERS = {1: "one", 3: "three", 7: "seven"}
 
 
 def test_the_shipped_pack_loads() -> None:
@@ -272,6 +272,24 @@ def test_what_the_values_mean() -> None:
     assert isinstance(holidays, DaysLimit) and holidays.weekdays == (0, 1, 2, 3, 4)
     illinois = pack.for_scopes("IL")[0]
     assert illinois.clock == "America/Chicago" and illinois.applies_to == "securities-solicitation"
+    maine = pack.for_scopes("ME")[0]
+    assert maine.clock == "America/New_York" and maine.technology == (
+        "prerecorded-voice",
+        "artificial-voice",
+    )
+    weekdays = maine.values
+    assert isinstance(weekdays, HoursLimit)
+    assert [str(h) if h else None for h in weekdays.hours] == [*["09:00-17:00"] * 5, None, None]
+    california = pack.for_scopes("CA")[0]
+    assert california.clock == "America/Los_Angeles"
+    assert california.label == (
+        "Cal. Pub. Util. Code 2872(c): 09:00-21:00 America/Los_Angeles, for calls made with "
+        "a prerecorded-voice or artificial-voice"
+    )
+    # The article follows the first kind: "an automatic-dialer or ...".
+    assert pack.for_scopes("SD")[0].label.endswith(
+        "for calls made with an automatic-dialer or prerecorded-voice or artificial-voice"
+    )
 
 
 def test_the_wheel_ships_the_pack(tmp_path: Path) -> None:

@@ -222,7 +222,8 @@ class Rule:
         if not self.technology:
             return f"{self.citation}: {describe(self)}"
         kinds = " or ".join(self.technology)
-        return f"{self.citation}: {describe(self)}, for calls made with an {kinds}"
+        article = "an" if kinds[0] in "aeiou" else "a"
+        return f"{self.citation}: {describe(self)}, for calls made with {article} {kinds}"
 
     @property
     def in_force(self) -> str:
@@ -291,7 +292,8 @@ def describe(rule: Rule) -> str:
             if values.span_days is not None
             else f"{values.span_hours} hours"
         )
-        return f"at most {values.max_calls} calls in {span}, per {values.per}"
+        calls = "call" if values.max_calls == 1 else "calls"
+        return f"at most {values.max_calls} {calls} in {span}, per {values.per}"
     return f"no call for {values.days} days after a conversation, per {values.per}"
 
 
