@@ -47,7 +47,7 @@ from tests.frozen import dispatch_v1 as v1
 from tests.frozen.simulate_v1 import simulate as simulate_v1
 
 import callslots
-from callslots import Campaign, ConfigError, DispatchError, Outcome, simulate
+from callslots import Campaign, ConfigError, DispatchError, Outcome, simulate, snapshots
 from engine_invariants import check_totals, entries_read, phone_of
 
 UTC = timezone.utc
@@ -956,3 +956,68 @@ def test_simulate_answers_as_v1(
         assert (new, new_summary) == v1_run(old_start)
         assert not new or new[0][1][3] >= at  # Attempt.at: never before start
         event("allowed difference: (c) simulate(start=) between two slots")
+
+
+def test_views_with_one_callable_set_share_a_queue_and_v1_snapshots_still_fit() -> None:
+    """New York's and the District of Columbia's customers (DC restates the federal
+    hours: another view, the same callable set) wait in one queue of the rebuilt
+    engine and in two of v1's.  A v1 snapshot, whose two rows the rebuilt engine
+    reads into one queue, continues as v1 continues, first attempts in customer order;
+    and the rebuilt engine's own run dials as v1's."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2027-01-04",
+            "startTime": "08:00",
+            "endTime": "21:00",
+            "callRetries": 2,
+            "retryDelaySeconds": 600,
+            "maxConcurrency": 1,
+            "callIntervalSeconds": 60,
+            "callingRules": ["US"],
+        }
+    )
+    # Customers 0-9 in Honolulu (not callable before 13:00 New York): read ahead and
+    # waiting in the two views' queues when the snapshot is taken; 10-19 in New York.
+    customers = [
+        {
+            "phoneNumber": f"+1212555{i:04d}",
+            "properties": {
+                "state": ("NY", "DC")[i % 3 == 0],
+                "timezone": "Pacific/Honolulu" if i < 10 else "America/New_York",
+            },
+        }
+        for i in range(20)
+    ]
+    outcomes = ("No Answer", "Busy", "Completed")
+
+    def step(engine: Any, made: list[tuple[int, int, datetime]]) -> bool:
+        wake = engine.next_wakeup()
+        if wake is None:
+            return False
+        for dial in engine.poll(wake):
+            made.append((dial.customer_index, dial.attempt, dial.at))
+            outcome = outcomes[(dial.customer_index + dial.attempt) % 3]
+            engine.ended(dial.call_id, outcome, dial.at + timedelta(seconds=20))
+        return True
+
+    old, new = v1.Dispatcher(campaign, customers), callslots.Dispatcher(campaign, customers)
+    made_old: list[tuple[int, int, datetime]] = []
+    made_new: list[tuple[int, int, datetime]] = []
+    while len(made_old) < 3:
+        step(old, made_old)
+        step(new, made_new)
+    assert made_old == made_new
+    state = json.loads(json.dumps(old.snapshot()))
+    honolulu = [g for g in state["groups"] if g["zones"] == ["Pacific/Honolulu"]]
+    assert len(honolulu) == 2  # v1: a queue per view, each with first attempts waiting
+    assert all(snapshots.unpack_firsts(g["firsts"]) for g in honolulu)
+    mine = [g for g in new.snapshot()["groups"] if g["zones"] == ["Pacific/Honolulu"]]
+    assert len(mine) == 1  # rebuilt: one per callable set
+    restored = callslots.Dispatcher.restore(campaign, state, customers)
+    while step(old, made_old):
+        pass
+    while step(restored, made_new):
+        pass
+    assert made_old == made_new
+    assert len({i for i, _, _ in made_new}) == len(customers)

@@ -215,6 +215,17 @@ class RecipientView:
         dispatcher groups customers by it, and ``Views.get(key)`` gives the view."""
         return ViewKey(self.zones, self.scopes)
 
+    def shape(self, start: int) -> frozenset[tuple[str, Calendar, int, int]]:
+        """A value equal for two views of the campaign whose callable sets are the
+        same from ``start`` on: their cuts as a set, each as its clock, its calendar
+        and when it is in force (from ``start`` at the earliest).  So two rules
+        with the same hours on the same clock (a state's restating the federal
+        hours) make one shape, whatever their names, scopes and effective dates
+        before ``start``."""
+        return frozenset(
+            (cut.zone, cut.calendar, max(cut.since, start), cut.until) for cut in self.cuts
+        )
+
     @property
     def calendars(self) -> tuple[Calendar, ...]:
         """The cuts' calendars, in order."""

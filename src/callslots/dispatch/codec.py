@@ -16,7 +16,8 @@ class).
 from __future__ import annotations
 
 import zlib
-from collections import Counter
+from collections import Counter, deque
+from itertools import pairwise
 from typing import Any
 
 from .. import snapshots
@@ -64,7 +65,7 @@ def write(engine: Any) -> dict[str, Any]:
         "last_phone": reader.last_phone,
         "seen": {"count": len(reader.seen), "table": snapshots.pack_bytes(reader.seen.to_bytes())},
         "final": snapshots.pack_bytes(bytes(engine._final)),
-        "groups": [_group_row(group) for group in engine._groups.values()],
+        "groups": [_group_row(group) for group in engine._queues],
         "calls": [_call_row(seq, r) for seq, r in sorted(calls.items())],
         "ends": sorted(engine._lines.ends),
         "callback_after": sorted(
@@ -201,6 +202,12 @@ def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, 
         for heap, kind in ((g["retries"], Kind.RETRY), (g["callbacks"], Kind.CALLBACK)):
             for due, index, attempt, phone in snapshots.unpack_entries(heap):
                 engine._push(record(int(index), str(phone), group, kind, int(due), int(attempt)))
+    for group in engine._queues:
+        # Two rows may share a queue (a snapshot taken before views with the same
+        # callable set shared one): its first attempts go in customer order.
+        firsts = group.firsts
+        if any(a.index > b.index for a, b in pairwise(firsts)):
+            group.firsts = deque(sorted(firsts, key=lambda r: r.index))
     for seq, due, index, attempt, phone, slot, kind, zones, started, deadline, doubt in state[
         "calls"
     ]:

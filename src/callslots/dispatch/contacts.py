@@ -345,7 +345,13 @@ class Contacts:
                 made[key] = Rules(
                     tuple(
                         ContactLimit(
-                            int(a), int(b), str(c), str(d), str(e), str(f), int(g),
+                            int(a),
+                            int(b),
+                            str(c),
+                            str(d),
+                            str(e),
+                            str(f),
+                            int(g),
                             hours=int(h[0]) if h else None,
                         )
                         for a, b, c, d, e, f, g, *h in limits

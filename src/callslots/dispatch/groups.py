@@ -1,7 +1,10 @@
 """The queues: customers waiting, grouped by the callable set they share.
 
 Without ``recipientHours`` or calling rules everyone shares the campaign's set and
-there is one group; with them, one group per set (one zone set and rule scope).
+there is one group; with them, one group per distinct set: customers whose views
+differ (their zones or their rules' scopes) but whose callable sets are the same
+share one (``RecipientView.shape``), as New York's and the District's customers do
+(DC's rule restates the federal hours).
 A group keeps its pending attempts in the order docs/dispatch.md rule 4 takes
 them: first attempts in customer order (a deque: they arrive in that order),
 retries and callbacks in heaps of ``(due, index, token)``.  A cancel or a

@@ -70,9 +70,15 @@ class Queues:
         self._lines = Lines(campaign.max_concurrency)
         #: Every customer read and not done, by index.
         self._records: dict[int, Record] = {}
+        #: The queues by the key of their customers' views; views whose callable
+        #: sets are the same (RecipientView.shape) share one queue, in ``_queues``
+        #: once each: every choice and wake-up looks at each queue.
         self._groups: dict[ViewKey, Group] = {}
+        self._queues: list[Group] = []
+        self._by_shape: dict[object, Group] = {}
         if not self._shared:
             self._groups[PLAIN] = Group(PLAIN, None, self._records)
+            self._queues.append(self._groups[PLAIN])
         self._held = 0  # first attempts read and waiting in the groups' firsts
         self._held_back = 0  # first attempts their history put among the retries
         # By outcome code: the attempt numbers after which the outcome is retried.
@@ -233,11 +239,19 @@ class Queues:
         group = self._groups.get(key)
         if group is None:
             view = self._campaign._views.get(key)
-            group = self._groups[key] = Group(key, view, self._records)
             # "Never" is decided from the campaign's start, not from where the slots
             # are: a customer read late is out of time, not never callable.
             begin = self._calendar.next_callable(MIN_UTC)
-            group.never = begin is None or view.next_second(begin) is None
+            # Views with the same callable set share a queue: with the US pack over
+            # every state, 22 queues instead of 29 (benchmarks/README.md, "The
+            # complete US pack against version 1").
+            shape = view.shape(MIN_UTC if begin is None else begin)
+            group = self._by_shape.get(shape)
+            if group is None:
+                group = self._by_shape[shape] = Group(key, view, self._records)
+                group.never = begin is None or view.next_second(begin) is None
+                self._queues.append(group)
+            self._groups[key] = group
         return group
 
     # -- what waits -------------------------------------------------------------------
@@ -299,7 +313,7 @@ class Queues:
             best: Group | None = None
             key: tuple[int, int, int] | None = None  # (0 callback / 1 ordinary, due, index)
             first = False  # best's candidate is its first held first attempt
-            for group in self._groups.values():
+            for group in self._queues:
                 if not group.waiting:
                     continue
                 group.clean()
@@ -440,7 +454,7 @@ class Queues:
         ``now``."""
         if not self._shared and not self._reader.exhausted:
             return True
-        for group in self._groups.values():
+        for group in self._queues:
             if not group.waiting:
                 continue
             group.clean()
@@ -479,7 +493,7 @@ class Queues:
         """The first slot ``>= floor`` (``first``: the first slot of the grid there)
         at which an attempt read and waiting is due and callable."""
         best: int | None = None
-        for group in self._groups.values():
+        for group in self._queues:
             if not group.waiting:
                 continue
             group.clean()
@@ -522,7 +536,7 @@ class Queues:
 
     def _settle_passed(self, floor: int) -> None:
         """Count the groups with something waiting and no slot left from ``floor``."""
-        for group in self._groups.values():
+        for group in self._queues:
             if group.waiting and self._slot_for(group, floor) is None:
                 self._settle(group)
 
@@ -537,7 +551,7 @@ class Queues:
         """The run is over: what still waits can never be dialed (due after its
         customer's last slot), and the customers never read are unscheduled (or
         repeats)."""
-        for group in self._groups.values():
+        for group in self._queues:
             self._settle(group)
         while True:
             found = self._next_customer()
