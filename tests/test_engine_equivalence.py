@@ -1021,3 +1021,105 @@ def test_views_with_one_callable_set_share_a_queue_and_v1_snapshots_still_fit() 
         pass
     assert made_old == made_new
     assert len({i for i, _, _ in made_new}) == len(customers)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    ids=st.integers(4, 20),
+    limits=st.lists(
+        st.sampled_from(
+            [
+                {"maxCalls": 1, "days": 1},
+                {"maxCalls": 2, "days": 2, "window": "calendar"},
+                {"maxCalls": 1, "hours": 5},
+                {"maxCalls": 3, "days": 3, "count": "connected", "per": "number"},
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda d: json.dumps(d, sort_keys=True),
+    ),
+    quiet=st.none() | st.integers(1, 2),
+    with_history=st.booleans(),
+    restore_at=st.none() | st.integers(1, 120),
+)
+def test_customer_ids_done_long_ago_are_dropped_and_nothing_changes(
+    seed: int,
+    ids: int,
+    limits: list[dict[str, Any]],
+    quiet: int | None,
+    with_history: bool,
+    restore_at: int | None,
+) -> None:
+    """Issue 19: a customerId none of whose numbers waits has its calls dropped once
+    they are too old to count under any limit (docs/limits.md, section 6), and that
+    changes no Dial and no total against v1, which keeps them all; a restore from a
+    snapshot of the rebuilt engine in between changes nothing either."""
+    payload: dict[str, Any] = {
+        "timezone": "America/New_York",
+        "startDate": "2027-01-04",
+        "endDate": "2027-04-30",
+        "startTime": "09:00",
+        "endTime": "17:00",
+        "callRetries": 2,
+        "retryDelaySeconds": 7200,
+        "maxConcurrency": 1,
+        "callIntervalSeconds": 1800,
+        "contactLimits": limits,
+    }
+    if quiet is not None:
+        payload["quietAfterConversationDays"] = quiet
+    campaign = Campaign.from_dict(payload)
+    zones = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Asia/Tokyo")
+    mix = seed
+    customers = []
+    for i in range(90):
+        mix = (mix * 6364136223846793005 + 1442695040888963407) % 2**64
+        customers.append(
+            {
+                "phoneNumber": f"+1212555{i:04d}",
+                "properties": {"customerId": f"c{mix % ids}", "timezone": zones[(mix >> 8) % 4]},
+            }
+        )
+    start = datetime(2027, 1, 4, 14, tzinfo=timezone.utc)
+    history = (
+        [
+            (f"+1212555{i:04d}", start - timedelta(hours=i % 40), "No Answer")
+            for i in range(0, 90, 7)
+        ]
+        if with_history
+        else None
+    )
+    outcomes = ("No Answer", "Busy", "Completed", "voicemail")
+
+    def play(engine: Any, restore: int | None) -> tuple[list[tuple[int, int, datetime]], Any]:
+        made: list[tuple[int, int, datetime]] = []
+        while (wake := engine.next_wakeup()) is not None:
+            for dial in engine.poll(wake):
+                made.append((dial.customer_index, dial.attempt, dial.at))
+                outcome = outcomes[(dial.customer_index * 7 + dial.attempt + seed) % 4]
+                engine.ended(dial.call_id, outcome, dial.at + timedelta(seconds=60))
+                if restore is not None and len(made) == restore:
+                    state = json.loads(json.dumps(engine.snapshot()))
+                    engine = callslots.Dispatcher.restore(campaign, state, customers)
+        return made, engine
+
+    old_made, old = play(v1.Dispatcher(campaign, customers, history), None)
+    new_made, new = play(callslots.Dispatcher(campaign, customers, history), restore_at)
+    assert new_made == old_made
+    assert plain(new.summary)[1][:13] == plain(old.summary)[1][:13]
+    assert new.finished and len(new_made) > 30
+    # What is left of the customerIds: only those with a call the limits can still
+    # count from the last Dial on.
+    contacts = new._contacts
+    latest = max(at for _, _, at in new_made)
+    horizon = (latest - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    horizon -= contacts.reach
+    for member, log in contacts.member_calls.items():
+        assert not contacts.members.get(member)  # every number is done
+        assert log and max(at for _, at in log) > horizon, member
+    kept = sum(len(log) for log in contacts.member_calls.values())
+    everything = [at for log in old._member_calls.values() for _, at, _ in log]
+    if everything and min(everything) <= horizon:  # v1 keeps calls too old to count
+        assert kept < len(everything)

@@ -288,3 +288,39 @@ def test_held_by_limits_counts_the_attempts_put_back() -> None:
         for dial in plain.poll(wake):
             plain.ended(dial.call_id, "Busy", dial.at + timedelta(seconds=20))
     assert plain.summary.held_by_limits == 0
+
+
+def test_a_customer_ids_old_calls_count_for_its_number_read_days_later() -> None:
+    """docs/limits.md section 6: a customerId none of whose numbers waits keeps its
+    calls while they can still count.  Customer 0 (customerId x) has a conversation
+    on Monday 4 January at 09:00; 30 other customers fill the slots (8 a day) until
+    Thursday 15:00; customer 31, x's other number, comes up at 16:00 and must wait
+    out the 5 quiet days, 4-8 January: it is dialed on Saturday 9 January at 09:00."""
+    campaign = Campaign.from_dict(
+        {
+            "timezone": "America/New_York",
+            "startDate": "2027-01-04",
+            "endDate": "2027-01-20",
+            "startTime": "09:00",
+            "endTime": "17:00",
+            "callRetries": 0,
+            "maxConcurrency": 1,
+            "callIntervalSeconds": 3600,
+            "quietAfterConversationDays": 5,
+        }
+    )
+    customers: list[object] = [{"phoneNumber": "+12125550000", "properties": {"customerId": "x"}}]
+    customers += [f"+1212555{i:04d}" for i in range(1, 31)]
+    customers.append({"phoneNumber": "+12125550031", "properties": {"customerId": "x"}})
+    engine = Dispatcher(campaign, customers)
+    dials: list[Dial] = []
+    while (wake := engine.next_wakeup()) is not None:
+        for dial in engine.poll(wake):
+            dials.append(dial)
+            engine.ended(dial.call_id, "Completed", dial.at + timedelta(seconds=60))
+    ny = ZoneInfo("America/New_York")
+    at = {d.customer_index: d.at.astimezone(ny) for d in dials}
+    assert at[0] == datetime(2027, 1, 4, 9, tzinfo=ny)
+    assert at[30] == datetime(2027, 1, 7, 15, tzinfo=ny)  # the last filler
+    assert at[31] == datetime(2027, 1, 9, 9, tzinfo=ny)  # after the 5 quiet dates
+    assert engine.summary.held_by_limits == 1

@@ -24,7 +24,7 @@ from .retry import RetryDecision, decide
 from .tz import civil_from_days, load_zone
 from .windows import from_micros, split_seconds
 
-__all__ = ["LimitedView", "campaign_rules", "ledger_for", "with_view"]
+__all__ = ["LimitedView", "campaign_rules", "ledger_for", "longest_reach", "with_view"]
 
 
 def campaign_rules(settings: Settings) -> Rules:
@@ -35,6 +35,21 @@ def campaign_rules(settings: Settings) -> Rules:
         () if quiet is None else (QuietRule(quiet),),
         settings.connected_outcomes,
     )
+
+
+def longest_reach(settings: Settings) -> int:
+    """How far back (µs) a counted call can matter for any customer of the
+    campaign: its own limits and every limit and quiet rule of its rule packs,
+    whichever customers they apply to (:attr:`Rules.reach_us`)."""
+    from .jurisdiction import contact_limits, pack
+
+    reach = campaign_rules(settings).reach_us
+    for name in settings.calling_rules:
+        rules = pack(name).rules
+        scopes = tuple(sorted({rule.scope for rule in rules}))
+        limits, quiet = contact_limits(rules, scopes, (settings.timezone,))
+        reach = max(reach, Rules(limits, quiet).reach_us)
+    return reach
 
 
 def with_view(rules: Rules, view: RecipientView) -> Rules:

@@ -196,6 +196,9 @@ class Rules:
     #: Each limit as Ledger.first_allowed reads it: ``(which list, max_calls,
     #: span, calendar, since)``, the span in µs (rolling) or local days (calendar).
     plan: tuple[tuple[int, int, int, bool, int], ...] = field(init=False)
+    #: How far back a counted call can matter (µs): a call that many microseconds
+    #: or more before ``t`` forbids nothing at ``t`` or later (0: no limit at all).
+    reach_us: int = field(init=False)
 
     def __post_init__(self) -> None:
         least = min((limit.max_calls for limit in self.limits), default=1 << 62)
@@ -214,6 +217,12 @@ class Rules:
             for limit in self.limits
         )
         object.__setattr__(self, "plan", plan)
+        reach = [
+            limit.span_us if limit.window == "rolling" else limit.days * DAY * MICROS + _SLACK_US
+            for limit in self.limits
+        ]
+        reach += [rule.days * DAY * MICROS + _SLACK_US for rule in self.quiet]
+        object.__setattr__(self, "reach_us", max(reach, default=0))
 
 
 #: The empty list every ledger starts with for conversations (never appended to: a

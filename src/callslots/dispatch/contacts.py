@@ -59,10 +59,11 @@ class Contacts:
             self.history.setdefault(record.phone, []).append(record)
         #: The counted calls of each customer read and not done, by number.
         self.ledgers: dict[str, Ledger] = {}
-        #: Customers sharing a ``customerId``: its numbers read; the calls of this
-        #: run to them, ``(phone, slot in microseconds) -> outcome`` (None: not
-        #: ended), found by key when they end; and the records of the history read
-        #: for them (what a first attempt waits for; two records may be alike).
+        #: Customers sharing a ``customerId``: its numbers read and not done; the
+        #: calls of this run to them, ``(phone, slot in microseconds) -> outcome``
+        #: (None: not ended), found by key when they end; and the records of the
+        #: history read for them (what a first attempt waits for; two records may
+        #: be alike).
         self.members: dict[str, list[str]] = {}
         self.member_of: dict[str, str] = {}
         self.member_calls: dict[str, dict[tuple[str, int], Outcome | None]] = {}
@@ -75,6 +76,22 @@ class Contacts:
         self.member_hint: dict[str, str] = {}
         self.hinted: dict[str, list[str]] = {}
         self.member_zones: dict[str, set[str]] = {}
+        #: The clocks of each customerId's numbers read so far (their union, which
+        #: its next number is held to), and whether the rules of its first number
+        #: read date calls (only then is a number added later widened).
+        self.member_clocks: dict[str, tuple[tuple[str, ...], bool]] = {}
+        #: The customerIds none of whose numbers read is waiting or in a call: their
+        #: calls of this run are dropped once too old to matter (:meth:`prune`).
+        self.idle: set[str] = set()
+        #: How far back a call can matter under any customer's rules (µs; the
+        #: engine sets the campaign's, packs included: limited.longest_reach).
+        self.reach = base.reach_us
+        #: The slot of the latest call handed out (µs): no question is about an
+        #: instant before it, but for a first attempt's history (see first_held).
+        self.latest = 0
+        #: When to look at the idle customerIds again (µs): as time passes, a
+        #: quarter of ``reach`` at a time, so each call is looked at a few times.
+        self._sweep = 0
 
     # -- reading --------------------------------------------------------------------
 
@@ -134,11 +151,14 @@ class Contacts:
         self.member_of[phone] = member
         phones = self.members.setdefault(member, [])
         log = self.member_calls.setdefault(member, {})
+        self.idle.discard(member)
         phones.append(phone)
         if rules.zoned and member in self.member_zones:
             self.widen(member, phone)
-        if rules.zoned and len(phones) > 1:
-            self.share_clocks(phones)
+        if member not in self.member_clocks:  # its first number
+            self.member_clocks[member] = (tuple(z.key for z in ledger.zones), rules.zoned)
+        elif rules.zoned:
+            self.share_clocks(member)
         past = self.member_history.setdefault(member, [])
         for other in self.hinted.pop(member, ()):  # its numbers not read yet
             if other != phone:
@@ -162,30 +182,39 @@ class Contacts:
         if len(union) > len(own):
             ledger.read_on(self.zones(None if union == (self.zone_name,) else union))
 
-    def share_clocks(self, phones: list[str]) -> None:
+    def share_clocks(self, member: str, last: tuple[str, ...] | None = None) -> None:
         """The numbers of one customerId are held to the clocks of all of them (the
-        strictest reading, docs/limits.md): the last one read brings its own."""
-        first = tuple(z.key for z in self.ledgers[phones[0]].zones)
-        last = tuple(z.key for z in self.ledgers[phones[-1]].zones)
+        strictest reading, docs/limits.md): the last one read (or ``last``, clocks
+        found for it) brings its own to the union of those read before."""
+        phones = self.members.get(member, [])
+        first, zoned = self.member_clocks[member]
+        if last is None:
+            last = tuple(z.key for z in self.ledgers[phones[-1]].zones)
         union = tuple(sorted(set(first) | set(last)))
         if union == first == last:
             return
+        self.member_clocks[member] = (union, zoned)
         zones = self.zones(None if union == (self.zone_name,) else union)
         for p in phones:
             self.ledgers[p].read_on(zones)
 
     def added(self) -> None:
         """``add()`` brought entries: the clocks they bring to customerIds read."""
-        for member, phones in self.members.items():
-            if phones and member in self.member_zones and self.ledgers[phones[0]].rules.zoned:
-                self.widen(member, phones[0])
-                self.share_clocks(phones)
+        for member, (clocks, zoned) in list(self.member_clocks.items()):
+            if zoned and member in self.member_zones:
+                phones = self.members.get(member)
+                last = {z.key for z in self.ledgers[phones[-1]].zones} if phones else set()
+                widened = tuple(sorted(set(clocks) | self.member_zones[member] | last))
+                self.share_clocks(member, widened)
 
     # -- counting -------------------------------------------------------------------
 
     def dialed(self, phone: str, slot: int) -> None:
         """A call to ``phone`` was handed out on ``slot``: counted from now."""
         at = slot * MICROS
+        self.latest = at
+        if self.idle and at >= self._sweep:
+            self.prune()
         member = self.member_of.get(phone) if self.member_of else None
         if member is None:
             self.ledgers[phone].add(phone, at, None)
@@ -247,10 +276,38 @@ class Contacts:
         return ledger.first_allowed(at)
 
     def forget(self, phone: str) -> None:
-        """A customer is done: its counted calls matter no more (unless other numbers
-        of its customerId may still be called)."""
-        if phone not in self.member_of:
-            self.ledgers.pop(phone, None)
+        """A customer is done: its ledger goes.  For a number of a customerId, the
+        calls to it stay in its customerId's log for the numbers read later, until
+        they are too old to matter (:meth:`prune`)."""
+        self.ledgers.pop(phone, None)
+        member = self.member_of.pop(phone, None)
+        if member is None:
+            return
+        phones = self.members[member]
+        phones.remove(phone)
+        if not phones:
+            self.idle.add(member)
+            self.prune()
+
+    def prune(self) -> None:
+        """Drop what no question can need any more: the calls of this run of each
+        customerId with no number waiting or in a call that are ``reach`` or more
+        before the latest call handed out (every question from now on is about an
+        instant at or after it, but a first attempt's, which reads the history
+        alone), and such a customerId's entries once it has no call left.  Its
+        clocks and its history stay, for a number of it read later."""
+        horizon = self.latest - self.reach
+        self._sweep = self.latest + max(self.reach // 4, 3600 * MICROS)
+        for member in list(self.idle):
+            log = self.member_calls[member]
+            old = [key for key in log if key[1] <= horizon]
+            for key in old:
+                del log[key]
+            until = self.member_until.get(member)
+            if not log and (until is None or until * MICROS <= self.latest):
+                del self.members[member], self.member_calls[member]
+                self.member_until.pop(member, None)
+                self.idle.discard(member)
 
     # -- snapshots ------------------------------------------------------------------
 
@@ -294,6 +351,9 @@ class Contacts:
             "member_until": self.member_until,
             "hinted": self.hinted,
             "member_zones": {m: sorted(zs) for m, zs in self.member_zones.items()},
+            # Since the rebuild: read with defaults from a snapshot written before.
+            "member_clocks": {m: [list(c), z] for m, (c, z) in self.member_clocks.items()},
+            "idle": sorted(self.idle),
             "rules": {
                 p: [
                     [limit_row(c) for c in ledger.rules.limits],
@@ -368,3 +428,19 @@ class Contacts:
             ledger = Ledger(phone, own.get(phone, self.base), self.zones(clocks.get(phone)))
             ledger.load(rows)
             self.ledgers[phone] = ledger
+        if "member_clocks" in state:
+            self.member_clocks = {
+                str(m): (tuple(str(z) for z in c), bool(z))
+                for m, (c, z) in state["member_clocks"].items()
+            }
+            self.idle = {str(m) for m in state["idle"]}
+        else:  # written before the rebuild: every number read is listed, done or not
+            self.member_clocks = {
+                m: (
+                    tuple(z.key for z in self.ledgers[ps[0]].zones),
+                    self.ledgers[ps[0]].rules.zoned,
+                )
+                for m, ps in self.members.items()
+                if ps
+            }
+            self.idle = set()

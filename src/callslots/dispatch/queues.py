@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ..customers import Customer, zones_of
 from ..errors import ConfigError
-from ..limited import campaign_rules, with_view
+from ..limited import campaign_rules, longest_reach, with_view
 from ..limits import MICROS, Rules
 from ..recipients import RecipientView, ViewKey
 from ..retry import refusal
@@ -90,6 +90,8 @@ class Queues:
         ]
         self._base = campaign_rules(campaign)
         self._contacts = Contacts(self._base, campaign._calendar.zone, campaign.timezone, history)
+        if self._limited:
+            self._contacts.reach = longest_reach(campaign)
         source: Iterable[object] = campaign.customers if customers is None else customers
         zoned = self._shared or self._base.zoned
         source = self._contacts.find_members(source, zoned, campaign.timezone)
