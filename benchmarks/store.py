@@ -115,13 +115,70 @@ def _size(url: str) -> int:
         store.close()
 
 
+def _tables(url: str) -> dict[str, int]:
+    """Bytes on disk per table of the store, its indexes included (SQLite: ``dbstat``;
+    PostgreSQL: ``pg_total_relation_size``, TOAST and indexes included)."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        db = store.db
+        if store.kind == "sqlite":
+            owners = dict(db.execute("SELECT name, tbl_name FROM sqlite_master"))
+            sizes: dict[str, int] = {}
+            for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+                table = owners.get(name, name)
+                sizes[table] = sizes.get(table, 0) + int(size)
+            return {k: v for k, v in sorted(sizes.items()) if k.startswith("callslots_")}
+        rows = db.execute(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+            "WHERE relkind = 'r' AND relname LIKE ? ORDER BY relname",
+            ("callslots%",),
+        )
+        return {str(name): int(size) for name, size in rows}
+    finally:
+        store.close()
+
+
+def _kinds(url: str) -> dict[str, list[int]]:
+    """Rows and body bytes of the event log by the rows' kind (``*``: a compact
+    row holding the events of one write)."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        rows = store.db.execute(
+            "SELECT kind, COUNT(*), SUM(LENGTH(body)) FROM callslots_events GROUP BY kind"
+        )
+        return {str(k): [int(n), int(b)] for k, n, b in rows}
+    finally:
+        store.close()
+
+
+def _vacuum(url: str) -> int:
+    """The database's size after reclaiming every dead row (SQLite ``VACUUM``,
+    PostgreSQL ``VACUUM FULL``): what the live data takes."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        store.db.execute("VACUUM FULL" if store.kind == "postgresql" else "VACUUM")
+    finally:
+        store.close()
+    return _size(url)
+
+
 def _attempts(url: str) -> int:
     from callslots.store import Store
 
     store = Store.open(url)
     try:
-        rows = store.db.execute("SELECT body FROM callslots_events WHERE kind = 'poll'")
-        return sum(len(json.loads(body)["dials"]) for (body,) in rows)
+        return sum(
+            len(event.body["dials"])
+            for run_id in store.run_ids()
+            for event in store.events(run_id)
+            if event.kind == "poll"
+        )
     finally:
         store.close()
 
@@ -136,6 +193,7 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
     created = time.perf_counter() - t0
     store.close()
     size0 = _size(url)
+    tables0 = _tables(url)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     wall0 = time.time() + 1.0  # every worker is up before the clock starts
@@ -149,7 +207,11 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
     for p in procs:
         p.join()
     size1 = _size(url)
+    tables1 = _tables(url)
+    kinds = _kinds(url)
     attempts = _attempts(url)
+    size2 = _vacuum(url)
+    tables2 = _tables(url)
     dials = sum(r["dials"] for r in results)
     delays = sorted(d for r in results for d in r["delays"])
 
@@ -175,6 +237,14 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
         "attempts": attempts,
         "bytes_per_million_customers": size0 / customers * 1e6,
         "bytes_per_million_attempts": (size1 - size0) / max(attempts, 1) * 1e6,
+        "bytes_per_million_attempts_vacuumed": (size2 - size0) / max(attempts, 1) * 1e6,
+        "bytes_after_create": size0,
+        "bytes_after_run": size1,
+        "bytes_after_vacuum": size2,
+        "tables_after_create": tables0,
+        "tables_after_run": tables1,
+        "tables_after_vacuum": tables2,
+        "log_by_kind": kinds,
     }
 
 

@@ -35,7 +35,7 @@ from ..errors import ConfigError, DispatchError, Problem
 from ..instants import parse_iso
 from ..outcomes import Outcome
 from ..windows import from_seconds
-from . import _db, schema
+from . import _db, _log, schema
 from .errors import LeaseLost, RunUnreadable, StoreError
 
 __all__ = [
@@ -284,6 +284,19 @@ class Event:
     kind: str
     body: dict[str, Any]
     note: str | None
+
+
+def _row_events(position: int, kind: str, body: str, note: str | None, after: int) -> list[Event]:
+    """The events of one log row that come after position ``after``: a compact
+    row (schema 3) holds the events of one write and is keyed by its last
+    event's position; an older row is one event (ValueError for a damaged row)."""
+    if kind != _log.BATCH:
+        return [Event(position, kind, json.loads(body), note)]
+    events = _log.decode(body)
+    first = position - len(events) + 1
+    return [
+        Event(first + i, k, b, n) for i, (k, b, n) in enumerate(events) if first + i > after
+    ]
 
 
 def _properties(customer: Customer, path: str) -> str | None:
@@ -539,10 +552,11 @@ class Store:
             if wakeup is not None:
                 self.db.notify(f"{run_id} ")  # a new run: any waiting worker
             self.db.execute(
-                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
-                "summary = ? WHERE id = ?",
+                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, "
+                "free_wakeup = ?, status = ?, summary = ? WHERE id = ?",
                 (
                     count[0],
+                    None if wakeup is None else _seconds(wakeup),
                     None if wakeup is None else _seconds(wakeup),
                     "finished" if finished else "active",
                     totals,
@@ -674,7 +688,7 @@ class Store:
                 (run_id, after, PAGE),
             )
             for position, kind, body, note in rows:
-                yield Event(int(position), kind, json.loads(body), note)
+                yield from _row_events(int(position), kind, body, note, after)
             if len(rows) < PAGE:
                 return
             after = int(rows[-1][0])
@@ -771,10 +785,13 @@ class Store:
         # The run row is updated first: it exists, and its row lock orders this
         # webhook against the holder's poll (which locks the row before it reads
         # the inbox), so the wake-up set here is never overwritten unseen.
+        # A held run's free_wakeup stays as it is (the holder's writes and this
+        # one then change no indexed column: PostgreSQL updates the row in place).
         touched = self.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? "
+            "UPDATE callslots_runs SET next_wakeup = ?, free_wakeup = "
+            "CASE WHEN lease_owner IS NULL THEN ? ELSE free_wakeup END WHERE id = ? "
             "RETURNING lease_owner, lease_expires",
-            (DUE_NOW, run_id),
+            (DUE_NOW, DUE_NOW, run_id),
         )
         if not touched:
             raise StoreError(f"no run {run_id!r} in this store")
@@ -1095,7 +1112,8 @@ class Worker:
                 # so any worker may take them when they are due.  Their last Dials
                 # were placed before this call (the worker loop is sequential).
                 given = db.execute(
-                    "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ? AND "
+                    "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup "
+                    "WHERE lease_owner = ? AND "
                     "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) "
                     "RETURNING id",
                     (self.owner, u + self.hold_seconds, DUE_NOW),
@@ -1117,8 +1135,8 @@ class Worker:
         taken: list[tuple[Any, ...]] = []
         free = (
             "SELECT id FROM callslots_runs WHERE lease_owner IS NULL "
-            f"AND next_wakeup IS NOT NULL AND next_wakeup <= ?{avoid} "
-            "ORDER BY next_wakeup LIMIT ?"
+            f"AND free_wakeup IS NOT NULL AND free_wakeup <= ?{avoid} "
+            "ORDER BY free_wakeup LIMIT ?"
         )
         lapsed = (  # leases that ran out: their worker died or stalled
             "SELECT id FROM callslots_runs WHERE lease_owner IS NOT NULL "
@@ -1213,7 +1231,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([run_id])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL"
+                "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup"
                 + (", unreadable = ?" if unreadable is not None else "")
                 + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
                 (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
@@ -1270,7 +1288,8 @@ class Worker:
         with self.db.transaction():
             self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ?",
+                "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup "
+                "WHERE lease_owner = ?",
                 (self.owner,),
             )
         for run in self.runs.values():
@@ -1557,22 +1576,37 @@ class Run:
         (this path is rare: only ignored webhooks take it)."""
         db = self.worker.db
         call = str(body.get("call", ""))
-        handed = db.execute(
-            "SELECT position, body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
-            "AND body LIKE ? ORDER BY position LIMIT 1",
-            (self.id, f'%"dials":[["{call}",%'),
-        )
-        if not call.isdigit() or not handed:
+        if not call.isdigit():
             return "duplicate"
-        _, index, attempt = json.loads(handed[0][1])["dials"][0]
-        expired = db.execute(
-            "SELECT body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
-            "AND position > ? AND body LIKE ?",
-            (self.id, handed[0][0], f'%"expired":[%[{int(index)},{int(attempt)}]%'),
-        )
-        for (text,) in expired:
-            if [index, attempt] in json.loads(text).get("expired", []):
-                return "late"
+        # The log rows that may hold the poll that handed the call out: a Dial
+        # is written ["call", index, attempt] in both the old and the compact rows
+        # (a JSON string cannot hold an unescaped quote, so only a Dial matches).
+        handed = None
+        for position, kind, text, note in db.execute(
+            "SELECT position, kind, body, note FROM callslots_events WHERE run_id = ? "
+            "AND kind IN ('poll', ?) AND body LIKE ? ORDER BY position",
+            (self.id, _log.BATCH, f'%["{call}",%'),
+        ):
+            for event in _row_events(int(position), kind, text, note, 0):
+                for dial in event.body.get("dials", []) if event.kind == "poll" else []:
+                    if dial[0] == call:
+                        handed = (event.position, int(dial[1]), int(dial[2]))
+                        break
+                if handed is not None:
+                    break
+            if handed is not None:
+                break
+        if handed is None:
+            return "duplicate"
+        at, index, attempt = handed
+        for position, kind, text, note in db.execute(
+            "SELECT position, kind, body, note FROM callslots_events WHERE run_id = ? "
+            "AND kind IN ('poll', ?) AND position > ? AND body LIKE ? ORDER BY position",
+            (self.id, _log.BATCH, at, f"%[{index},{attempt}]%"),
+        ):
+            for event in _row_events(int(position), kind, text, note, at):
+                if event.kind == "poll" and [index, attempt] in event.body.get("expired", []):
+                    return "late"
         return "duplicate"
 
     def release(self) -> None:
@@ -1661,6 +1695,7 @@ class _Write:
             self._tx.__exit__(type(error), error, error.__traceback__)
             raise
         self.wall = wall
+        self.expires = float(expires)
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
@@ -1690,16 +1725,14 @@ class _Write:
         store = worker.store
         db = worker.db
         start = run.position
-        if self.events:
-            db.executemany(
-                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (run.id, start + i + 1, kind, _dump(body), note)
-                    for i, (kind, body, note) in enumerate(self.events)
-                ],
-            )
         position = start + len(self.events)
+        if self.events:
+            # One compact row for the write's events (docs/store.md, "The schema").
+            db.execute(
+                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
+                "VALUES (?, ?, ?, ?, NULL)",
+                (run.id, position, _log.BATCH, _log.encode(run.gen, self.events)),
+            )
         engine = run._engine
         wakeup = engine.next_wakeup()
         finished = wakeup is None and not engine.in_progress() and engine.finished
@@ -1742,10 +1775,18 @@ class _Write:
             summary = _totals(engine, position)
             run.status_at = self.wall
             run.totals_position = position
-        expires = self.wall + worker.lease_seconds
+        # The lease is renewed once a third of it has passed since the last
+        # renewal (as Worker.due does), not at every write: lease_expires is
+        # indexed, and a write that changes no indexed column is cheap on
+        # PostgreSQL (docs/store.md, "Database size").
+        expires = self.expires
+        if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
+            expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
             "lease_expires = ?, lease_owner = ?"
+            # (SET reads the old row: the new wake-up is given again)
+            + (", free_wakeup = ?" if release else "")
             + (", snapshot_position = ?" if snapshot else "")
             + (", summary = ?" if totals else "")
             # a restore that worked: the run is readable (again)
@@ -1757,6 +1798,7 @@ class _Write:
                 "finished" if finished else "active",
                 expires,
                 None if release else worker.owner,
+                *((next_value,) if release else ()),
                 *((position,) if snapshot else ()),
                 *((summary,) if totals else ()),
                 run.id,
