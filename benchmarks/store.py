@@ -124,10 +124,12 @@ def _tables(url: str) -> dict[str, int]:
     try:
         db = store.db
         if store.kind == "sqlite":
-            owners = dict(db.execute("SELECT name, tbl_name FROM sqlite_master"))
+            owners = {
+                str(n): str(t) for n, t in db.execute("SELECT name, tbl_name FROM sqlite_master")
+            }
             sizes: dict[str, int] = {}
             for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
-                table = owners.get(name, name)
+                table = owners.get(str(name), str(name))
                 sizes[table] = sizes.get(table, 0) + int(size)
             return {k: v for k, v in sorted(sizes.items()) if k.startswith("callslots_")}
         rows = db.execute(
@@ -192,7 +194,9 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
         store.create_run(CAMPAIGN, phones(r, args["customers"]), name=f"bench {r}")
     created = time.perf_counter() - t0
     store.close()
-    size0 = _size(url)
+    # the baseline is compact on both databases, so that "after VACUUM" below
+    # compares like with like
+    size0 = _vacuum(url)
     tables0 = _tables(url)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()

@@ -29,8 +29,7 @@ _FREE_INDEX = (
     "WHERE lease_owner IS NULL AND free_wakeup IS NOT NULL"
 )
 _HELD_INDEX = (
-    "CREATE INDEX callslots_runs_held ON callslots_runs (lease_owner) "
-    "WHERE lease_owner IS NOT NULL"
+    "CREATE INDEX callslots_runs_held ON callslots_runs (lease_owner) WHERE lease_owner IS NOT NULL"
 )
 # PostgreSQL: room on every page for the new versions of a run's row (an update
 # that changes no indexed column and finds room on its page is HOT: no index
@@ -115,7 +114,6 @@ CREATE TABLE callslots_inbox (
     received_at {REAL} NOT NULL
 );
 CREATE UNIQUE INDEX callslots_inbox_once ON callslots_inbox (run_id, kind, call_id, body);
-CREATE INDEX callslots_inbox_run ON callslots_inbox (run_id, id);
 CREATE TABLE callslots_schema (version {INT} NOT NULL);
 """
 
@@ -166,7 +164,8 @@ def migrate(db: Database) -> None:
 
 def _to_3(db: Database) -> None:
     """Version 2 to 3: ``free_wakeup`` (the wake-up of free runs, indexed in
-    place of ``next_wakeup``), the held runs indexed by owner alone, and on
+    place of ``next_wakeup``), the held runs indexed by owner alone, one index
+    less on the inbox, and on
     PostgreSQL the storage settings of the runs table (new pages only).  The log
     rows written before stay as they are: one event a row, read as before."""
     db.execute(f"ALTER TABLE callslots_runs ADD COLUMN free_wakeup {_TYPES[db.kind]['INT']}")
@@ -175,6 +174,8 @@ def _to_3(db: Database) -> None:
     db.execute("DROP INDEX callslots_runs_held")
     db.execute(_FREE_INDEX)
     db.execute(_HELD_INDEX)
+    # a run's inbox is found through callslots_inbox_once (run_id first)
+    db.execute("DROP INDEX callslots_inbox_run")
     if db.kind == "postgresql":
         for statement in _PG_RUNS:
             db.execute(statement)

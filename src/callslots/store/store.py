@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import chain, repeat
-from typing import Any
+from typing import IO, Any
 
 from .. import snapshots
 from ..campaign import Campaign
@@ -35,8 +35,8 @@ from ..errors import ConfigError, DispatchError, Problem
 from ..instants import parse_iso
 from ..outcomes import Outcome
 from ..windows import from_seconds
-from . import _db, _log, schema
-from .errors import LeaseLost, RunUnreadable, StoreError
+from . import _db, _log, archive, schema
+from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
 
 __all__ = [
     "DUE_NOW",
@@ -84,6 +84,12 @@ def _seconds(t: datetime) -> int:
     delta = t - datetime(1970, 1, 1, tzinfo=_UTC)
     return delta.days * 86400 + delta.seconds
 
+
+#: How often (wall seconds) a worker on PostgreSQL vacuums the inbox, whose
+#: rows are each inserted and deleted once: autovacuum visits a table at most
+#: once a minute, and the dead rows of a busy minute would otherwise grow the
+#: table (docs/store.md, "Database size").
+INBOX_VACUUM_SECONDS = 10.0
 
 #: The largest integer a database column holds (a run id, a position, an index).
 MAX_INT = 2**63 - 1
@@ -294,9 +300,7 @@ def _row_events(position: int, kind: str, body: str, note: str | None, after: in
         return [Event(position, kind, json.loads(body), note)]
     events = _log.decode(body)
     first = position - len(events) + 1
-    return [
-        Event(first + i, k, b, n) for i, (k, b, n) in enumerate(events) if first + i > after
-    ]
+    return [Event(first + i, k, b, n) for i, (k, b, n) in enumerate(events) if first + i > after]
 
 
 def _properties(customer: Customer, path: str) -> str | None:
@@ -693,6 +697,23 @@ class Store:
                 return
             after = int(rows[-1][0])
 
+    def archive_run(self, run_id: int, file: str | os.PathLike[str] | IO[str]) -> int:
+        """Write a finished run's row, customers, final snapshot and every event
+        to ``file`` (a path, or a text file open for writing) as JSON Lines, then
+        delete the run's events from the database; returns how many were
+        archived (docs/store.md, "Retention").  The run's row, customers and
+        final snapshot stay, so :meth:`info` and :meth:`inspect` answer as
+        before; :meth:`events` yields only what is logged after the archive.
+        :class:`StoreError` for a run that is not finished (or has webhooks
+        waiting, or got one while it was being archived: nothing is deleted)."""
+        return archive.archive_run(self, _run_id(run_id), file)
+
+    def restore_run(self, file: str | os.PathLike[str] | IO[str]) -> int:
+        """Put an archived run back as a new run (its new id): the same row,
+        customers, final snapshot and events, positions and all, so that
+        :meth:`events` gives the archived log again."""
+        return archive.restore_run(self, file)
+
     def inspect(self, run_id: int) -> Dispatcher:
         """The run's engine as the log says it is now (read-only: nothing is
         written; webhooks still in the inbox are not applied).  Calls handed out
@@ -1073,6 +1094,7 @@ class Worker:
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
         self._renewed = float("-inf")  # when due() last renewed the leases
+        self._vacuumed = float("-inf")  # when due() last vacuumed the inbox
         self._listener: _db.Listener | None = None
 
     @property
@@ -1120,6 +1142,14 @@ class Worker:
                 )
                 self._store_totals([int(r[0]) for r in given])
             self._renewed = wall
+        if db.kind == "postgresql" and wall >= self._vacuumed + INBOX_VACUUM_SECONDS:
+            self._vacuumed = wall
+            try:
+                db.vacuum("callslots_inbox")
+            except StoreUnavailable:
+                raise
+            except StoreError as error:  # e.g. inside a caller's transaction
+                log.warning("could not vacuum callslots_inbox: %s", error)
         for (run_id,) in given:
             gone = self.runs.pop(int(run_id), None)
             if gone is not None:
