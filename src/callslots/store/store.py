@@ -91,6 +91,20 @@ def _seconds(t: datetime) -> int:
 #: table (docs/store.md, "Database size").
 INBOX_VACUUM_SECONDS = 10.0
 
+#: The SET clause of a release: the run's wake-up as free workers see it, due
+#: now when webhooks wait in its inbox (a holder may have applied them without
+#: logging them: the next holder applies them again).
+_RELEASE = (
+    "lease_owner = NULL, next_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
+    f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END, "
+    "free_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
+    f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END"
+)
+
+#: The most events a run keeps applied and not logged (polls that changed
+#: nothing outside, and the webhooks they applied: docs/store.md, "Database size").
+MAX_UNLOGGED = 64
+
 #: The largest integer a database column holds (a run id, a position, an index).
 MAX_INT = 2**63 - 1
 #: The longest ``reason`` accepted: it is kept in the inbox's unique index, which
@@ -1134,7 +1148,7 @@ class Worker:
                 # so any worker may take them when they are due.  Their last Dials
                 # were placed before this call (the worker loop is sequential).
                 given = db.execute(
-                    "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup "
+                    f"UPDATE callslots_runs SET {_RELEASE} "
                     "WHERE lease_owner = ? AND "
                     "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) "
                     "RETURNING id",
@@ -1247,8 +1261,8 @@ class Worker:
         and only on rows whose log is where this worker's engine is)."""
         for run_id in run_ids:
             run = self.runs.get(run_id)
-            if run is None or run.dead or run.totals_position == run.position:
-                continue
+            if run is None or run.dead or run.totals_position == run.position or run._pending:
+                continue  # (unlogged events: the next holder applies them again)
             self.db.execute(
                 "UPDATE callslots_runs SET summary = ? WHERE id = ? AND position = ?",
                 (_totals(run._engine, run.position), run_id, run.position),
@@ -1261,7 +1275,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([run_id])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup"
+                f"UPDATE callslots_runs SET {_RELEASE}"
                 + (", unreadable = ?" if unreadable is not None else "")
                 + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
                 (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
@@ -1318,7 +1332,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL, free_wakeup = next_wakeup "
+                f"UPDATE callslots_runs SET {_RELEASE} "
                 "WHERE lease_owner = ?",
                 (self.owner,),
             )
@@ -1386,6 +1400,10 @@ class Run:
         self._expired: list[Attempt] = []
         self.status_at = float("-inf")  # when a write last stored the live totals
         self.totals_position = -1  # the log position they were stored at
+        #: Events applied to the engine and not logged yet (a poll that changed
+        #: nothing outside, and the inbox rows it applied: _Write._defer).
+        self._pending: list[tuple[str, dict[str, Any], str | None]] = []
+        self._pending_ids: list[int] = []
 
     def __repr__(self) -> str:
         return f"<Run {self.id} gen {self.gen} at event {self.position}>"
@@ -1437,9 +1455,15 @@ class Run:
         ``maxCallSeconds`` deadline first: its webhooks have not come yet);
         else the next wake-up, never before the last poll."""
         last, wake = self.last_now, self._engine.next_wakeup()
-        waiting = self.worker.db.execute(
-            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
-        )
+        applied = set(self._pending_ids)
+        waiting = [
+            row
+            for row in self.worker.db.execute(
+                "SELECT id FROM callslots_inbox WHERE run_id = ? ORDER BY id LIMIT ?",
+                (self.id, len(applied) + 1),
+            )
+            if int(row[0]) not in applied
+        ]
         if waiting:
             return last if last is not None else wake
         if wake is None:
@@ -1486,6 +1510,9 @@ class Run:
             look_ahead(self._engine)
             log_.dialed = bool(dials)
             expired = self._engine.expired()
+            # a poll that hands out nothing and closes nothing may wait for the
+            # run's next logged write (see _Write.finish)
+            log_.deferrable = not dials and not expired
             self._expired.extend(expired)
             self.last_now = _exact(u, us)
             body: dict[str, Any] = {
@@ -1506,23 +1533,23 @@ class Run:
         """Apply the webhooks and commands waiting in the inbox, oldest first,
         and remove them (inside the write ``log_``, which logs them)."""
         db = self.worker.db
+        applied = set(self._pending_ids)  # applied already, logged with this write
         inbox = db.execute(
             "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
             "ORDER BY id LIMIT ?",
-            (self.id, PAGE),
+            (self.id, PAGE + len(applied)),
         )
         log_.read_inbox = True
-        for _, kind, call_id, text in inbox:
+        new = [row for row in inbox if int(row[0]) not in applied]
+        for row_id, kind, call_id, text in new:
             body = json.loads(text)
             if call_id is not None:
                 body["call"] = call_id
             log_.append(self._apply_inbox(kind, body))
+            log_.taken.append(int(row_id))
             look_ahead(self._engine)
-        if inbox:
-            marks = ", ".join("?" * len(inbox))
-            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox])
-            if len(inbox) == PAGE:
-                log_.due_now = True  # more waits: stay due
+        if len(new) >= PAGE:
+            log_.due_now = True  # more waits: stay due
 
     def _apply_inbox(
         self, kind: str, body: dict[str, Any]
@@ -1694,6 +1721,13 @@ class _Write:
         self.read_inbox = False
         self.dialed = False
         self.force_snapshot = False
+        self.deferrable = False
+        # Events applied by an earlier poll that was not logged (its inbox rows
+        # are still in the inbox): logged first, by this write.
+        self.events.extend(run._pending)
+        #: The inbox rows this write applied (those earlier ones too): deleted
+        #: when it logs them.
+        self.taken: list[int] = list(run._pending_ids)
         self._tx: Any = None
 
     def append(self, event: tuple[str, dict[str, Any], str | None]) -> None:
@@ -1755,7 +1789,16 @@ class _Write:
         store = worker.store
         db = worker.db
         start = run.position
+        engine = run._engine
+        wakeup = engine.next_wakeup()
+        finished = wakeup is None and not engine.in_progress() and engine.finished
+        if self._defer(finished):
+            return
         position = start + len(self.events)
+        if self.taken:
+            marks = ", ".join("?" * len(self.taken))
+            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", self.taken)
+        run._pending, run._pending_ids = [], []
         if self.events:
             # One compact row for the write's events (docs/store.md, "The schema").
             db.execute(
@@ -1763,9 +1806,6 @@ class _Write:
                 "VALUES (?, ?, ?, ?, NULL)",
                 (run.id, position, _log.BATCH, _log.encode(run.gen, self.events)),
             )
-        engine = run._engine
-        wakeup = engine.next_wakeup()
-        finished = wakeup is None and not engine.in_progress() and engine.finished
         since = position - run.snap_position
         snapshot = self.force_snapshot or finished or since >= store.snapshot_every
         summary: str | None = None
@@ -1841,3 +1881,40 @@ class _Write:
         if release:
             run.held = False
             worker.runs.pop(run.id, None)
+
+    def _defer(self, finished: bool) -> bool:
+        """Whether this write is a poll that handed out nothing and closed
+        nothing, after at most :data:`MAX_UNLOGGED` events (webhooks from the
+        inbox, earlier such polls): then nothing is logged and the inbox rows
+        it applied stay where they are; the run's wake-up moves (one update of
+        its row, no log row), and its next logged write logs these events first
+        and deletes those rows.  A crash before that loses only a poll that
+        changed nothing outside: the next holder applies the same inbox rows
+        (docs/store.md, "Database size").  Never with a snapshot due, at the
+        run's end, or when the lease is given back."""
+        run = self.run
+        worker = run.worker
+        store = worker.store
+        if (
+            not self.deferrable
+            or finished
+            or self.force_snapshot
+            or self.keep
+            or len(self.events) > MAX_UNLOGGED
+            or run.position + len(self.events) - run.snap_position >= store.snapshot_every
+        ):
+            return False
+        wakeup = run._engine.next_wakeup()
+        next_value = DUE_NOW if self.due_now else None if wakeup is None else _seconds(wakeup)
+        if _idle(next_value, run.last_seconds, worker):
+            return False  # given back: logged (the next holder restores from the log)
+        expires = self.expires
+        if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
+            expires = self.wall + worker.lease_seconds
+        worker.db.execute(
+            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ? WHERE id = ?",
+            (next_value, expires, run.id),
+        )
+        run.lease_expires = expires
+        run._pending, run._pending_ids = list(self.events), list(self.taken)
+        return True
