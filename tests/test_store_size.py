@@ -409,3 +409,56 @@ def test_a_schema_1_database_is_migrated_through_2(store_url: str) -> None:
     assert store.db.execute("SELECT takeovers, unreadable FROM callslots_runs") == [(0, None)]
     assert store.stats(at("14:10:00")).takeovers == 0
     store.close()
+
+
+def test_a_poll_that_changes_nothing_is_logged_with_the_next_write(store_url: str) -> None:
+    """The webhook a poll applies without handing anything out stays in the inbox
+    (not counted as waiting) until the run's next logged write; a crash before
+    that loses nothing: the next holder applies it from the inbox."""
+    store = Store.open(store_url)
+    campaign = {**CAMPAIGN, "maxConcurrency": 1}
+    run_id = store.create_run(campaign, numbers(5))
+    clock = [1000.0]
+    worker = store.worker("a", hold_seconds=10**9, lease_seconds=30)
+    worker.clock = lambda: clock[0]
+    (run,) = worker.due(at("14:00:00"))
+    (dial,) = run.poll(at("14:00:00"))
+    store.record_ended(run_id, dial.call_id, "No Answer", at("14:00:20"))
+    assert store.info(run_id).inbox == 1 and store.stats(at("14:00:21"), wall=clock[0]).inbox == 1
+    (run,) = worker.due(at("14:00:21"))
+    assert run.poll(at("14:00:21")) == []  # the line is free, the next slot is 14:01
+    position = store.info(run_id).position
+    rows = store.db.execute("SELECT COUNT(*) FROM callslots_inbox")[0][0]
+    assert (position, rows) == (1, 1)  # not logged, still in the table
+    info, stats = store.info(run_id), store.stats(at("14:00:21"), wall=clock[0])
+    assert info.inbox == 0 and stats.inbox == 0 and stats.inbox_oldest_seconds is None
+    assert info.next_wakeup == at("14:01:00") and worker.due(at("14:00:30")) == []
+    assert run.summary.attempts == 1  # applied in the engine
+
+    # the holder dies here; another worker takes the run when the lease runs out
+    worker.forget()
+    clock[0] += 31
+    other = store.worker("b", hold_seconds=10**9)
+    other.clock = lambda: clock[0]
+    (again,) = other.due(at("14:01:00"))
+    assert store.db.execute("SELECT COUNT(*) FROM callslots_inbox")[0][0] == 0
+    (second,) = again.poll(at("14:01:00"))
+    kinds = [(e.kind, e.body.get("call")) for e in store.events(run_id)]
+    assert kinds == [("poll", None), ("ended", dial.call_id), ("poll", None)]
+    assert second.customer_index == 1
+    store.record_ended(run_id, second.call_id, "Completed", at("14:01:20"))
+    (again,) = other.due(at("14:01:21"))
+    assert again.poll(at("14:01:21")) == []
+    (again,) = other.due(at("14:02:00"))
+    assert len(again.poll(at("14:02:00"))) == 1
+    # logged with this write: the webhook, the poll that handed out nothing, the Dial
+    tail = [(e.kind, e.body.get("call"), e.body.get("now")) for e in store.events(run_id, 3)]
+    assert tail == [
+        ("ended", second.call_id, None),
+        ("poll", None, int(at("14:01:21").timestamp())),
+        ("poll", None, int(at("14:02:00").timestamp())),
+    ]
+    assert store.db.execute("SELECT COUNT(*) FROM callslots_inbox")[0][0] == 0
+    # a restore replays it all to the same engine
+    assert store.inspect(run_id).summary == again.summary
+    store.close()

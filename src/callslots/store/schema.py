@@ -17,7 +17,9 @@ __all__ = ["VERSION", "migrate"]
 #: ``callslots_runs.takeovers`` and ``callslots_runs.unreadable`` (store.stats()).
 #: Version 3 writes compact log rows (one a write, ``_log.py``) and adds
 #: ``callslots_runs.free_wakeup``, so that the writes of a held run change no
-#: indexed column (PostgreSQL updates them in place: HOT).
+#: indexed column (PostgreSQL updates them in place: HOT), and
+#: ``callslots_runs.inbox_applied`` (the last inbox row the holder applied in a
+#: poll it did not log yet).
 VERSION = 3
 
 # Free runs are found by ``free_wakeup``, which only a release or a webhook for
@@ -74,7 +76,8 @@ CREATE TABLE callslots_runs (
     summary TEXT,
     takeovers {INT} NOT NULL DEFAULT 0,
     unreadable TEXT,
-    free_wakeup {INT}
+    free_wakeup {INT},
+    inbox_applied {INT}
 );
 CREATE INDEX callslots_runs_free ON callslots_runs (free_wakeup)
     WHERE lease_owner IS NULL AND free_wakeup IS NOT NULL;
@@ -169,6 +172,7 @@ def _to_3(db: Database) -> None:
     PostgreSQL the storage settings of the runs table (new pages only).  The log
     rows written before stay as they are: one event a row, read as before."""
     db.execute(f"ALTER TABLE callslots_runs ADD COLUMN free_wakeup {_TYPES[db.kind]['INT']}")
+    db.execute(f"ALTER TABLE callslots_runs ADD COLUMN inbox_applied {_TYPES[db.kind]['INT']}")
     db.execute("UPDATE callslots_runs SET free_wakeup = next_wakeup")
     db.execute("DROP INDEX callslots_runs_free")
     db.execute("DROP INDEX callslots_runs_held")

@@ -95,11 +95,16 @@ INBOX_VACUUM_SECONDS = 10.0
 #: now when webhooks wait in its inbox (a holder may have applied them without
 #: logging them: the next holder applies them again).
 _RELEASE = (
-    "lease_owner = NULL, next_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
+    "lease_owner = NULL, inbox_applied = NULL, "
+    "next_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
     f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END, "
     "free_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
     f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END"
 )
+
+#: An inbox row ``i`` of run row ``r`` that is waiting to be applied (not applied
+#: by the holder in a poll that was not logged: ``inbox_applied``).
+_WAITING = "i.id > COALESCE(r.inbox_applied, -1)"
 
 #: The most events a run keeps applied and not logged (polls that changed
 #: nothing outside, and the webhooks they applied: docs/store.md, "Database size").
@@ -589,8 +594,8 @@ class Store:
         rows = self.db.execute(
             "SELECT id, name, status, customer_count, next_wakeup, position, snapshot_position, "
             "lease_owner, lease_expires, summary, "
-            "(SELECT COUNT(*) FROM callslots_inbox i WHERE i.run_id = r.id) "
-            "FROM callslots_runs r WHERE id = ?",
+            "(SELECT COUNT(*) FROM callslots_inbox i WHERE i.run_id = r.id "
+            f"AND {_WAITING}) FROM callslots_runs r WHERE id = ?",
             (run_id,),
         )
         if not rows:
@@ -639,7 +644,8 @@ class Store:
         )
         due, unheld, oldest_wakeup = due_rows[0]
         inbox, oldest_arrival = db.execute(
-            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox"
+            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox i "
+            f"JOIN callslots_runs r ON r.id = i.run_id WHERE {_WAITING}"
         )[0]
         waits = []
         if oldest_wakeup is not None:
@@ -1207,7 +1213,7 @@ class Worker:
                         # a lease taken from an owner whose lease ran out: a takeover
                         "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
                         "takeovers = takeovers + "
-                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, "
+                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, inbox_applied = NULL, "
                         f"lease_expires = ? WHERE id IN ({marks}) "
                         "RETURNING id, lease_gen, position, lease_expires",
                         (self.owner, expires, *ids),
@@ -1332,8 +1338,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
-                f"UPDATE callslots_runs SET {_RELEASE} "
-                "WHERE lease_owner = ?",
+                f"UPDATE callslots_runs SET {_RELEASE} WHERE lease_owner = ?",
                 (self.owner,),
             )
         for run in self.runs.values():
@@ -1854,7 +1859,7 @@ class _Write:
             expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
-            "lease_expires = ?, lease_owner = ?"
+            "lease_expires = ?, lease_owner = ?, inbox_applied = NULL"
             # (SET reads the old row: the new wake-up is given again)
             + (", free_wakeup = ?" if release else "")
             + (", snapshot_position = ?" if snapshot else "")
@@ -1912,8 +1917,9 @@ class _Write:
         if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
             expires = self.wall + worker.lease_seconds
         worker.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ? WHERE id = ?",
-            (next_value, expires, run.id),
+            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ?, inbox_applied = ? "
+            "WHERE id = ?",
+            (next_value, expires, max(self.taken) if self.taken else None, run.id),
         )
         run.lease_expires = expires
         run._pending, run._pending_ids = list(self.events), list(self.taken)
