@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from ..snapshots import digest
 from ._log import BATCH, encode
 from .errors import StoreError
 
@@ -56,8 +57,10 @@ def _opened(file: str | os.PathLike[str] | IO[str], mode: str) -> tuple[IO[str],
     if isinstance(file, str | os.PathLike):
         try:
             return open(file, mode, encoding="utf-8"), True  # the caller closes it
-        except OSError as error:
-            raise StoreError(f"cannot open the archive {os.fspath(file)!r}: {error}") from None
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+            shown = repr(os.fspath(file))
+            shown = shown if len(shown) <= 60 else f"{shown[:50]}..."
+            raise StoreError(f"cannot open the archive {shown}: {error}") from None
     if not hasattr(file, "write" if mode == "w" else "readline"):
         raise StoreError(f"an archive is a path or a text file, not {type(file).__name__}")
     return file, False
@@ -207,6 +210,8 @@ def read_archive(file: str | os.PathLike[str] | IO[str]) -> RunArchive:
                     raise ValueError("an unknown line")
             except (ValueError, TypeError, KeyError, AttributeError) as error:
                 raise StoreError(f"archive line {number}: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StoreError(f"cannot read the archive: {error}") from None
     finally:
         if close:
             source.close()
@@ -219,6 +224,39 @@ def restore_run(store: Store, file: str | os.PathLike[str] | IO[str]) -> int:
     """See :meth:`Store.restore_run`."""
     archive = read_archive(file)
     run, snap = archive.run, archive.snapshot
+    try:
+        row = (
+            None if run["name"] is None else str(run["name"]),
+            _dump(run["campaign"]),
+            str(run["campaign_digest"]),
+            int(run["customer_count"]),
+            str(run["status"]),
+            int(run["position"]),
+            int(run["snapshot_position"]),
+            float(run["created_at"]),
+            None if run["summary"] is None else _dump(run["summary"]),
+        )
+        snapshot = (
+            int(snap["position"]),
+            int(snap["customer_count"]),
+            _dump(snap["body"]),
+            float(snap["taken_at"]),
+        )
+        if digest(run["campaign"]) != row[2]:
+            raise ValueError("its campaign does not match its digest")
+        if row[5] != len(archive.events) or snapshot[0] != row[5]:
+            raise ValueError("its run, snapshot and events do not end at one position")
+        customers = [
+            (i, str(phone), None if props is None else _dump(props))
+            for i, phone, props in archive.customers
+        ]
+        if [c[0] for c in customers] != list(range(len(customers))):
+            raise ValueError("its customers are not numbered 0, 1, 2, ...")
+        events = [
+            (e.position, encode(_lease(e.body), [(e.kind, e.body, e.note)])) for e in archive.events
+        ]
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise StoreError(f"the archive cannot be restored: {error}") from None
     db = store.db
     with db.transaction():
         new_id = int(
@@ -226,49 +264,29 @@ def restore_run(store: Store, file: str | os.PathLike[str] | IO[str]) -> int:
                 "INSERT INTO callslots_runs (name, campaign, campaign_digest, customer_count, "
                 "status, next_wakeup, free_wakeup, position, snapshot_position, created_at, "
                 "summary) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?) RETURNING id",
-                (
-                    run["name"],
-                    _dump(run["campaign"]),
-                    run["campaign_digest"],
-                    int(run["customer_count"]),
-                    run["status"],
-                    int(run["position"]),
-                    int(run["snapshot_position"]),
-                    float(run["created_at"]),
-                    None if run["summary"] is None else _dump(run["summary"]),
-                ),
+                row,
             )[0][0]
         )
         db.copy_rows(
             "callslots_customers",
             ("run_id", "idx", "phone", "properties"),
-            (
-                (new_id, i, phone, None if props is None else _dump(props))
-                for i, phone, props in archive.customers
-            ),
+            ((new_id, *c) for c in customers),
         )
         db.execute(
             "INSERT INTO callslots_snapshots (run_id, position, customer_count, body, taken_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (
-                new_id,
-                int(snap["position"]),
-                int(snap["customer_count"]),
-                _dump(snap["body"]),
-                float(snap["taken_at"]),
-            ),
+            (new_id, *snapshot),
         )
         db.executemany(
             "INSERT INTO callslots_events (run_id, position, kind, body, note) "
-            "VALUES (?, ?, ?, ?, NULL)",
-            (
-                (
-                    new_id,
-                    e.position,
-                    BATCH,
-                    encode(int(e.body.get("lease", 0) or 0), [(e.kind, e.body, e.note)]),
-                )
-                for e in archive.events
-            ),
+            f"VALUES (?, ?, '{BATCH}', ?, NULL)",
+            ((new_id, position, body) for position, body in events),
         )
     return new_id
+
+
+def _lease(body: dict[str, Any]) -> int:
+    """The lease generation a row holding this event is written under (a poll's
+    own; any other event's does not matter)."""
+    lease = body.get("lease", 0)
+    return lease if isinstance(lease, int) and not isinstance(lease, bool) else 0
