@@ -85,11 +85,12 @@ def _seconds(t: datetime) -> int:
     return delta.days * 86400 + delta.seconds
 
 
-#: How often (wall seconds) a worker on PostgreSQL vacuums the inbox, whose
-#: rows are each inserted and deleted once: autovacuum visits a table at most
-#: once a minute, and the dead rows of a busy minute would otherwise grow the
-#: table (docs/store.md, "Database size").
-INBOX_VACUUM_SECONDS = 10.0
+#: How often (wall seconds) at most a worker on PostgreSQL vacuums the inbox,
+#: whose rows are each inserted and deleted once, when it has deleted rows from
+#: it since: autovacuum visits a table at most once a minute, and the dead rows
+#: of a busy minute would otherwise grow the table (docs/store.md, "Database
+#: size").  A few pages: a few milliseconds.
+INBOX_VACUUM_SECONDS = 2.0
 
 #: The SET clause of a release: the run's wake-up as free workers see it, due
 #: now when webhooks wait in its inbox (a holder may have applied them without
@@ -1115,6 +1116,7 @@ class Worker:
         self.failed: dict[int, str] = {}
         self._renewed = float("-inf")  # when due() last renewed the leases
         self._vacuumed = float("-inf")  # when due() last vacuumed the inbox
+        self._inbox_deleted = 0  # inbox rows this worker deleted since then
         self._listener: _db.Listener | None = None
 
     @property
@@ -1162,8 +1164,12 @@ class Worker:
                 )
                 self._store_totals([int(r[0]) for r in given])
             self._renewed = wall
-        if db.kind == "postgresql" and wall >= self._vacuumed + INBOX_VACUUM_SECONDS:
-            self._vacuumed = wall
+        if (
+            db.kind == "postgresql"
+            and self._inbox_deleted
+            and wall >= self._vacuumed + INBOX_VACUUM_SECONDS
+        ):
+            self._vacuumed, self._inbox_deleted = wall, 0
             try:
                 db.vacuum("callslots_inbox")
             except StoreUnavailable:
@@ -1803,6 +1809,7 @@ class _Write:
         if self.taken:
             marks = ", ".join("?" * len(self.taken))
             db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", self.taken)
+            worker._inbox_deleted += len(self.taken)
         run._pending, run._pending_ids = [], []
         if self.events:
             # One compact row for the write's events (docs/store.md, "The schema").
