@@ -15,8 +15,10 @@ through the store's inbox, as a web process would.  Measured over the last
 * dials per second handed out (all workers together);
 * the delay between a slot's instant and its Dial being handed out, in wall
   seconds ((virtual now at the poll - the slot) / speed): p50, p99, max;
-* the database's growth per million attempts (events, snapshots, inbox), and its
-  size per million customers after the runs were created.
+* the database's growth per million attempts (events, snapshots, inbox), before
+  and after VACUUM (VACUUM FULL on PostgreSQL), table by table, and its size per
+  million customers after the runs were created (``--check-size``: exit 1 above
+  the goals of issue 21, 150 MB on SQLite and 300 MB on PostgreSQL).
 
 The offered load is runs / 60 x speed dials per wall second (one slot a minute
 per run).  A speed whose offered load is above what the workers sustain shows
@@ -269,6 +271,49 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: The growth per million attempts issue 21 asks for at most (before VACUUM).
+SIZE_GOALS = {"sqlite": 150e6, "postgresql": 300e6}
+
+
+def size_table(rows: list[dict[str, Any]]) -> str:
+    """Where the bytes went: each table's growth per attempt while the workers ran,
+    before and after VACUUM (PostgreSQL: VACUUM FULL), and the totals per million
+    attempts."""
+    lines = [
+        "| database | runs x customers | attempts | log rows an attempt | "
+        "bytes an attempt by table (before / after VACUUM) | DB per 1M attempts | "
+        "after VACUUM |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for r in rows:
+        t0, t1, t2 = r["tables_after_create"], r["tables_after_run"], r["tables_after_vacuum"]
+        n = max(r["attempts"], 1)
+        parts = []
+        for name in sorted(t1):
+            before = (t1[name] - t0.get(name, 0)) / n
+            after = (t2.get(name, 0) - t0.get(name, 0)) / n
+            if round(before) or round(after):
+                parts.append(f"{name.removeprefix('callslots_')} {before:.0f} / {after:.0f}")
+        rows_ = sum(count for count, _ in r["log_by_kind"].values())
+        lines.append(
+            f"| {r['db']} | {r['runs']:,} x {r['customers']:,} | {r['attempts']:,} | "
+            f"{rows_ / n:.2f} | {', '.join(parts)} | "
+            f"{r['bytes_per_million_attempts'] / 1e6:,.0f} MB | "
+            f"{r['bytes_per_million_attempts_vacuumed'] / 1e6:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def size_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """The runs whose growth per million attempts is above :data:`SIZE_GOALS`."""
+    return [
+        f"{r['db']} at {r['speed']:g}x: {r['bytes_per_million_attempts'] / 1e6:,.0f} MB per "
+        f"million attempts, above {SIZE_GOALS[r['db']] / 1e6:,.0f} MB"
+        for r in rows
+        if r["bytes_per_million_attempts"] > SIZE_GOALS[r["db"]]
+    ]
+
+
 def _postgres_url() -> tuple[str, Any]:
     """A throwaway server, as the tests start one."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -291,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--dir", help="where the SQLite files go (default: a temporary one)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--check-size",
+        action="store_true",
+        help="exit 1 when the growth per million attempts is above 150 MB (SQLite) "
+        "or 300 MB (PostgreSQL)",
+    )
     options = parser.parse_args(argv)
     if options.quick:
         options.runs, options.customers, options.workers = 6, 40, 2
@@ -331,8 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"callslots.store load, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print()
     print(table(rows))
+    print()
+    print(size_table(rows))
     if options.json:
         Path(options.json).write_text(json.dumps(rows, indent=2))
+    if options.check_size:
+        problems = size_problems(rows)
+        for problem in problems:
+            print(f"size check: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     return 0
 
 
