@@ -462,3 +462,52 @@ def test_a_poll_that_changes_nothing_is_logged_with_the_next_write(store_url: st
     # a restore replays it all to the same engine
     assert store.inspect(run_id).summary == again.summary
     store.close()
+
+
+def test_workers_vacuum_the_inbox_on_postgresql(store_url: str) -> None:
+    """After deleting inbox rows, a worker's due() vacuums the inbox, at most every
+    INBOX_VACUUM_SECONDS of its clock (autovacuum comes once a minute at best)."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite reuses a deleted row's space by itself")
+    from callslots.store.store import INBOX_VACUUM_SECONDS
+
+    store = Store.open(store_url)
+    run_id = store.create_run(CAMPAIGN, numbers(20))
+    clock = [1000.0]
+    worker = store.worker("w", hold_seconds=10**9, lease_seconds=3600)
+    worker.clock = lambda: clock[0]
+    db = store.db
+
+    def vacuums() -> int:
+        db.execute("SELECT pg_stat_clear_snapshot()")
+        rows = db.execute(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'callslots_inbox'"
+        )
+        return int(rows[0][0])
+
+    now = at("14:00:00")
+
+    def slot() -> None:
+        """The next slot's Dials (which logs, and deletes, the webhooks of the
+        last ones), each answered through the inbox."""
+        nonlocal now
+        (run,) = worker.due(now)
+        dials = run.poll(now)
+        assert dials
+        for dial in dials:
+            store.record_ended(run_id, dial.call_id, "Busy", dial.at)
+        now += timedelta(seconds=60)
+
+    slot()
+    assert vacuums() == 0  # nothing deleted yet: no VACUUM
+    slot()
+    clock[0] += INBOX_VACUUM_SECONDS / 2
+    worker.due(now)
+    assert vacuums() == 1  # the first time at once
+    slot()
+    worker.due(now)
+    assert vacuums() == 1  # not again within INBOX_VACUUM_SECONDS
+    clock[0] += INBOX_VACUUM_SECONDS
+    worker.due(now)
+    assert vacuums() == 2
+    store.close()

@@ -180,9 +180,12 @@ class Postgres(Database):
         self.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
 
     def vacuum(self, table: str) -> None:
-        # SKIP_LOCKED: when another worker is vacuuming it, do not wait.  Not the
-        # table's owner: PostgreSQL warns and skips it (autovacuum still runs).
-        self.execute(f"VACUUM (SKIP_LOCKED) {table}")
+        # Only outside a transaction (VACUUM cannot run in one, and a failed
+        # statement would abort it).  SKIP_LOCKED: when another worker is
+        # vacuuming it, do not wait.  Not the table's owner: PostgreSQL warns and
+        # skips it (autovacuum still runs).
+        if self.conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE:
+            self.execute(f"VACUUM (SKIP_LOCKED) {table}")
 
     def listener(self) -> Listener:
         return Listener(self._psycopg, self.url)
