@@ -365,8 +365,18 @@ def _rows(store: Store, run_id: int) -> list[Any]:
             "WHERE run_id = ?",
             "event 1 \\(poll\\) does not replay",
         ),
+        (
+            "UPDATE callslots_events SET body = '[1,{\"n\": 5}]' WHERE run_id = ?",
+            "its log row at position 1 cannot be read",
+        ),
     ],
-    ids=["corrupted-snapshot", "foreign-snapshot", "campaign-changed", "log-changed"],
+    ids=[
+        "corrupted-snapshot",
+        "foreign-snapshot",
+        "campaign-changed",
+        "log-changed",
+        "log-damaged",
+    ],
 )
 def test_unreadable_runs_are_reported_and_left_untouched(
     store_url: str, damage: str, message: str

@@ -699,7 +699,8 @@ class Store:
 
     def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
         """The run's event log from position ``after + 1`` on, in order
-        (:class:`StoreError` at once for an unknown run)."""
+        (:class:`StoreError` at once for an unknown run; :class:`RunUnreadable`
+        when a damaged log row is reached)."""
         run_id = _run_id(run_id)
         after = _whole(after, "after", low=0)
         self._run_row(run_id)
@@ -713,7 +714,13 @@ class Store:
                 (run_id, after, PAGE),
             )
             for position, kind, body, note in rows:
-                yield from _row_events(int(position), kind, body, note, after)
+                try:
+                    found = _row_events(int(position), kind, body, note, after)
+                except (ValueError, TypeError, KeyError, IndexError) as error:
+                    raise RunUnreadable(
+                        run_id, f"its log row at position {position} cannot be read: {error}"
+                    ) from None
+                yield from found
             if len(rows) < PAGE:
                 return
             after = int(rows[-1][0])
