@@ -15,8 +15,10 @@ through the store's inbox, as a web process would.  Measured over the last
 * dials per second handed out (all workers together);
 * the delay between a slot's instant and its Dial being handed out, in wall
   seconds ((virtual now at the poll - the slot) / speed): p50, p99, max;
-* the database's growth per million attempts (events, snapshots, inbox), and its
-  size per million customers after the runs were created.
+* the database's growth per million attempts (events, snapshots, inbox), before
+  and after VACUUM (VACUUM FULL on PostgreSQL), table by table, and its size per
+  million customers after the runs were created (``--check-size``: exit 1 above
+  the goals of issue 21, 150 MB on SQLite and 300 MB on PostgreSQL).
 
 The offered load is runs / 60 x speed dials per wall second (one slot a minute
 per run).  A speed whose offered load is above what the workers sustain shows
@@ -115,13 +117,72 @@ def _size(url: str) -> int:
         store.close()
 
 
+def _tables(url: str) -> dict[str, int]:
+    """Bytes on disk per table of the store, its indexes included (SQLite: ``dbstat``;
+    PostgreSQL: ``pg_total_relation_size``, TOAST and indexes included)."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        db = store.db
+        if store.kind == "sqlite":
+            owners = {
+                str(n): str(t) for n, t in db.execute("SELECT name, tbl_name FROM sqlite_master")
+            }
+            sizes: dict[str, int] = {}
+            for name, size in db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+                table = owners.get(str(name), str(name))
+                sizes[table] = sizes.get(table, 0) + int(size)
+            return {k: v for k, v in sorted(sizes.items()) if k.startswith("callslots_")}
+        rows = db.execute(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+            "WHERE relkind = 'r' AND relname LIKE ? ORDER BY relname",
+            ("callslots%",),
+        )
+        return {str(name): int(size) for name, size in rows}
+    finally:
+        store.close()
+
+
+def _kinds(url: str) -> dict[str, list[int]]:
+    """Rows and body bytes of the event log by the rows' kind (``*``: a compact
+    row holding the events of one write)."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        rows = store.db.execute(
+            "SELECT kind, COUNT(*), SUM(LENGTH(body)) FROM callslots_events GROUP BY kind"
+        )
+        return {str(k): [int(n), int(b)] for k, n, b in rows}
+    finally:
+        store.close()
+
+
+def _vacuum(url: str) -> int:
+    """The database's size after reclaiming every dead row (SQLite ``VACUUM``,
+    PostgreSQL ``VACUUM FULL``): what the live data takes."""
+    from callslots.store import Store
+
+    store = Store.open(url)
+    try:
+        store.db.execute("VACUUM FULL" if store.kind == "postgresql" else "VACUUM")
+    finally:
+        store.close()
+    return _size(url)
+
+
 def _attempts(url: str) -> int:
     from callslots.store import Store
 
     store = Store.open(url)
     try:
-        rows = store.db.execute("SELECT body FROM callslots_events WHERE kind = 'poll'")
-        return sum(len(json.loads(body)["dials"]) for (body,) in rows)
+        return sum(
+            len(event.body["dials"])
+            for run_id in store.run_ids()
+            for event in store.events(run_id)
+            if event.kind == "poll"
+        )
     finally:
         store.close()
 
@@ -135,7 +196,10 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
         store.create_run(CAMPAIGN, phones(r, args["customers"]), name=f"bench {r}")
     created = time.perf_counter() - t0
     store.close()
-    size0 = _size(url)
+    # the baseline is compact on both databases, so that "after VACUUM" below
+    # compares like with like
+    size0 = _vacuum(url)
+    tables0 = _tables(url)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     wall0 = time.time() + 1.0  # every worker is up before the clock starts
@@ -149,7 +213,11 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
     for p in procs:
         p.join()
     size1 = _size(url)
+    tables1 = _tables(url)
+    kinds = _kinds(url)
     attempts = _attempts(url)
+    size2 = _vacuum(url)
+    tables2 = _tables(url)
     dials = sum(r["dials"] for r in results)
     delays = sorted(d for r in results for d in r["delays"])
 
@@ -175,6 +243,14 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
         "attempts": attempts,
         "bytes_per_million_customers": size0 / customers * 1e6,
         "bytes_per_million_attempts": (size1 - size0) / max(attempts, 1) * 1e6,
+        "bytes_per_million_attempts_vacuumed": (size2 - size0) / max(attempts, 1) * 1e6,
+        "bytes_after_create": size0,
+        "bytes_after_run": size1,
+        "bytes_after_vacuum": size2,
+        "tables_after_create": tables0,
+        "tables_after_run": tables1,
+        "tables_after_vacuum": tables2,
+        "log_by_kind": kinds,
     }
 
 
@@ -193,6 +269,49 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['bytes_per_million_customers'] / 1e6:,.0f} MB |"
         )
     return "\n".join(lines)
+
+
+#: The growth per million attempts issue 21 asks for at most (before VACUUM).
+SIZE_GOALS = {"sqlite": 150e6, "postgresql": 300e6}
+
+
+def size_table(rows: list[dict[str, Any]]) -> str:
+    """Where the bytes went: each table's growth per attempt while the workers ran,
+    before and after VACUUM (PostgreSQL: VACUUM FULL), and the totals per million
+    attempts."""
+    lines = [
+        "| database | runs x customers | attempts | log rows an attempt | "
+        "bytes an attempt by table (before / after VACUUM) | DB per 1M attempts | "
+        "after VACUUM |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for r in rows:
+        t0, t1, t2 = r["tables_after_create"], r["tables_after_run"], r["tables_after_vacuum"]
+        n = max(r["attempts"], 1)
+        parts = []
+        for name in sorted(t1):
+            before = (t1[name] - t0.get(name, 0)) / n
+            after = (t2.get(name, 0) - t0.get(name, 0)) / n
+            if round(before) or round(after):
+                parts.append(f"{name.removeprefix('callslots_')} {before:.0f} / {after:.0f}")
+        rows_ = sum(count for count, _ in r["log_by_kind"].values())
+        lines.append(
+            f"| {r['db']} | {r['runs']:,} x {r['customers']:,} | {r['attempts']:,} | "
+            f"{rows_ / n:.2f} | {', '.join(parts)} | "
+            f"{r['bytes_per_million_attempts'] / 1e6:,.0f} MB | "
+            f"{r['bytes_per_million_attempts_vacuumed'] / 1e6:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def size_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """The runs whose growth per million attempts is above :data:`SIZE_GOALS`."""
+    return [
+        f"{r['db']} at {r['speed']:g}x: {r['bytes_per_million_attempts'] / 1e6:,.0f} MB per "
+        f"million attempts, above {SIZE_GOALS[r['db']] / 1e6:,.0f} MB"
+        for r in rows
+        if r["bytes_per_million_attempts"] > SIZE_GOALS[r["db"]]
+    ]
 
 
 def _postgres_url() -> tuple[str, Any]:
@@ -217,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--dir", help="where the SQLite files go (default: a temporary one)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--check-size",
+        action="store_true",
+        help="exit 1 when the growth per million attempts is above 150 MB (SQLite) "
+        "or 300 MB (PostgreSQL)",
+    )
     options = parser.parse_args(argv)
     if options.quick:
         options.runs, options.customers, options.workers = 6, 40, 2
@@ -257,8 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"callslots.store load, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print()
     print(table(rows))
+    print()
+    print(size_table(rows))
     if options.json:
         Path(options.json).write_text(json.dumps(rows, indent=2))
+    if options.check_size:
+        problems = size_problems(rows)
+        for problem in problems:
+            print(f"size check: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     return 0
 
 

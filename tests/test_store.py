@@ -323,11 +323,11 @@ def test_customers_stream_in_and_come_back_in_order(store_url: str) -> None:
 def test_schema_is_created_once_and_a_newer_one_refused(store_url: str) -> None:
     Store.open(store_url).close()
     store = Store.open(store_url)  # opening again migrates nothing
-    assert store.db.execute("SELECT version FROM callslots_schema") == [(2,)]
+    assert store.db.execute("SELECT version FROM callslots_schema") == [(3,)]
     with store.db.transaction():
         store.db.execute("UPDATE callslots_schema SET version = 99")
     store.close()
-    with pytest.raises(StoreError, match="schema version 99; this callslots reads version 2"):
+    with pytest.raises(StoreError, match="schema version 99; this callslots reads version 3"):
         Store.open(store_url)
 
 
@@ -365,8 +365,18 @@ def _rows(store: Store, run_id: int) -> list[Any]:
             "WHERE run_id = ?",
             "event 1 \\(poll\\) does not replay",
         ),
+        (
+            "UPDATE callslots_events SET body = '[1,{\"n\": 5}]' WHERE run_id = ?",
+            "its log row at position 1 cannot be read",
+        ),
     ],
-    ids=["corrupted-snapshot", "foreign-snapshot", "campaign-changed", "log-changed"],
+    ids=[
+        "corrupted-snapshot",
+        "foreign-snapshot",
+        "campaign-changed",
+        "log-changed",
+        "log-damaged",
+    ],
 )
 def test_unreadable_runs_are_reported_and_left_untouched(
     store_url: str, damage: str, message: str

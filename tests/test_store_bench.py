@@ -19,6 +19,12 @@ def test_quick_store_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (row,) = json.loads(out.read_text())
     assert row["db"] == "sqlite" and row["dials"] > 0 and row["attempts"] >= row["dials"]
     assert 0 <= row["delay_p50_s"] <= row["delay_p99_s"] <= row["delay_max_s"]
+    # the size figures: table by table, before and after VACUUM
+    assert "| sqlite | 6 x 40 | " in table.split("log rows an attempt")[1]
+    tables = row["tables_after_run"]
+    assert {"callslots_events", "callslots_runs", "callslots_inbox"} <= set(tables)
+    assert row["bytes_after_vacuum"] <= row["bytes_after_run"]
+    assert sum(n for n, _ in row["log_by_kind"].values()) > 0
 
 
 def test_quick_wakeup_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

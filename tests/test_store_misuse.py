@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,6 +140,9 @@ STORE_CALLS = st.one_of(
     st.tuples(st.just("run_pause"), st.tuples()),
     st.tuples(st.just("may_dial"), st.tuples(arg(st.just(1.0)))),
     st.tuples(st.just("release"), st.tuples()),
+    # a path in the test's own directory (the sweep runs there)
+    st.tuples(st.just("archive_run"), st.tuples(arg(RUN), arg(st.just("archive.jsonl")))),
+    st.tuples(st.just("restore_run"), st.tuples(arg(st.just("archive.jsonl")))),
 )
 
 
@@ -237,7 +241,10 @@ def check(session: Session, name: str, args: tuple[Any, ...]) -> None:
     assert dump(session.store) == before, f"{name}{args!r} raised and changed the database"
 
 
-def test_only_documented_errors_and_an_error_changes_nothing(store_url: str) -> None:
+def test_only_documented_errors_and_an_error_changes_nothing(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # archive_run writes files where it is told
     url = store_url
     sessions: list[Session] = []
 

@@ -95,19 +95,3 @@ def test_stats_follow_what_happened(store_url: str) -> None:
     }
     assert finished not in stats.unreadable
     store.close()
-
-
-def test_a_version_1_database_is_migrated(store_url: str) -> None:
-    store = Store.open(store_url)
-    run_id = store.create_run(CAMPAIGN, numbers(2))
-    with store.db.transaction():  # back to what callslots 0.2 before the stats wrote
-        store.db.execute("ALTER TABLE callslots_runs DROP COLUMN takeovers")
-        store.db.execute("ALTER TABLE callslots_runs DROP COLUMN unreadable")
-        store.db.execute("UPDATE callslots_schema SET version = 1")
-    store.close()
-    again = Store.open(store_url)
-    assert again.db.execute("SELECT version FROM callslots_schema") == [(2,)]
-    assert again.db.execute("SELECT takeovers, unreadable FROM callslots_runs") == [(0, None)]
-    assert again.info(run_id).customer_count == 2
-    assert again.stats(T0).takeovers == 0
-    again.close()

@@ -19,6 +19,7 @@ A sketch: ``payload``, ``telephony``, ``call_id``, ``outcome`` and ``at`` are th
 service's; docs/tutorial.md runs a whole example.
 """
 
+from .archive import RunArchive, read_archive
 from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
 from .store import (
     DUE_NOW,
@@ -37,6 +38,7 @@ __all__ = [
     "Event",
     "LeaseLost",
     "Run",
+    "RunArchive",
     "RunId",
     "RunInfo",
     "RunUnreadable",
@@ -45,5 +47,6 @@ __all__ = [
     "StoreStats",
     "StoreUnavailable",
     "Worker",
+    "read_archive",
     "summary_dict",
 ]

@@ -49,6 +49,10 @@ class Database:
         """Wake listening workers when the transaction commits (PostgreSQL
         ``NOTIFY``; SQLite has nothing of the kind: workers poll)."""
 
+    def vacuum(self, table: str) -> None:
+        """Reclaim the dead rows of ``table`` now (PostgreSQL ``VACUUM``, outside
+        any transaction; SQLite reuses a deleted row's space by itself)."""
+
     def listener(self) -> Listener | None:
         """A new connection that waits for notifications; None on SQLite."""
         return None
@@ -174,6 +178,14 @@ class Postgres(Database):
 
     def notify(self, payload: str) -> None:
         self.execute("SELECT pg_notify(?, ?)", (CHANNEL, payload))
+
+    def vacuum(self, table: str) -> None:
+        # Only outside a transaction (VACUUM cannot run in one, and a failed
+        # statement would abort it).  SKIP_LOCKED: when another worker is
+        # vacuuming it, do not wait.  Not the table's owner: PostgreSQL warns and
+        # skips it (autovacuum still runs).
+        if self.conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE:
+            self.execute(f"VACUUM (SKIP_LOCKED) {table}")
 
     def listener(self) -> Listener:
         return Listener(self._psycopg, self.url)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import chain, repeat
-from typing import Any
+from typing import IO, Any
 
 from .. import snapshots
 from ..campaign import Campaign
@@ -35,8 +35,8 @@ from ..errors import ConfigError, DispatchError, Problem
 from ..instants import parse_iso
 from ..outcomes import Outcome
 from ..windows import from_seconds
-from . import _db, schema
-from .errors import LeaseLost, RunUnreadable, StoreError
+from . import _db, _log, archive, schema
+from .errors import LeaseLost, RunUnreadable, StoreError, StoreUnavailable
 
 __all__ = [
     "DUE_NOW",
@@ -84,6 +84,32 @@ def _seconds(t: datetime) -> int:
     delta = t - datetime(1970, 1, 1, tzinfo=_UTC)
     return delta.days * 86400 + delta.seconds
 
+
+#: How often (wall seconds) at most a worker on PostgreSQL vacuums the inbox,
+#: whose rows are each inserted and deleted once, when it has deleted rows from
+#: it since: autovacuum visits a table at most once a minute, and the dead rows
+#: of a busy minute would otherwise grow the table (docs/store.md, "Database
+#: size").  A few pages: a few milliseconds.
+INBOX_VACUUM_SECONDS = 2.0
+
+#: The SET clause of a release: the run's wake-up as free workers see it, due
+#: now when webhooks wait in its inbox (a holder may have applied them without
+#: logging them: the next holder applies them again).
+_RELEASE = (
+    "lease_owner = NULL, inbox_applied = NULL, "
+    "next_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
+    f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END, "
+    "free_wakeup = CASE WHEN EXISTS (SELECT 1 FROM callslots_inbox i "
+    f"WHERE i.run_id = callslots_runs.id) THEN {DUE_NOW} ELSE next_wakeup END"
+)
+
+#: An inbox row ``i`` of run row ``r`` that is waiting to be applied (not applied
+#: by the holder in a poll that was not logged: ``inbox_applied``).
+_WAITING = "i.id > COALESCE(r.inbox_applied, -1)"
+
+#: The most events a run keeps applied and not logged (polls that changed
+#: nothing outside, and the webhooks they applied: docs/store.md, "Database size").
+MAX_UNLOGGED = 64
 
 #: The largest integer a database column holds (a run id, a position, an index).
 MAX_INT = 2**63 - 1
@@ -284,6 +310,17 @@ class Event:
     kind: str
     body: dict[str, Any]
     note: str | None
+
+
+def _row_events(position: int, kind: str, body: str, note: str | None, after: int) -> list[Event]:
+    """The events of one log row that come after position ``after``: a compact
+    row (schema 3) holds the events of one write and is keyed by its last
+    event's position; an older row is one event (ValueError for a damaged row)."""
+    if kind != _log.BATCH:
+        return [Event(position, kind, json.loads(body), note)]
+    events = _log.decode(body)
+    first = position - len(events) + 1
+    return [Event(first + i, k, b, n) for i, (k, b, n) in enumerate(events) if first + i > after]
 
 
 def _properties(customer: Customer, path: str) -> str | None:
@@ -540,10 +577,11 @@ class Store:
             if wakeup is not None:
                 self.db.notify(f"{run_id} ")  # a new run: any waiting worker
             self.db.execute(
-                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, status = ?, "
-                "summary = ? WHERE id = ?",
+                "UPDATE callslots_runs SET customer_count = ?, next_wakeup = ?, "
+                "free_wakeup = ?, status = ?, summary = ? WHERE id = ?",
                 (
                     count[0],
+                    None if wakeup is None else _seconds(wakeup),
                     None if wakeup is None else _seconds(wakeup),
                     "finished" if finished else "active",
                     totals,
@@ -558,8 +596,8 @@ class Store:
         rows = self.db.execute(
             "SELECT id, name, status, customer_count, next_wakeup, position, snapshot_position, "
             "lease_owner, lease_expires, summary, "
-            "(SELECT COUNT(*) FROM callslots_inbox i WHERE i.run_id = r.id) "
-            "FROM callslots_runs r WHERE id = ?",
+            "(SELECT COUNT(*) FROM callslots_inbox i WHERE i.run_id = r.id "
+            f"AND {_WAITING}) FROM callslots_runs r WHERE id = ?",
             (run_id,),
         )
         if not rows:
@@ -608,7 +646,8 @@ class Store:
         )
         due, unheld, oldest_wakeup = due_rows[0]
         inbox, oldest_arrival = db.execute(
-            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox"
+            "SELECT COUNT(*), MIN(received_at) FROM callslots_inbox i "
+            f"JOIN callslots_runs r ON r.id = i.run_id WHERE {_WAITING}"
         )[0]
         waits = []
         if oldest_wakeup is not None:
@@ -661,7 +700,8 @@ class Store:
 
     def events(self, run_id: int, after: int = 0) -> Iterator[Event]:
         """The run's event log from position ``after + 1`` on, in order
-        (:class:`StoreError` at once for an unknown run)."""
+        (:class:`StoreError` at once for an unknown run; :class:`RunUnreadable`
+        when a damaged log row is reached)."""
         run_id = _run_id(run_id)
         after = _whole(after, "after", low=0)
         self._run_row(run_id)
@@ -675,10 +715,33 @@ class Store:
                 (run_id, after, PAGE),
             )
             for position, kind, body, note in rows:
-                yield Event(int(position), kind, json.loads(body), note)
+                try:
+                    found = _row_events(int(position), kind, body, note, after)
+                except (ValueError, TypeError, KeyError, IndexError) as error:
+                    raise RunUnreadable(
+                        run_id, f"its log row at position {position} cannot be read: {error}"
+                    ) from None
+                yield from found
             if len(rows) < PAGE:
                 return
             after = int(rows[-1][0])
+
+    def archive_run(self, run_id: int, file: str | os.PathLike[str] | IO[str]) -> int:
+        """Write a finished run's row, customers, final snapshot and every event
+        to ``file`` (a path, or a text file open for writing) as JSON Lines, then
+        delete the run's events from the database; returns how many were
+        archived (docs/store.md, "Retention").  The run's row, customers and
+        final snapshot stay, so :meth:`info` and :meth:`inspect` answer as
+        before; :meth:`events` yields only what is logged after the archive.
+        :class:`StoreError` for a run that is not finished (or has webhooks
+        waiting, or got one while it was being archived: nothing is deleted)."""
+        return archive.archive_run(self, _run_id(run_id), file)
+
+    def restore_run(self, file: str | os.PathLike[str] | IO[str]) -> int:
+        """Put an archived run back as a new run (its new id): the same row,
+        customers, final snapshot and events, positions and all, so that
+        :meth:`events` gives the archived log again."""
+        return archive.restore_run(self, file)
 
     def inspect(self, run_id: int) -> Dispatcher:
         """The run's engine as the log says it is now (read-only: nothing is
@@ -772,10 +835,13 @@ class Store:
         # The run row is updated first: it exists, and its row lock orders this
         # webhook against the holder's poll (which locks the row before it reads
         # the inbox), so the wake-up set here is never overwritten unseen.
+        # A held run's free_wakeup stays as it is (the holder's writes and this
+        # one then change no indexed column: PostgreSQL updates the row in place).
         touched = self.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ? WHERE id = ? "
+            "UPDATE callslots_runs SET next_wakeup = ?, free_wakeup = "
+            "CASE WHEN lease_owner IS NULL THEN ? ELSE free_wakeup END WHERE id = ? "
             "RETURNING lease_owner, lease_expires",
-            (DUE_NOW, run_id),
+            (DUE_NOW, DUE_NOW, run_id),
         )
         if not touched:
             raise StoreError(f"no run {run_id!r} in this store")
@@ -1057,6 +1123,8 @@ class Worker:
         #: Runs this worker could not restore, with the reason (not tried again).
         self.failed: dict[int, str] = {}
         self._renewed = float("-inf")  # when due() last renewed the leases
+        self._vacuumed = float("-inf")  # when due() last vacuumed the inbox
+        self._inbox_deleted = 0  # inbox rows this worker deleted since then
         self._listener: _db.Listener | None = None
 
     @property
@@ -1096,13 +1164,26 @@ class Worker:
                 # so any worker may take them when they are due.  Their last Dials
                 # were placed before this call (the worker loop is sequential).
                 given = db.execute(
-                    "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ? AND "
+                    f"UPDATE callslots_runs SET {_RELEASE} "
+                    "WHERE lease_owner = ? AND "
                     "(next_wakeup IS NULL OR (next_wakeup > ? AND next_wakeup <> ?)) "
                     "RETURNING id",
                     (self.owner, u + self.hold_seconds, DUE_NOW),
                 )
                 self._store_totals([int(r[0]) for r in given])
             self._renewed = wall
+        if (
+            db.kind == "postgresql"
+            and self._inbox_deleted
+            and wall >= self._vacuumed + INBOX_VACUUM_SECONDS
+        ):
+            self._vacuumed, self._inbox_deleted = wall, 0
+            try:
+                db.vacuum("callslots_inbox")
+            except StoreUnavailable:
+                raise
+            except StoreError as error:  # e.g. inside a caller's transaction
+                log.warning("could not vacuum callslots_inbox: %s", error)
         for (run_id,) in given:
             gone = self.runs.pop(int(run_id), None)
             if gone is not None:
@@ -1118,8 +1199,8 @@ class Worker:
         taken: list[tuple[Any, ...]] = []
         free = (
             "SELECT id FROM callslots_runs WHERE lease_owner IS NULL "
-            f"AND next_wakeup IS NOT NULL AND next_wakeup <= ?{avoid} "
-            "ORDER BY next_wakeup LIMIT ?"
+            f"AND free_wakeup IS NOT NULL AND free_wakeup <= ?{avoid} "
+            "ORDER BY free_wakeup LIMIT ?"
         )
         lapsed = (  # leases that ran out: their worker died or stalled
             "SELECT id FROM callslots_runs WHERE lease_owner IS NOT NULL "
@@ -1146,7 +1227,7 @@ class Worker:
                         # a lease taken from an owner whose lease ran out: a takeover
                         "UPDATE callslots_runs SET lease_owner = ?, lease_gen = lease_gen + 1, "
                         "takeovers = takeovers + "
-                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, "
+                        "CASE WHEN lease_owner IS NULL THEN 0 ELSE 1 END, inbox_applied = NULL, "
                         f"lease_expires = ? WHERE id IN ({marks}) "
                         "RETURNING id, lease_gen, position, lease_expires",
                         (self.owner, expires, *ids),
@@ -1200,8 +1281,8 @@ class Worker:
         and only on rows whose log is where this worker's engine is)."""
         for run_id in run_ids:
             run = self.runs.get(run_id)
-            if run is None or run.dead or run.totals_position == run.position:
-                continue
+            if run is None or run.dead or run.totals_position == run.position or run._pending:
+                continue  # (unlogged events: the next holder applies them again)
             self.db.execute(
                 "UPDATE callslots_runs SET summary = ? WHERE id = ? AND position = ?",
                 (_totals(run._engine, run.position), run_id, run.position),
@@ -1214,7 +1295,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([run_id])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL"
+                f"UPDATE callslots_runs SET {_RELEASE}"
                 + (", unreadable = ?" if unreadable is not None else "")
                 + " WHERE id = ? AND lease_owner = ? AND lease_gen = ?",
                 (*(() if unreadable is None else (unreadable[:2000],)), run_id, self.owner, gen),
@@ -1271,7 +1352,7 @@ class Worker:
         with self.db.transaction():
             self._store_totals([i for i, r in self.runs.items() if r.held])
             self.db.execute(
-                "UPDATE callslots_runs SET lease_owner = NULL WHERE lease_owner = ?",
+                f"UPDATE callslots_runs SET {_RELEASE} WHERE lease_owner = ?",
                 (self.owner,),
             )
         for run in self.runs.values():
@@ -1338,6 +1419,10 @@ class Run:
         self._expired: list[Attempt] = []
         self.status_at = float("-inf")  # when a write last stored the live totals
         self.totals_position = -1  # the log position they were stored at
+        #: Events applied to the engine and not logged yet (a poll that changed
+        #: nothing outside, and the inbox rows it applied: _Write._defer).
+        self._pending: list[tuple[str, dict[str, Any], str | None]] = []
+        self._pending_ids: list[int] = []
 
     def __repr__(self) -> str:
         return f"<Run {self.id} gen {self.gen} at event {self.position}>"
@@ -1389,9 +1474,15 @@ class Run:
         ``maxCallSeconds`` deadline first: its webhooks have not come yet);
         else the next wake-up, never before the last poll."""
         last, wake = self.last_now, self._engine.next_wakeup()
-        waiting = self.worker.db.execute(
-            "SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (self.id,)
-        )
+        applied = set(self._pending_ids)
+        waiting = [
+            row
+            for row in self.worker.db.execute(
+                "SELECT id FROM callslots_inbox WHERE run_id = ? ORDER BY id LIMIT ?",
+                (self.id, len(applied) + 1),
+            )
+            if int(row[0]) not in applied
+        ]
         if waiting:
             return last if last is not None else wake
         if wake is None:
@@ -1438,6 +1529,9 @@ class Run:
             look_ahead(self._engine)
             log_.dialed = bool(dials)
             expired = self._engine.expired()
+            # a poll that hands out nothing and closes nothing may wait for the
+            # run's next logged write (see _Write.finish)
+            log_.deferrable = not dials and not expired
             self._expired.extend(expired)
             self.last_now = _exact(u, us)
             body: dict[str, Any] = {
@@ -1458,23 +1552,23 @@ class Run:
         """Apply the webhooks and commands waiting in the inbox, oldest first,
         and remove them (inside the write ``log_``, which logs them)."""
         db = self.worker.db
+        applied = set(self._pending_ids)  # applied already, logged with this write
         inbox = db.execute(
             "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
             "ORDER BY id LIMIT ?",
-            (self.id, PAGE),
+            (self.id, PAGE + len(applied)),
         )
         log_.read_inbox = True
-        for _, kind, call_id, text in inbox:
+        new = [row for row in inbox if int(row[0]) not in applied]
+        for row_id, kind, call_id, text in new:
             body = json.loads(text)
             if call_id is not None:
                 body["call"] = call_id
             log_.append(self._apply_inbox(kind, body))
+            log_.taken.append(int(row_id))
             look_ahead(self._engine)
-        if inbox:
-            marks = ", ".join("?" * len(inbox))
-            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", [r[0] for r in inbox])
-            if len(inbox) == PAGE:
-                log_.due_now = True  # more waits: stay due
+        if len(new) >= PAGE:
+            log_.due_now = True  # more waits: stay due
 
     def _apply_inbox(
         self, kind: str, body: dict[str, Any]
@@ -1558,22 +1652,37 @@ class Run:
         (this path is rare: only ignored webhooks take it)."""
         db = self.worker.db
         call = str(body.get("call", ""))
-        handed = db.execute(
-            "SELECT position, body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
-            "AND body LIKE ? ORDER BY position LIMIT 1",
-            (self.id, f'%"dials":[["{call}",%'),
-        )
-        if not call.isdigit() or not handed:
+        if not call.isdigit():
             return "duplicate"
-        _, index, attempt = json.loads(handed[0][1])["dials"][0]
-        expired = db.execute(
-            "SELECT body FROM callslots_events WHERE run_id = ? AND kind = 'poll' "
-            "AND position > ? AND body LIKE ?",
-            (self.id, handed[0][0], f'%"expired":[%[{int(index)},{int(attempt)}]%'),
-        )
-        for (text,) in expired:
-            if [index, attempt] in json.loads(text).get("expired", []):
-                return "late"
+        # The log rows that may hold the poll that handed the call out: a Dial
+        # is written ["call", index, attempt] in both the old and the compact rows
+        # (a JSON string cannot hold an unescaped quote, so only a Dial matches).
+        handed = None
+        for position, kind, text, note in db.execute(
+            "SELECT position, kind, body, note FROM callslots_events WHERE run_id = ? "
+            "AND kind IN ('poll', ?) AND body LIKE ? ORDER BY position",
+            (self.id, _log.BATCH, f'%["{call}",%'),
+        ):
+            for event in _row_events(int(position), kind, text, note, 0):
+                for dial in event.body.get("dials", []) if event.kind == "poll" else []:
+                    if dial[0] == call:
+                        handed = (event.position, int(dial[1]), int(dial[2]))
+                        break
+                if handed is not None:
+                    break
+            if handed is not None:
+                break
+        if handed is None:
+            return "duplicate"
+        at, index, attempt = handed
+        for position, kind, text, note in db.execute(
+            "SELECT position, kind, body, note FROM callslots_events WHERE run_id = ? "
+            "AND kind IN ('poll', ?) AND position > ? AND body LIKE ? ORDER BY position",
+            (self.id, _log.BATCH, at, f"%[{index},{attempt}]%"),
+        ):
+            for event in _row_events(int(position), kind, text, note, at):
+                if event.kind == "poll" and [index, attempt] in event.body.get("expired", []):
+                    return "late"
         return "duplicate"
 
     def release(self) -> None:
@@ -1631,6 +1740,13 @@ class _Write:
         self.read_inbox = False
         self.dialed = False
         self.force_snapshot = False
+        self.deferrable = False
+        # Events applied by an earlier poll that was not logged (its inbox rows
+        # are still in the inbox): logged first, by this write.
+        self.events.extend(run._pending)
+        #: The inbox rows this write applied (those earlier ones too): deleted
+        #: when it logs them.
+        self.taken: list[int] = list(run._pending_ids)
         self._tx: Any = None
 
     def append(self, event: tuple[str, dict[str, Any], str | None]) -> None:
@@ -1662,6 +1778,7 @@ class _Write:
             self._tx.__exit__(type(error), error, error.__traceback__)
             raise
         self.wall = wall
+        self.expires = float(expires)
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
@@ -1691,19 +1808,24 @@ class _Write:
         store = worker.store
         db = worker.db
         start = run.position
-        if self.events:
-            db.executemany(
-                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (run.id, start + i + 1, kind, _dump(body), note)
-                    for i, (kind, body, note) in enumerate(self.events)
-                ],
-            )
-        position = start + len(self.events)
         engine = run._engine
         wakeup = engine.next_wakeup()
         finished = wakeup is None and not engine.in_progress() and engine.finished
+        if self._defer(finished):
+            return
+        position = start + len(self.events)
+        if self.taken:
+            marks = ", ".join("?" * len(self.taken))
+            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", self.taken)
+            worker._inbox_deleted += len(self.taken)
+        run._pending, run._pending_ids = [], []
+        if self.events:
+            # One compact row for the write's events (docs/store.md, "The schema").
+            db.execute(
+                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
+                "VALUES (?, ?, ?, ?, NULL)",
+                (run.id, position, _log.BATCH, _log.encode(run.gen, self.events)),
+            )
         since = position - run.snap_position
         snapshot = self.force_snapshot or finished or since >= store.snapshot_every
         summary: str | None = None
@@ -1743,10 +1865,18 @@ class _Write:
             summary = _totals(engine, position)
             run.status_at = self.wall
             run.totals_position = position
-        expires = self.wall + worker.lease_seconds
+        # The lease is renewed once a third of it has passed since the last
+        # renewal (as Worker.due does), not at every write: lease_expires is
+        # indexed, and a write that changes no indexed column is cheap on
+        # PostgreSQL (docs/store.md, "Database size").
+        expires = self.expires
+        if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
+            expires = self.wall + worker.lease_seconds
         db.execute(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
-            "lease_expires = ?, lease_owner = ?"
+            "lease_expires = ?, lease_owner = ?, inbox_applied = NULL"
+            # (SET reads the old row: the new wake-up is given again)
+            + (", free_wakeup = ?" if release else "")
             + (", snapshot_position = ?" if snapshot else "")
             + (", summary = ?" if totals else "")
             # a restore that worked: the run is readable (again)
@@ -1758,6 +1888,7 @@ class _Write:
                 "finished" if finished else "active",
                 expires,
                 None if release else worker.owner,
+                *((next_value,) if release else ()),
                 *((position,) if snapshot else ()),
                 *((summary,) if totals else ()),
                 run.id,
@@ -1770,3 +1901,41 @@ class _Write:
         if release:
             run.held = False
             worker.runs.pop(run.id, None)
+
+    def _defer(self, finished: bool) -> bool:
+        """Whether this write is a poll that handed out nothing and closed
+        nothing, after at most :data:`MAX_UNLOGGED` events (webhooks from the
+        inbox, earlier such polls): then nothing is logged and the inbox rows
+        it applied stay where they are; the run's wake-up moves (one update of
+        its row, no log row), and its next logged write logs these events first
+        and deletes those rows.  A crash before that loses only a poll that
+        changed nothing outside: the next holder applies the same inbox rows
+        (docs/store.md, "Database size").  Never with a snapshot due, at the
+        run's end, or when the lease is given back."""
+        run = self.run
+        worker = run.worker
+        store = worker.store
+        if (
+            not self.deferrable
+            or finished
+            or self.force_snapshot
+            or self.keep
+            or len(self.events) > MAX_UNLOGGED
+            or run.position + len(self.events) - run.snap_position >= store.snapshot_every
+        ):
+            return False
+        wakeup = run._engine.next_wakeup()
+        next_value = DUE_NOW if self.due_now else None if wakeup is None else _seconds(wakeup)
+        if _idle(next_value, run.last_seconds, worker):
+            return False  # given back: logged (the next holder restores from the log)
+        expires = self.expires
+        if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
+            expires = self.wall + worker.lease_seconds
+        worker.db.execute(
+            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ?, inbox_applied = ? "
+            "WHERE id = ?",
+            (next_value, expires, max(self.taken) if self.taken else None, run.id),
+        )
+        run.lease_expires = expires
+        run._pending, run._pending_ids = list(self.events), list(self.taken)
+        return True
