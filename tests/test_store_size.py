@@ -144,7 +144,7 @@ def test_a_compact_row_reads_back_every_event_as_it_was_logged(
 def test_a_write_is_one_row_and_the_log_reads_as_before(store_url: str) -> None:
     store = Store.open(store_url)
     run_id = store.create_run(CAMPAIGN, numbers(8))
-    drive(store, run_id, at("14:00:00.5"))
+    drive(store, run_id, at("14:00:00.500000"))
     db = store.db
     rows = db.execute(
         "SELECT position, kind, body FROM callslots_events WHERE run_id = ? ORDER BY position",
