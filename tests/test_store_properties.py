@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from callslots import Campaign, Dispatcher, DispatchError
@@ -57,6 +57,9 @@ steps = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=steps, customers=st.integers(1, 8))
+# Found in CI: the last poll hands out nothing, so it is logged with the next write;
+# the live totals and inspect() still count the webhook it applied.
+@example(steps=[("poll", 0)] * 6 + [("webhook_end", 0, "Completed")], customers=2)
 def test_a_stored_run_is_the_engine(tmp_path: Path, steps: list[Any], customers: int) -> None:
     url = f"sqlite:///{tmp_path}/p{abs(hash((tuple(steps), customers)))}.db?synchronous=normal"
     numbers = [f"+1212555{i:04d}" for i in range(customers)]

@@ -744,11 +744,30 @@ class Store:
         return archive.restore_run(self, file)
 
     def inspect(self, run_id: int) -> Dispatcher:
-        """The run's engine as the log says it is now (read-only: nothing is
-        written; webhooks still in the inbox are not applied).  Calls handed out
-        and not confirmed are in doubt, as after a crash."""
+        """The run's engine as the log says it is now, with the webhooks and
+        commands its holder has applied in a poll not logged yet (read-only:
+        nothing is written; those still waiting in the inbox are not applied).
+        Calls handed out and not confirmed are in doubt, as after a crash."""
         run_id = _run_id(run_id)
         restored = self._restore(run_id, self._run_row(run_id))
+        rows = self.db.execute(
+            "SELECT i.kind, i.call_id, i.body FROM callslots_inbox i "
+            "JOIN callslots_runs r ON r.id = i.run_id "
+            "WHERE i.run_id = ? AND i.id <= COALESCE(r.inbox_applied, -1) ORDER BY i.id",
+            (run_id,),
+        )
+        for kind, call_id, text in rows:  # as the holder applied them (rule 1)
+            body = json.loads(text)
+            if call_id is not None:
+                body["call"] = call_id
+            try:
+                if kind == "add":
+                    restored.replay(self, run_id, Event(0, kind, body, None))
+                else:
+                    apply_event(restored.engine, kind, body)
+            except (DispatchError, ValueError, OverflowError):
+                continue  # the holder logs it as rejected: it changed nothing
+            look_ahead(restored.engine)
         return restored.crash_rule(self, run_id)
 
     # -- webhooks and commands from any process --------------------------------
@@ -1931,10 +1950,24 @@ class _Write:
         expires = self.expires
         if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
             expires = self.wall + worker.lease_seconds
+        # The live totals as a logged write keeps them (every status_seconds): they
+        # count the webhooks this poll applied, which stay in the inbox until the
+        # next logged write (a crash before it applies them again, the same way).
+        totals = self.wall >= run.status_at + store.status_seconds
+        summary = _totals(run._engine, run.position) if totals else None
+        if totals:
+            run.status_at = self.wall
         worker.db.execute(
-            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ?, inbox_applied = ? "
-            "WHERE id = ?",
-            (next_value, expires, max(self.taken) if self.taken else None, run.id),
+            "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ?, inbox_applied = ?"
+            + (", summary = ?" if totals else "")
+            + " WHERE id = ?",
+            (
+                next_value,
+                expires,
+                max(self.taken) if self.taken else None,
+                *((summary,) if totals else ()),
+                run.id,
+            ),
         )
         run.lease_expires = expires
         run._pending, run._pending_ids = list(self.events), list(self.taken)
