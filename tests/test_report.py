@@ -761,3 +761,40 @@ def test_the_ends_of_the_time_line(tmp_path: Path, zone: str, start: str, days: 
         ok("simulate", path, "--from", start, "--summary-only", "--format", "jsonl")
     )
     assert page.summary["attempts"] == str(summary["attempts"])
+
+
+@pytest.mark.parametrize("zone", [None, "Etc/GMT-14", "Etc/GMT+12", "UTC"])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(-1, 1), (-400, 5), (-3000, 2), (-0.01, 0.01), (-40000, 0)],
+    ids=["day", "400 days", "8 years", "minutes", "a century"],
+)
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_date_axis_at_either_end_of_the_time_line_draws(
+    zone: str | None, low: float, high: float, end: str
+) -> None:
+    """Near year 1 or 9999 matplotlib's date ticks leave Python's dates (a tick on
+    10000-01-01, a date read 14 hours east): found by the CLI sweep on Python 3.10
+    (`report --from now --days 508`); every such axis still draws."""
+    pytest.importorskip("matplotlib")
+    import io
+    from zoneinfo import ZoneInfo
+
+    from matplotlib.figure import Figure
+
+    from callslots.report import _date_axis
+
+    epoch = date(1970, 1, 1).toordinal()
+    if end == "last":
+        at = float(date.max.toordinal() - epoch - 1)
+        span = (at + low, at + high)
+    else:
+        at = float(date.min.toordinal() - epoch + 1)
+        span = (at - high, at - low)
+    figure = Figure()
+    ax = figure.add_subplot()
+    ax.plot(list(span), [0, 1])
+    ax.set_xlim(*span)
+    _date_axis(ax, None if zone is None else ZoneInfo(zone))
+    figure.savefig(io.StringIO(), format="svg")
+    assert ax.get_xticks().size > 0

@@ -654,6 +654,7 @@ def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
     """Dates on the x axis, ticked and written on ``zone``'s clock (None: the
     naive dates of local days)."""
     import matplotlib.dates as mdates
+    import numpy as np
 
     # matplotlib's dates run from year 1 to 9999: the axis's margins stay inside them
     low, high = ax.get_xlim()
@@ -663,7 +664,24 @@ def _date_axis(ax: Axes, zone: ZoneInfo | None) -> None:
     if high - low < 1:  # everything on one day at an end: a day's width, inside
         low, high = (high - 1, high) if high >= last else (low, low + 1)
     ax.set_xlim(low, high)
-    locator = mdates.AutoDateLocator(tz=zone, maxticks=10)  # type: ignore[no-untyped-call]
+    # Ticks too, on the zone's clock: near the ends matplotlib's locators (a tick
+    # on 10000-01-01) and formatters (a date read 14 hours east) leave Python's
+    # dates; such ticks go, and evenly spaced ones stand in when none is left.
+    inside = (first + 1, last - 1)
+
+    class InRange(mdates.AutoDateLocator):
+        def __call__(self) -> Any:
+            try:
+                found = super().__call__()  # type: ignore[no-untyped-call]
+                ticks = [t for t in found if inside[0] <= t <= inside[1]]
+            except (OverflowError, ValueError):
+                ticks = []
+            if not ticks:
+                a, b = max(low, inside[0]), min(high, inside[1])
+                ticks = [a + (b - a) * k / 4 for k in range(5)] if b > a else [a]
+            return np.asarray(ticks)
+
+    locator = InRange(tz=zone, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     formatter = mdates.ConciseDateFormatter(locator, tz=zone)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_formatter(formatter)
