@@ -757,14 +757,8 @@ class Store:
             (run_id,),
         )
         for kind, call_id, text in rows:  # as the holder applied them (rule 1)
-            body = json.loads(text)
-            if call_id is not None:
-                body["call"] = call_id
             try:
-                if kind == "add":
-                    restored.replay(self, run_id, Event(0, kind, body, None))
-                else:
-                    apply_event(restored.engine, kind, body)
+                restored.replay(self, run_id, Event(0, kind, _inbox_body(call_id, text), None))
             except (DispatchError, ValueError, OverflowError):
                 continue  # the holder logs it as rejected: it changed nothing
             look_ahead(restored.engine)
@@ -1060,6 +1054,14 @@ class _Restored:
             self.count = stop
         else:
             apply_event(engine, event.kind, body)
+
+
+def _inbox_body(call_id: str | None, text: str) -> dict[str, Any]:
+    """An inbox row's event body: its JSON, with the call it names."""
+    body: dict[str, Any] = json.loads(text)
+    if call_id is not None:
+        body["call"] = call_id
+    return body
 
 
 def look_ahead(engine: Dispatcher) -> None:
@@ -1580,10 +1582,7 @@ class Run:
         log_.read_inbox = True
         new = [row for row in inbox if int(row[0]) not in applied]
         for row_id, kind, call_id, text in new:
-            body = json.loads(text)
-            if call_id is not None:
-                body["call"] = call_id
-            log_.append(self._apply_inbox(kind, body))
+            log_.append(self._apply_inbox(kind, _inbox_body(call_id, text)))
             log_.taken.append(int(row_id))
             look_ahead(self._engine)
         if len(new) >= PAGE:
