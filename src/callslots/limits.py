@@ -218,10 +218,10 @@ class Rules:
         )
         object.__setattr__(self, "plan", plan)
         reach = [
-            limit.span_us if limit.window == "rolling" else limit.days * DAY * MICROS + _SLACK_US
+            limit.span_us if limit.window == "rolling" else _reach(limit.days)
             for limit in self.limits
         ]
-        reach += [rule.days * DAY * MICROS + _SLACK_US for rule in self.quiet]
+        reach += [_reach(rule.days) for rule in self.quiet]
         object.__setattr__(self, "reach_us", max(reach, default=0))
 
 
@@ -499,8 +499,14 @@ def _near(starts: list[int], most: int, days: int, t: int) -> bool:
     """Whether ``most`` of ``starts`` are close enough to ``t`` to share a span of
     ``days`` local dates with it on some clock (else a calendar limit or a quiet
     period cannot forbid ``t``: two bisections instead of reading every date)."""
-    reach = days * DAY * MICROS + _SLACK_US
+    reach = _reach(days)
     return bisect_right(starts, t + reach) - bisect_left(starts, t - reach) >= most
+
+
+def _reach(days: int) -> int:
+    """How far (µs) a call can be from an instant and still share a span of
+    ``days`` local dates with it on some clock."""
+    return days * DAY * MICROS + _SLACK_US
 
 
 def _counted(days: Sequence[int], most: int, span: int) -> Callable[[int], int]:

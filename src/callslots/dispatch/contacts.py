@@ -297,17 +297,23 @@ class Contacts:
         alone), and such a customerId's entries once it has no call left.  Its
         clocks and its history stay, for a number of it read later."""
         horizon = self.latest - self.reach
+        # Also swept a quarter of ``reach`` later as calls go on.  The idle ones are
+        # those done within about ``reach``, not every one done: a sweep is short.
         self._sweep = self.latest + max(self.reach // 4, 3600 * MICROS)
         for member in list(self.idle):
-            log = self.member_calls[member]
-            old = [key for key in log if key[1] <= horizon]
-            for key in old:
-                del log[key]
-            until = self.member_until.get(member)
-            if not log and (until is None or until * MICROS <= self.latest):
-                del self.members[member], self.member_calls[member]
-                self.member_until.pop(member, None)
-                self.idle.discard(member)
+            self._prune(member, horizon)
+
+    def _prune(self, member: str, horizon: int) -> None:
+        """Drop idle ``member``'s calls at or before ``horizon``, and its entries
+        once none is left and no call of it holds a line."""
+        log = self.member_calls[member]
+        for key in [key for key in log if key[1] <= horizon]:
+            del log[key]
+        until = self.member_until.get(member)
+        if not log and (until is None or until * MICROS <= self.latest):
+            del self.members[member], self.member_calls[member]
+            self.member_until.pop(member, None)
+            self.idle.discard(member)
 
     # -- snapshots ------------------------------------------------------------------
 
@@ -428,19 +434,22 @@ class Contacts:
             ledger = Ledger(phone, own.get(phone, self.base), self.zones(clocks.get(phone)))
             ledger.load(rows)
             self.ledgers[phone] = ledger
+        self._load_clocks(state)
+
+    def _load_clocks(self, state: dict[str, Any]) -> None:
+        """The customerIds' clocks and which are idle, as :meth:`state` wrote them;
+        from a snapshot written before the rebuild (every number read is listed,
+        done or not), the clocks of each one's first number."""
         if "member_clocks" in state:
             self.member_clocks = {
                 str(m): (tuple(str(z) for z in c), bool(z))
                 for m, (c, z) in state["member_clocks"].items()
             }
             self.idle = {str(m) for m in state["idle"]}
-        else:  # written before the rebuild: every number read is listed, done or not
-            self.member_clocks = {
-                m: (
-                    tuple(z.key for z in self.ledgers[ps[0]].zones),
-                    self.ledgers[ps[0]].rules.zoned,
-                )
-                for m, ps in self.members.items()
-                if ps
-            }
-            self.idle = set()
+            return
+        self.member_clocks = {}
+        for m, phones in self.members.items():
+            if phones:
+                first = self.ledgers[phones[0]]
+                self.member_clocks[m] = (tuple(z.key for z in first.zones), first.rules.zoned)
+        self.idle = set()
