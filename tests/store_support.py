@@ -19,13 +19,31 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 REQUIRE = bool(os.environ.get("CALLSLOTS_REQUIRE_POSTGRES"))
+
+UTC = timezone.utc
+#: Far in the future: every run is due then.
+FAR = datetime(9000, 1, 1, tzinfo=UTC)
+#: The campaign of the store's tests (two days, a slot a minute, two lines).
+CAMPAIGN: dict[str, Any] = {
+    "timezone": "America/New_York",
+    "startDate": "2024-03-04",
+    "endDate": "2024-03-05",
+    "startTime": "09:00",
+    "endTime": "17:00",
+    "callIntervalSeconds": 60,
+    "maxConcurrency": 2,
+    "callRetries": 1,
+    "retryDelaySeconds": 600,
+}
 
 
 def _bin_dir() -> Path | None:

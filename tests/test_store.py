@@ -7,7 +7,7 @@ import io
 import json
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -16,26 +16,12 @@ import pytest
 
 from callslots import Campaign, ConfigError, Dispatcher, DispatchError
 from callslots.store import LeaseLost, RunUnreadable, Store, StoreError
-from store_support import EXAMPLES, ROOT, postgres_server, store_url
+from store_support import CAMPAIGN, EXAMPLES, FAR, ROOT, postgres_server, store_url
 
 sys.path.insert(0, str(EXAMPLES))
 import store_service
 
 __all__ = ["postgres_server", "store_url"]
-
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
 
 
 def at(clock: str) -> datetime:

@@ -5,30 +5,15 @@ totals, the campaign's warnings, late webhooks; on both databases."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
 from callslots import DispatchError
 from callslots.store import Store, summary_dict
-from store_support import postgres_server, store_url
+from store_support import CAMPAIGN, FAR, UTC, postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
-
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
 
 
 def numbers(count: int, base: int = 0) -> list[str]:

@@ -17,24 +17,11 @@ from hypothesis import strategies as st
 
 from callslots import ConfigError, DispatchError
 from callslots.store import Run, Store, StoreError, Worker
-from store_support import postgres_server, store_url
+from store_support import CAMPAIGN, FAR, UTC, postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
 
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
 T0 = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
 TABLES = {
     "callslots_runs": "id",
     "callslots_customers": "run_id, idx",

@@ -19,23 +19,10 @@ from hypothesis import strategies as st
 from callslots import Campaign, Dispatcher
 from callslots.store import Event, Store, StoreError, _db, _log, read_archive
 from callslots.store.store import look_ahead
-from store_support import ROOT, postgres_server, store_url
+from store_support import CAMPAIGN, ROOT, UTC, postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
 
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
 OUTCOMES = ["No Answer", "Completed", "Busy", "Completed", "voicemail"]
 
 

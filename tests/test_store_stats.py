@@ -5,28 +5,14 @@ the columns they need."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime, timedelta
 
 from callslots.store import Store
-from store_support import postgres_server, store_url
+from store_support import CAMPAIGN, FAR, UTC, postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
 
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
 T0 = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
 
 
 def numbers(count: int, base: int = 0) -> list[str]:
