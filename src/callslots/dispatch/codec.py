@@ -30,7 +30,7 @@ from ..schedule import Schedule
 from ..tz import MIN_UTC, tz_database
 from ..windows import from_seconds
 from .groups import Group
-from .states import Event, Kind, Record, State, advance
+from .states import Call, Event, Kind, Record, State, advance
 from .tally import OUTCOMES, Tally
 from .values import Attempt, instant
 
@@ -50,7 +50,7 @@ def check(campaign: Schedule, state: object) -> None:
 def write(engine: Any) -> dict[str, Any]:
     """The snapshot of ``engine`` (a JSON-ready dict)."""
     reader, tally, contacts = engine._reader, engine._tally, engine._contacts
-    calls: dict[int, Record] = engine._calls
+    calls: dict[int, Call] = engine._calls
     state: dict[str, Any] = {
         "format": snapshots.FORMAT,
         "version": 1,
@@ -66,14 +66,16 @@ def write(engine: Any) -> dict[str, Any]:
         "seen": {"count": len(reader.seen), "table": snapshots.pack_bytes(reader.seen.to_bytes())},
         "final": snapshots.pack_bytes(bytes(engine._final)),
         "groups": [_group_row(group) for group in engine._queues],
-        "calls": [_call_row(seq, r) for seq, r in sorted(calls.items())],
+        "calls": [_call_row(c) for _, c in sorted(calls.items())],
         "ends": sorted(engine._lines.ends),
         "callback_after": sorted(
-            [r.index, r.callback, r.attempt + 1] for r in calls.values() if r.callback is not None
+            [c.record.index, c.callback, c.record.attempt + 1]
+            for c in calls.values()
+            if c.callback is not None
         ),
-        "reached_open": sorted(r.index for r in engine._records.values() if r.reached),
+        "reached_open": sorted(r.index for r in engine._records if r is not None and r.reached),
         "cancelled_open": sorted(
-            [r.index, r.cancel] for r in calls.values() if r.cancel is not None
+            [c.record.index, c.cancel] for c in calls.values() if c.cancel is not None
         ),
         "cancel_ahead": [[i, r] for i, r in sorted(reader.cancel_ahead.items())],
         "expired": [_expired_row(a) for a in engine._expired],
@@ -107,13 +109,14 @@ def _group_row(group: Group) -> dict[str, Any]:
     }
 
 
-def _call_row(seq: int, r: Record) -> list[Any]:
+def _call_row(c: Call) -> list[Any]:
     """A call on the line in a snapshot: ``[seq, due, index, attempt, phone, slot,
     kind, [zones, scopes], started, deadline, in_doubt]``."""
+    r = c.record
     kind = _CALLBACK if r.kind is Kind.CALLBACK else _ORDINARY
     zones = [list(r.group.key.zones), list(r.group.key.scopes)]
-    return [seq, r.due, r.index, r.attempt, r.phone, r.slot, kind, zones, r.started,
-            r.deadline, r.state is State.IN_DOUBT]  # fmt: skip
+    return [c.seq, r.due, r.index, r.attempt, r.phone, c.slot, kind, zones, c.started,
+            c.deadline, r.state is State.IN_DOUBT]  # fmt: skip
 
 
 def _expired_row(a: Attempt) -> list[Any]:
@@ -157,13 +160,13 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
         engine._start = int(state["start"])
     if len(engine._final) != engine._seq + 1:
         raise DispatchError("the snapshot's call states do not match its call count")
-    records = _read_records(engine, state, exact)
+    on_the_line = _read_records(engine, state, exact)
     ends = [int(e) for e in state["ends"]]
     engine._lines.ends = sorted(ends)  # a sorted list is a heap
     for i, d, _ in state["callback_after"]:
-        records[int(i)].callback = int(d)
+        on_the_line[int(i)].callback = int(d)
     for i, reason in state["cancelled_open"]:
-        records[int(i)].cancel = str(reason)
+        on_the_line[int(i)].cancel = str(reason)
     reader.cancel_ahead = {int(i): str(r) for i, r in state["cancel_ahead"]}
     engine._expired = [
         Attempt(
@@ -185,14 +188,16 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
         engine._contacts.load(limits)
 
 
-def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, Record]:
-    """The records of the customers waiting and on the line."""
-    records: dict[int, Record] = engine._records
+def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, Call]:
+    """The records of the customers waiting and on the line; returns the calls on
+    the line by their customers' indexes."""
     reached = {int(i) for i in state["reached_open"]}
+    on_the_line: dict[int, Call] = {}
 
     def record(index: int, phone: str, group: Group, kind: Kind, due: int, attempt: int) -> Record:
-        made = records[index] = Record(index, phone, group, due)
+        made = Record(index, phone, group, due)
         made.kind, made.attempt, made.reached = kind, attempt, index in reached
+        engine._keep(made)
         return made
 
     for g in state["groups"]:
@@ -213,17 +218,16 @@ def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, 
     ]:
         group = engine._group(ViewKey(tuple(zones[0]), tuple(zones[1])))
         on = Kind.CALLBACK if int(kind) == _CALLBACK else Kind.RETRY
-        call = record(int(index), str(phone), group, on, int(due), int(attempt))
-        call.seq, call.slot, call.at = int(seq), int(slot), from_seconds(int(slot))
+        made = record(int(index), str(phone), group, on, int(due), int(attempt))
+        call = Call(made, int(seq), int(slot), from_seconds(int(slot)), int(deadline))
         call.started = None if started is None else int(started)
-        call.deadline = int(deadline)
-        advance(call, Event.DIAL)
+        made.call = on_the_line[made.index] = engine._calls[call.seq] = call
+        advance(made, Event.DIAL)
         if call.started is not None:
-            advance(call, Event.STARTED)
+            advance(made, Event.STARTED)
         elif bool(doubt) or not exact:  # never confirmed before the snapshot: it may have rung
-            advance(call, Event.RESTORED)
-        engine._calls[call.seq] = call
-    return records
+            advance(made, Event.RESTORED)
+    return on_the_line
 
 
 def _read_totals(tally: Tally, state: dict[str, Any]) -> None:

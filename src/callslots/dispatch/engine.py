@@ -36,7 +36,7 @@ from ..tz import MAX_UTC
 from ..windows import from_seconds
 from . import codec
 from .queues import Queues
-from .states import LATE, Closed, Event, Kind, Late, Record, State, advance, in_firsts
+from .states import LATE, Call, Closed, Event, Kind, Late, State, advance, in_firsts
 from .tally import OUTCOMES, Done
 from .values import (
     EPOCH,
@@ -109,10 +109,10 @@ class Dispatcher(Queues):
                 f"{previous.isoformat()}; time only moves forward"
             )
         self._now_us = exact
-        record = self._poll(u)
-        return [] if record is None else [self._dial(record)]
+        call = self._poll(u)
+        return [] if call is None else [self._dial(call)]
 
-    def _poll(self, now: int) -> Record | None:
+    def _poll(self, now: int) -> Call | None:
         self._now = now
         if self._calls:
             self._expire(now)
@@ -134,20 +134,17 @@ class Dispatcher(Queues):
             return None
         self._seq += 1
         advance(record, Event.DIAL)
-        record.seq = self._seq
-        record.slot = s
-        record.at = self._woke_at if s == self._woke else utc(s)
-        record.started = None
-        record.deadline = min(s + self._max_call, MAX_UTC)
-        self._calls[self._seq] = record
+        at = self._woke_at if s == self._woke and self._woke_at is not None else utc(s)
+        call = record.call = Call(record, self._seq, s, at, min(s + self._max_call, MAX_UTC))
+        self._calls[self._seq] = call
         self._final.append(0)
         self._last_at = s
-        return record
+        return call
 
     @staticmethod
-    def _dial(record: Record) -> Dial:
-        assert record.at is not None
-        return make_dial(str(record.seq), record.index, record.phone, record.attempt, record.at)
+    def _dial(call: Call) -> Dial:
+        record = call.record
+        return make_dial(str(call.seq), record.index, record.phone, record.attempt, call.at)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -188,7 +185,7 @@ class Dispatcher(Queues):
 
     # -- events -------------------------------------------------------------------------
 
-    def _call(self, call_id: str) -> tuple[int, Record | None]:
+    def _call(self, call_id: str) -> tuple[int, Call | None]:
         seq = int(call_id) if isinstance(call_id, str) and call_id.isdigit() else 0
         if not 0 < seq <= self._seq:
             raise DispatchError(f"unknown call_id {call_id!r}: no Dial had that id")
@@ -203,46 +200,47 @@ class Dispatcher(Queues):
     def started(self, call_id: str, at: datetime) -> None:
         """The call was placed at ``at`` (optional; ``ended`` alone is enough)."""
         u = instant(at, "at")
-        seq, record = self._call(call_id)
-        if record is None:
+        seq, call = self._call(call_id)
+        if call is None:
             assert LATE[self._closed(seq), Event.STARTED] is Late.IGNORED
             return  # it has ended already: a late confirmation changes nothing
-        if u < record.slot:
+        if u < call.slot:
             raise DispatchError(
                 f"call {call_id} started at {at.isoformat()}, before its slot "
-                f"{from_seconds(record.slot).isoformat()}"
+                f"{from_seconds(call.slot).isoformat()}"
             )
-        if record.started is not None and record.started != u:
+        if call.started is not None and call.started != u:
             raise DispatchError(
                 f"call {call_id} was reported started at "
-                f"{from_seconds(record.started).isoformat()} and now at {at.isoformat()}"
+                f"{from_seconds(call.started).isoformat()} and now at {at.isoformat()}"
             )
-        advance(record, Event.STARTED, f"call {call_id}")
-        record.started = u
-        record.deadline = min(u + self._max_call, MAX_UTC)
+        advance(call.record, Event.STARTED, f"call {call_id}")
+        call.started = u
+        call.deadline = min(u + self._max_call, MAX_UTC)
 
     def not_started(self, call_id: str, reason: str = "") -> None:
         """The dial never happened: the line is free and the attempt is not used
         up (it waits again with its own due time)."""
-        seq, record = self._call(call_id)
-        if record is None:
+        seq, call = self._call(call_id)
+        if call is None:
             closed = self._closed(seq)
             if LATE[closed, Event.NOT_STARTED] is Late.IGNORED:
                 return  # a duplicate
             raise DispatchError(
                 f"call {call_id} has {closed.value}; it cannot be reported not started"
             )
+        record = call.record
         advance(record, Event.NOT_STARTED, f"call {call_id}")
         del self._calls[seq]
         self._final[seq] = NOT_STARTED
         if self._limited:
-            self._contacts.settled(record.phone, record.slot, None)
-        record.off_the_line()
-        if record.cancel is not None:
+            self._contacts.settled(record.phone, call.slot, None)
+        record.call = None
+        if call.cancel is not None:
             self._done(record, Done.CANCELLED, Event.CANCEL)
             return
-        if record.callback is not None:  # asked for during the call: it replaces it
-            record.kind, record.due, record.callback = Kind.CALLBACK, record.callback, None
+        if call.callback is not None:  # asked for during the call: it replaces it
+            record.kind, record.due = Kind.CALLBACK, call.callback
         elif record.kind is Kind.FIRST:
             record.kind = Kind.RETRY  # due at the start still, among the retries
         self._push(record)
@@ -258,8 +256,8 @@ class Dispatcher(Queues):
         except ValueError as error:
             raise DispatchError(str(error)) from None
         u = instant(at, "at", up=True)
-        seq, record = self._call(call_id)
-        if record is None:
+        seq, call = self._call(call_id)
+        if call is None:
             closed = self._closed(seq)
             late = LATE[closed, Event.ENDED]
             if late is Late.IGNORED or (
@@ -271,26 +269,27 @@ class Dispatcher(Queues):
             raise DispatchError(
                 f"call {call_id} was already reported {was}; now ended {parsed.value!r}"
             )
-        if u < record.slot or (record.started is not None and u < record.started):
+        if u < call.slot or (call.started is not None and u < call.started):
             raise DispatchError(
                 f"call {call_id} ended at {at.isoformat()}, before it started at "
-                f"{from_seconds(max(record.slot, record.started or record.slot)).isoformat()}"
+                f"{from_seconds(max(call.slot, call.started or call.slot)).isoformat()}"
             )
         shown = at if at.tzinfo is timezone.utc and not at.microsecond else None
-        return self._end(record, parsed, u, shown=shown)
+        return self._end(call, parsed, u, shown=shown)
 
     def _end(
         self,
-        record: Record,
+        call: Call,
         outcome: Outcome,
         ended: int,
         known: bool = True,
         shown: datetime | None = None,
     ) -> Attempt:
-        """Apply the end of ``record``'s call (checked by the caller); ``known``:
-        False for a call closed by maxCallSeconds (its outcome stays unknown to the
-        limits); ``shown``: ``ended`` as a UTC datetime, when the caller has it."""
-        seq, s, attempt = record.seq, record.slot, record.attempt
+        """Apply the end of ``call`` (checked by the caller); ``known``: False for
+        a call closed by maxCallSeconds (its outcome stays unknown to the limits);
+        ``shown``: ``ended`` as a UTC datetime, when the caller has it."""
+        record, seq, s = call.record, call.seq, call.slot
+        attempt = record.attempt
         if self._limited:
             self._contacts.ended(record.phone, ended)
             if known:
@@ -301,20 +300,18 @@ class Dispatcher(Queues):
         del self._calls[seq]
         self._lines.ended(ended, s)
         self._final[seq] = code
-        at = record.at
-        assert at is not None
-        retry = self._next_attempt(record, outcome, code, ended)
+        record.call = None
+        retry = self._next_attempt(call, outcome, code, ended)
         self._tally.count_call(code, s, ended)
         ended_at = utc(ended) if shown is None else shown
-        return make_attempt(record.index, record.phone, attempt, at, ended_at, outcome, retry)
+        return make_attempt(record.index, record.phone, attempt, call.at, ended_at, outcome, retry)
 
-    def _next_attempt(self, record: Record, outcome: Outcome, code: int, ended: int) -> int | None:
-        """After a call: the customer's next attempt (a callback asked for during
+    def _next_attempt(self, call: Call, outcome: Outcome, code: int, ended: int) -> int | None:
+        """After ``call``: its customer's next attempt (a callback asked for during
         the call, else the retry the rule allows) is pending and its due second
         returned; or the customer is done (None)."""
-        reached = outcome is Outcome.COMPLETED
-        callback, record.callback = record.callback, None
-        if record.cancel is not None:
+        record, reached, callback = call.record, outcome is Outcome.COMPLETED, call.callback
+        if call.cancel is not None:
             self._done(record, Done.CANCELLED, Event.ENDED_LAST)
             return None
         if callback is not None:  # the callback asked for during the call replaces the retry
@@ -327,7 +324,7 @@ class Dispatcher(Queues):
             record.reached = record.reached or reached
             record.kind = Kind.CALLBACK
         elif record.attempt in self._retried[code]:
-            started = record.started if record.started is not None else record.slot
+            started = call.started if call.started is not None else call.slot
             due = retry_due(self._campaign, self._calendar, ended, started, self._finder(record))
             if due is None:  # the rule allows one; the campaign has no time left for it
                 self._done(record, Done.CUT_OFF, Event.ENDED_LAST)
@@ -339,16 +336,15 @@ class Dispatcher(Queues):
         advance(record, Event.ENDED)
         record.due = due
         record.attempt += 1
-        record.off_the_line()
         self._push(record)
         return due
 
     def _expire(self, now: int) -> None:
         """Close the calls whose ``maxCallSeconds`` passed by ``now`` (not in doubt)."""
         late = sorted(
-            (r.deadline, seq)
-            for seq, r in self._calls.items()
-            if r.state is not State.IN_DOUBT and r.deadline <= now
+            (c.deadline, seq)
+            for seq, c in self._calls.items()
+            if c.record.state is not State.IN_DOUBT and c.deadline <= now
         )
         for deadline, seq in late:
             attempt = self._end(self._calls[seq], Outcome.UNSPECIFIED, deadline, known=False)
@@ -394,14 +390,14 @@ class Dispatcher(Queues):
                 return False
             reader.cancel_ahead[index] = reason
             return True
-        record = self._records.get(index)
+        record = self._record(index)
         if record is None:
             return False
-        if record.state is not State.PENDING:
-            if record.cancel is not None:
+        if record.call is not None:  # on the line
+            if record.call.cancel is not None:
                 return False
             advance(record, Event.CANCEL)
-            record.cancel = reason
+            record.call.cancel = reason
             return True
         if record.group.left(record):
             self._held -= 1
@@ -422,8 +418,8 @@ class Dispatcher(Queues):
         or waiting, or when no callable time remains at or after ``at``."""
         index = check_index(customer_index)
         u = instant(at, "at", up=True)
-        record = self._records.get(index)
-        if (record is not None and record.cancel is not None) or (
+        record = self._record(index)
+        if (record is not None and record.call is not None and record.call.cancel is not None) or (
             index in self._reader.cancel_ahead
         ):
             raise DispatchError(f"customer {index} is cancelled; it cannot be called back")
@@ -439,8 +435,8 @@ class Dispatcher(Queues):
                 f"no time callable for customer {index} remains at or after {at.isoformat()}"
             )
         advance(record, Event.CALLBACK)
-        if record.state is not State.PENDING:
-            record.callback = found
+        if record.call is not None:  # on the line: due once it ends
+            record.call.callback = found
             return from_seconds(found)
         record.group.left(record)
         record.kind, record.due = Kind.CALLBACK, found
@@ -451,11 +447,15 @@ class Dispatcher(Queues):
         """The Dials handed out before the snapshot this engine was restored from
         and never confirmed since: they may have rung.  They hold their lines and
         are never dialed again until ``started``, ``ended`` or ``not_started``."""
-        return [self._dial(r) for _, r in sorted(self._calls.items()) if r.state is State.IN_DOUBT]
+        return [
+            self._dial(c)
+            for _, c in sorted(self._calls.items())
+            if c.record.state is State.IN_DOUBT
+        ]
 
     def in_progress(self) -> list[Dial]:
         """Every Dial handed out and not ended (in doubt included)."""
-        return [self._dial(r) for _, r in sorted(self._calls.items())]
+        return [self._dial(c) for _, c in sorted(self._calls.items())]
 
     # -- snapshots ----------------------------------------------------------------------
 

@@ -7,9 +7,13 @@ share one (``RecipientView.shape``), as New York's and the District's customers 
 (DC's rule restates the federal hours).
 A group keeps its pending attempts in the order docs/dispatch.md rule 4 takes
 them: first attempts in customer order (a deque: they arrive in that order),
-retries and callbacks in heaps of ``(due, index, token)``.  A cancel or a
-callback does not search the heaps: the entry it makes stale stays and is
-dropped when it comes to the top (:meth:`Group.clean`), so both take O(log n).
+retries and callbacks in heaps of their records' entries (``Record.entry``: the
+due second and the index in one int).  A cancel or a callback does not search
+the heaps: the entry it makes stale stays and is dropped when it comes to the
+top (:meth:`Group.clean`), so both take O(log n).  An entry is live while its
+record waits in that heap with that same entry; two equal entries of one record
+(a retry replaced by a callback that came back to the same due second) stand for
+one another, so whichever is taken first is the live one.
 """
 
 from __future__ import annotations
@@ -19,22 +23,19 @@ from collections import deque
 
 from ..recipients import RecipientView, ViewKey
 from ..tz import MAX_UTC, MIN_UTC
-from .states import Kind, Record, State, in_firsts
+from .states import INDEX_BITS, INDEX_MASK, Kind, Record, State, in_firsts
 
-__all__ = ["Entry", "Group"]
-
-#: A heap entry: ``(due, index, token)``; live while its record still waits here
-#: with that token (each time a record is queued it takes a new one).
-Entry = tuple[int, int, int]
+__all__ = ["Group"]
 
 
 class Group:
     """The pending attempts of the customers who share one callable set, and
     where that set stands.
 
-    ``records`` is the engine's index of every customer read and not done; an
-    entry whose record no longer waits there is stale.  ``waiting`` counts the
-    live entries, ``held`` the live first attempts in ``firsts``.
+    ``records`` is the engine's index of every customer read and not done (by
+    index; None once done); an entry whose record no longer waits there is
+    stale.  ``waiting`` counts the live entries, ``held`` the live first
+    attempts in ``firsts``.
     """
 
     __slots__ = (
@@ -55,14 +56,14 @@ class Group:
     )
 
     def __init__(
-        self, key: ViewKey, view: RecipientView | None, records: dict[int, Record]
+        self, key: ViewKey, view: RecipientView | None, records: list[Record | None]
     ) -> None:
         self.key = key
         self.view = view  # None: the campaign's own set (no recipient hours)
         self.records = records
         self.firsts: deque[Record] = deque()
-        self.retries: list[Entry] = []
-        self.callbacks: list[Entry] = []
+        self.retries: list[int] = []  # heaps of Record.entry
+        self.callbacks: list[int] = []
         self.waiting = 0
         self.held = 0
         #: Stale entries not yet dropped: :meth:`clean` looks only while there are some.
@@ -82,20 +83,24 @@ class Group:
         dialed and due at the start in ``firsts`` (True), a callback in
         ``callbacks``, anything else in ``retries``."""
         self.waiting += 1
-        record.token += 1
         if record.kind is Kind.CALLBACK:
-            heapq.heappush(self.callbacks, (record.due, record.index, record.token))
+            heapq.heappush(self.callbacks, record.entry)
         elif in_firsts(record):
             self.firsts.append(record)
             self.held += 1
             return True
         else:
-            heapq.heappush(self.retries, (record.due, record.index, record.token))
+            heapq.heappush(self.retries, record.entry)
         return False
 
-    def _live(self, entry: Entry) -> bool:
-        record = self.records.get(entry[1])
-        return record is not None and record.token == entry[2] and record.state is State.PENDING
+    def _live(self, entry: int, kind: Kind) -> bool:
+        record = self.records[entry & INDEX_MASK]
+        return (
+            record is not None
+            and record.entry == entry
+            and record.kind is kind
+            and record.state is State.PENDING
+        )
 
     def clean(self) -> None:
         """Drop the stale entries at the tops (cancelled, replaced by a callback)."""
@@ -106,11 +111,11 @@ class Group:
             firsts.popleft()
             self.stale -= 1
         retries = self.retries
-        while retries and not self._live(retries[0]):
+        while retries and not self._live(retries[0], Kind.RETRY):
             heapq.heappop(retries)
             self.stale -= 1
         callbacks = self.callbacks
-        while callbacks and not self._live(callbacks[0]):
+        while callbacks and not self._live(callbacks[0], Kind.CALLBACK):
             heapq.heappop(callbacks)
             self.stale -= 1
 
@@ -121,31 +126,34 @@ class Group:
             return MIN_UTC
         retries, callbacks = self.retries, self.callbacks
         if retries:
-            due = retries[0][0]
-            if callbacks and callbacks[0][0] < due:
-                return callbacks[0][0]
-            return due
-        return callbacks[0][0] if callbacks else None
+            entry = retries[0]
+            if callbacks and callbacks[0] < entry:
+                entry = callbacks[0]
+            return entry >> INDEX_BITS
+        return callbacks[0] >> INDEX_BITS if callbacks else None
 
     def candidate(
         self, s: int, callbacks_only: bool = False
-    ) -> tuple[tuple[int, int, int], bool] | None:
+    ) -> tuple[tuple[int, int], bool] | None:
         """This group's attempt for slot ``s`` by rule 4 (after :meth:`clean`), as a
-        key ``(0 for a callback or 1, due, index)`` that orders it against the other
-        groups' and whether it is the first held first attempt: a callback due by
-        ``s``; else (unless ``callbacks_only``) the ordinary attempt due first, a
-        first attempt being due at the start.  None when nothing is due by ``s``."""
+        key ``(0 for a callback or 1, entry)`` that orders it against the other
+        groups' (an entry orders as its ``(due, index)``) and whether it is the
+        first held first attempt: a callback due by ``s``; else (unless
+        ``callbacks_only``) the ordinary attempt due first, a first attempt being
+        due at the start.  None when nothing is due by ``s``."""
         callbacks, retries = self.callbacks, self.retries
-        if callbacks and callbacks[0][0] <= s:
-            return (0, callbacks[0][0], callbacks[0][1]), False
+        by = (s + 1) << INDEX_BITS  # the entries due by s are below it
+        if callbacks and callbacks[0] < by:
+            return (0, callbacks[0]), False
         if callbacks_only:
             return None
-        due = (1, retries[0][0], retries[0][1]) if retries and retries[0][0] <= s else None
         if self.held:
-            index = self.firsts[0].index
-            if due is None or due[1] != MIN_UTC or due[2] > index:
-                return (1, MIN_UTC, index), True
-        return None if due is None else (due, False)
+            first = self.firsts[0].entry
+            if not retries or retries[0] > first:
+                return (1, first), True
+        if retries and retries[0] < by:
+            return (1, retries[0]), False
+        return None
 
     def pop_first(self) -> Record:
         self.held -= 1
@@ -154,9 +162,11 @@ class Group:
 
     def pop(self, callback: bool) -> Record:
         """The retry (or callback) at the top, taken out."""
-        _, index, _ = heapq.heappop(self.callbacks if callback else self.retries)
+        entry = heapq.heappop(self.callbacks if callback else self.retries)
         self.waiting -= 1
-        return self.records[index]
+        record = self.records[entry & INDEX_MASK]
+        assert record is not None
+        return record
 
     def left(self, record: Record) -> bool:
         """``record`` stopped waiting here without being popped (a cancel, a
@@ -164,7 +174,6 @@ class Group:
         first attempt held in ``firsts``."""
         self.waiting -= 1
         self.stale += 1
-        record.token += 1
         if in_firsts(record):
             self.held -= 1
             return True
@@ -172,10 +181,11 @@ class Group:
 
     def live(self) -> list[Record]:
         """Every record still waiting here (first attempts first, in customer
-        order; then the heaps' entries, in no particular order)."""
+        order; then the heaps' entries, in no particular order), each once."""
         live = [r for r in self.firsts if r.state is State.PENDING]
-        live += [self.records[e[1]] for e in self.retries if self._live(e)]
-        live += [self.records[e[1]] for e in self.callbacks if self._live(e)]
+        for heap, kind in ((self.retries, Kind.RETRY), (self.callbacks, Kind.CALLBACK)):
+            entries = dict.fromkeys(e for e in heap if self._live(e, kind))  # equal ones: once
+            live += [self.records[e & INDEX_MASK] for e in entries]  # type: ignore[misc]
         return live
 
     def drain(self) -> list[Record]:

@@ -22,8 +22,11 @@ from typing import Any
 from ..errors import DispatchError
 
 __all__ = [
+    "INDEX_BITS",
+    "INDEX_MASK",
     "LATE",
     "TRANSITIONS",
+    "Call",
     "Closed",
     "Event",
     "Kind",
@@ -120,64 +123,74 @@ _WHY = {
 }
 
 
+#: A waiting attempt's key, one int: ``due << INDEX_BITS | index``.  Ints order
+#: as the pairs ``(due, index)`` do (rule 4: by due time, then customer order), for
+#: a negative ``due`` too, and one int of 48 bytes stands for a tuple and two ints
+#: (128 bytes): about 50 MB less with the 650,000 retries waiting at the peak of a
+#: million-customer run (benchmarks/README.md, "The engine, old and new").  No list
+#: is longer than 2**48.
+INDEX_BITS = 48
+INDEX_MASK = (1 << INDEX_BITS) - 1
+
+
+class Call:
+    """A call on the line, of customer ``record``: its id ``seq``, its ``slot``
+    (and ``at``, the same instant as a datetime), ``started`` (None until
+    confirmed), its expiry ``deadline``, and what was asked during it:
+    ``callback`` (the due second asked for) and ``cancel`` (the reason).  It
+    exists only while the call is on the line: a waiting customer holds none
+    (56 bytes less for each of the 650,000 waiting at the peak of a
+    million-customer run, benchmarks/README.md, "The engine, old and new")."""
+
+    __slots__ = ("at", "callback", "cancel", "deadline", "record", "seq", "slot", "started")
+
+    def __init__(self, record: Record, seq: int, slot: int, at: datetime, deadline: int) -> None:
+        self.record = record
+        self.seq = seq
+        self.slot = slot
+        self.at = at
+        self.started: int | None = None
+        self.deadline = deadline
+        self.callback: int | None = None
+        self.cancel: str | None = None
+
+
 class Record:
     """A customer read and not done: its attempt, its state, and its call.
 
     ``attempt`` is the number of the attempt pending or on the line; ``due`` the
-    pending attempt's due second (``MIN_UTC`` for a first attempt: the start);
-    ``group`` the queues it waits in (its callable set).  While a call is on the
-    line: ``seq`` (its call id), ``slot`` (and ``at``, as a datetime),
-    ``started`` (None until confirmed), ``deadline`` (its expiry), and what was
-    asked during it: ``callback`` (the asked due second) and ``cancel`` (the
-    reason).  ``reached``: a call of it completed before
-    the callback now pending or on the line.
+    pending attempt's due second (``MIN_UTC`` for a first attempt: the start),
+    kept with ``index`` (the customer's position in the list) in one int,
+    ``entry``, which is also the attempt's key in its group's heaps; ``group`` the
+    queues it waits in (its callable set).  ``call``: the :class:`Call` on the
+    line, or None.  ``reached``: a call of it completed before the callback now
+    pending or on the line.
     """
 
-    __slots__ = (
-        "at",
-        "attempt",
-        "callback",
-        "cancel",
-        "deadline",
-        "due",
-        "group",
-        "index",
-        "kind",
-        "phone",
-        "reached",
-        "seq",
-        "slot",
-        "started",
-        "state",
-        "token",
-    )
+    __slots__ = ("attempt", "call", "entry", "group", "kind", "phone", "reached", "state")
 
     def __init__(self, index: int, phone: str, group: Any, due: int) -> None:
-        self.index = index
+        self.entry = due << INDEX_BITS | index
         self.phone = phone
         #: The :class:`~callslots.dispatch.groups.Group` it waits in (its callable set).
         self.group: Any = group
         self.state = State.PENDING
         self.kind = Kind.FIRST
         self.attempt = 1
-        self.due = due
-        self.seq = 0
-        self.slot = 0
-        self.at: datetime | None = None  # the slot as a datetime, while on the line
-        self.started: int | None = None
-        self.deadline = 0
-        self.callback: int | None = None
-        self.cancel: str | None = None  # the reason, when cancelled during a call
+        self.call: Call | None = None
         self.reached = False
-        #: Which queue entry is this record's (docs: groups.Entry).
-        self.token = 0
 
-    def off_the_line(self) -> None:
-        """Its call has left the line: drop what described it (a waiting record
-        then holds no integers of its own but its due second: 92 bytes less for
-        each of the up to a million waiting, benchmarks/README.md)."""
-        self.seq = self.slot = self.deadline = 0
-        self.at = self.started = None
+    @property
+    def index(self) -> int:
+        return self.entry & INDEX_MASK
+
+    @property
+    def due(self) -> int:
+        return self.entry >> INDEX_BITS
+
+    @due.setter
+    def due(self, due: int) -> None:
+        self.entry = due << INDEX_BITS | self.entry & INDEX_MASK
 
     def __repr__(self) -> str:
         return (
