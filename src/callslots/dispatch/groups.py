@@ -121,7 +121,9 @@ class Group:
 
     def earliest_due(self) -> int | None:
         """When the attempt due first is due (``MIN_UTC`` for a first attempt), or
-        None when nothing waits (after :meth:`clean`)."""
+        None when nothing waits."""
+        if self.stale:
+            self.clean()
         if self.held:
             return MIN_UTC
         retries, callbacks = self.retries, self.callbacks
@@ -132,28 +134,36 @@ class Group:
             return entry >> INDEX_BITS
         return callbacks[0] >> INDEX_BITS if callbacks else None
 
-    def candidate(
-        self, s: int, callbacks_only: bool = False
-    ) -> tuple[tuple[int, int], bool] | None:
-        """This group's attempt for slot ``s`` by rule 4 (after :meth:`clean`), as a
+    def offer(self, s: int, now: int, beat: tuple[int, int] | None) -> tuple[int, int] | None:
+        """This group's attempt for slot ``s`` (polled at ``now``) by rule 4, as a
         key ``(0 for a callback or 1, entry)`` that orders it against the other
-        groups' (an entry orders as its ``(due, index)``) and whether it is the
-        first held first attempt: a callback due by ``s``; else (unless
-        ``callbacks_only``) the ordinary attempt due first, a first attempt being
-        due at the start.  None when nothing is due by ``s``."""
-        callbacks, retries = self.callbacks, self.retries
+        groups' (an entry orders as its ``(due, index)``): a callback due by
+        ``s``; else the ordinary attempt due first, a first attempt being due at
+        the start.  None when nothing is due by ``s``, when the key does not go
+        before ``beat`` (the best of the groups looked at so far; after a
+        callback only a callback can), or when the set does not hold every
+        second of ``[s, now]``."""
+        if self.stale:
+            self.clean()
         by = (s + 1) << INDEX_BITS  # the entries due by s are below it
+        callbacks, retries = self.callbacks, self.retries
+        key: tuple[int, int] | None = None
         if callbacks and callbacks[0] < by:
-            return (0, callbacks[0]), False
-        if callbacks_only:
+            key = (0, callbacks[0])
+        elif beat is not None and beat[0] == 0:
             return None
-        if self.held:
-            first = self.firsts[0].entry
-            if not retries or retries[0] > first:
-                return (1, first), True
-        if retries and retries[0] < by:
-            return (1, retries[0]), False
-        return None
+        elif self.held and (not retries or retries[0] > self.firsts[0].entry):
+            key = (1, self.firsts[0].entry)
+        elif retries and retries[0] < by:
+            key = (1, retries[0])
+        if key is None or (beat is not None and key >= beat):
+            return None
+        return key if self.open_through(s, now) else None
+
+    def takes_first(self, key: tuple[int, int]) -> bool:
+        """Whether ``key`` (from :meth:`offer`) names the first held first attempt
+        (it leaves ``firsts``, not a heap)."""
+        return key[0] == 1 and self.held > 0 and self.firsts[0].entry == key[1]
 
     def pop_first(self) -> Record:
         self.held -= 1

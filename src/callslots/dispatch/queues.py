@@ -330,30 +330,25 @@ class Queues:
         while True:
             best: Group | None = None
             key: tuple[int, int] | None = None  # (0 callback / 1 ordinary, Record.entry)
-            first = False  # best's candidate is its first held first attempt
             for group in self._queues:
-                if not group.waiting:
-                    continue
-                group.clean()
-                # Once a callback is chosen, no ordinary attempt can go first.
-                found = group.candidate(s, callbacks_only=key is not None and key[0] == 0)
-                if found is None or (key is not None and found[0] >= key):
-                    continue
-                if group.open_through(s, now):
-                    best, (key, first) = group, found
+                if group.waiting:
+                    found = group.offer(s, now, key)
+                    if found is not None:
+                        best, key = group, found
             if key is None or (key[0] == 1 and key[1] >> INDEX_BITS != MIN_UTC):
                 # A first attempt not read yet is due before any ordinary retry.
                 held_back = self._held_back
                 reader = self._read_until_open(s, now)
                 if reader is not None:
                     reader.clean()
-                    best, key, first = reader, (1, MIN_UTC << INDEX_BITS), True
-                elif self._held_back != held_back:
+                    self._held -= 1
+                    return reader.pop_first()
+                if self._held_back != held_back:
                     continue  # those read joined the retries, maybe due by s: look again
             break
         if best is None or key is None:
             return None
-        if first:
+        if best.takes_first(key):
             self._held -= 1
             return best.pop_first()
         return best.pop(callback=key[0] == 0)
@@ -516,7 +511,6 @@ class Queues:
         for group in self._queues:
             if not group.waiting:
                 continue
-            group.clean()
             due = group.earliest_due()
             if due is None:
                 continue
