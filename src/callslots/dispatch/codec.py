@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter, deque
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -27,11 +28,11 @@ from ..errors import DispatchError
 from ..outcomes import Outcome
 from ..recipients import ViewKey
 from ..schedule import Schedule
-from ..tz import MIN_UTC, tz_database
+from ..tz import MAX_UTC, MIN_UTC, tz_database
 from ..windows import from_seconds
 from .groups import Group
 from .states import Call, Event, Kind, Record, State, advance
-from .tally import OUTCOMES, Tally
+from .tally import FINAL_STATES, OUTCOMES, Tally
 from .values import Attempt, instant
 
 __all__ = ["check", "read", "write"]
@@ -135,12 +136,130 @@ def _expired_row(a: Attempt) -> list[Any]:
 def read(engine: Any, state: dict[str, Any], exact: bool) -> None:
     """Set ``engine`` (new, on the same campaign and list) to the state ``state``
     describes; DispatchError when it cannot be read."""
+    problems = _problems(state)
+    if problems:
+        raise DispatchError("not a readable dispatcher snapshot: " + "; ".join(problems))
     try:
         _read(engine, state, exact)
     except DispatchError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, zlib.error) as e:
         raise DispatchError(f"not a readable dispatcher snapshot: {e!r}") from None
+
+
+# -- what each key holds -----------------------------------------------------------
+
+_BIG = 2**63 - 1  # what a packed column holds
+_INSTANT = (MIN_UTC, MAX_UTC)
+_COUNT = (0, _BIG)
+
+
+def _whole(low: int, high: int, none: bool = False) -> Callable[[Any], bool]:
+    return lambda v: (none and v is None) or (type(v) is int and low <= v <= high)
+
+
+def _text(none: bool = False) -> Callable[[Any], bool]:
+    return lambda v: (none and v is None) or type(v) is str
+
+
+def _rows(*columns: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A list of rows, each a list of ``len(columns)`` values that pass them."""
+    return lambda v: (
+        type(v) is list
+        and all(
+            type(row) is list and len(row) == len(columns) and all(map(_call, columns, row))
+            for row in v
+        )
+    )
+
+
+def _call(check: Callable[[Any], bool], value: Any) -> bool:
+    return check(value)
+
+
+_INSTANT_OR_NONE = _whole(*_INSTANT, none=True)
+#: The keys of a snapshot (version 1; ``start`` and ``held_by_limits``: version 2,
+#: optional) and what each holds.  The packed parts are checked as they are read.
+_KEYS: dict[str, Callable[[Any], bool]] = {
+    "now": _INSTANT_OR_NONE,
+    "now_us": _whole(0, 999_999),
+    "last_at": _INSTANT_OR_NONE,
+    "paused": lambda v: type(v) is bool,
+    "seq": _whole(*_COUNT),
+    "cursor": _whole(*_COUNT),
+    "last_phone": _text(none=True),
+    "seen": lambda v: (
+        type(v) is dict and _whole(*_COUNT)(v.get("count")) and _text()(v.get("table"))
+    ),
+    "final": _text(),
+    "groups": lambda v: type(v) is list and all(map(_group_ok, v)),
+    "calls": _rows(
+        _whole(1, _BIG),  # seq
+        _whole(*_INSTANT),  # due
+        _whole(*_COUNT),  # index
+        _whole(1, _BIG),  # attempt
+        _text(),  # phone
+        _whole(*_INSTANT),  # slot
+        _whole(_CALLBACK, _ORDINARY),  # kind
+        lambda v: type(v) is list and len(v) == 2 and all(map(_names_ok, v)),  # view
+        _INSTANT_OR_NONE,  # started
+        _whole(*_INSTANT),  # deadline
+        lambda v: type(v) is bool,  # in doubt
+    ),
+    "ends": lambda v: type(v) is list and all(map(_whole(*_INSTANT), v)),
+    "callback_after": _rows(_whole(*_COUNT), _whole(*_INSTANT), _whole(1, _BIG)),
+    "reached_open": lambda v: type(v) is list and all(map(_whole(*_COUNT), v)),
+    "cancelled_open": _rows(_whole(*_COUNT), _text()),
+    "cancel_ahead": _rows(_whole(*_COUNT), _text()),
+    "expired": _rows(
+        _whole(*_COUNT),
+        _text(),
+        _whole(1, _BIG),
+        _whole(*_INSTANT),
+        _whole(*_INSTANT),
+        _INSTANT_OR_NONE,
+    ),
+    "counters": lambda v: (
+        type(v) is list
+        and len(v) == len(Tally.SNAPSHOT_ORDER)
+        and all(map(_whole(*_COUNT), v[:-1]))
+        and _INSTANT_OR_NONE(v[-1])
+    ),
+    "by_outcome": lambda v: type(v) is list and all(map(_whole(*_COUNT), v)),
+    "per_day": _rows(_whole(-_BIG, _BIG), _whole(*_COUNT)),
+    "limits": _text(none=True),
+}
+_OPTIONAL: dict[str, Callable[[Any], bool]] = {
+    "start": _whole(*_INSTANT),
+    "held_by_limits": _whole(*_COUNT),
+}
+
+
+def _names_ok(v: Any) -> bool:
+    return type(v) is list and all(type(n) is str for n in v)
+
+
+def _group_ok(v: Any) -> bool:
+    return (
+        type(v) is dict
+        and _names_ok(v.get("zones"))
+        and _names_ok(v.get("scopes", []))
+        and all(type(v.get(k)) is dict for k in ("firsts", "retries", "callbacks"))
+    )
+
+
+def _problems(state: dict[str, Any]) -> list[str]:
+    """What is wrong with the keys of ``state``, each named (empty: nothing)."""
+    found = [f"{key!r} is missing" for key in _KEYS if key not in state]
+    for key, ok in [*_KEYS.items(), *_OPTIONAL.items()]:
+        if key in state and not ok(state[key]):
+            found.append(f"{key!r} is {_shown(state[key])}, not what a snapshot holds there")
+    return found
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
@@ -152,6 +271,8 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
     seen = state["seen"]
     reader.seen = SeenNumbers.from_bytes(snapshots.unpack_bytes(seen["table"]), seen["count"])
     engine._final = bytearray(snapshots.unpack_bytes(state["final"]))
+    if not set(engine._final) <= FINAL_STATES:
+        raise DispatchError("the snapshot's call states hold a code no call has")
     engine._now, engine._last_at = state["now"], state["last_at"]
     engine._now_us = int(state["now_us"])
     engine._paused = bool(state["paused"])
@@ -161,6 +282,8 @@ def _read(engine: Any, state: dict[str, Any], exact: bool) -> None:
     if len(engine._final) != engine._seq + 1:
         raise DispatchError("the snapshot's call states do not match its call count")
     on_the_line = _read_records(engine, state, exact)
+    if _open_calls(engine._final) != set(engine._calls):
+        raise DispatchError("the snapshot's calls on the line do not match its call states")
     ends = [int(e) for e in state["ends"]]
     engine._lines.ends = sorted(ends)  # a sorted list is a heap
     for i, d, _ in state["callback_after"]:
@@ -193,8 +316,20 @@ def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, 
     the line by their customers' indexes."""
     reached = {int(i) for i in state["reached_open"]}
     on_the_line: dict[int, Call] = {}
+    cursor = engine._reader.cursor
 
     def record(index: int, phone: str, group: Group, kind: Kind, due: int, attempt: int) -> Record:
+        # Checked, as a record's position and due second are packed in one int
+        # (states.Record.entry) and the index by position is a list.
+        if not 0 <= index < cursor or engine._record(index) is not None:
+            raise DispatchError(
+                f"the snapshot lists customer {index} twice, or one not read ({cursor} were)"
+            )
+        if not MIN_UTC <= due <= MAX_UTC or attempt < 1:
+            raise DispatchError(
+                f"the snapshot's customer {index} has attempt {attempt} due at {due}: "
+                "not an attempt of a run"
+            )
         made = Record(index, phone, group, due)
         made.kind, made.attempt, made.reached = kind, attempt, index in reached
         engine._keep(made)
@@ -219,6 +354,8 @@ def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, 
         group = engine._group(ViewKey(tuple(zones[0]), tuple(zones[1])))
         on = Kind.CALLBACK if int(kind) == _CALLBACK else Kind.RETRY
         made = record(int(index), str(phone), group, on, int(due), int(attempt))
+        if not 0 < int(seq) <= engine._seq or int(seq) in engine._calls:
+            raise DispatchError(f"the snapshot lists call {seq} twice, or one never handed out")
         call = Call(made, int(seq), int(slot), from_seconds(int(slot)), int(deadline))
         call.started = None if started is None else int(started)
         made.call = on_the_line[made.index] = engine._calls[call.seq] = call
@@ -228,6 +365,16 @@ def _read_records(engine: Any, state: dict[str, Any], exact: bool) -> dict[int, 
         elif bool(doubt) or not exact:  # never confirmed before the snapshot: it may have rung
             advance(made, Event.RESTORED)
     return on_the_line
+
+
+def _open_calls(final: bytearray) -> set[int]:
+    """The ids of the calls whose final state is "on the line" (0; id 0 is unused)."""
+    found: set[int] = set()
+    seq = final.find(0, 1)
+    while seq != -1:  # few are on the line: find them at C speed
+        found.add(seq)
+        seq = final.find(0, seq + 1)
+    return found
 
 
 def _read_totals(tally: Tally, state: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ from ..windows import from_seconds
 from . import codec
 from .queues import Queues
 from .states import LATE, Call, Closed, Event, Kind, Late, State, advance, in_firsts
-from .tally import OUTCOMES, Done
+from .tally import EXPIRED, NOT_STARTED, OUTCOMES, Done
 from .values import (
     EPOCH,
     Attempt,
@@ -56,8 +56,6 @@ __all__ = ["Dispatcher"]
 #: lookup by string hashes in C (76 ns), by the Enum member in Python (163 ns;
 #: timeit, Python 3.11), and every finished call looks its outcome up once or twice.
 _CODE = {o.value: i + 1 for i, o in enumerate(OUTCOMES)}
-#: A call's final state by id, beside the outcome codes (docs/dispatch.md, snapshots).
-NOT_STARTED, EXPIRED = 254, 253
 
 
 class Dispatcher(Queues):

@@ -16,9 +16,13 @@ from ..tz import Zone
 from ..windows import from_seconds
 from .values import Summary, by_date
 
-__all__ = ["OUTCOMES", "Done", "Tally"]
+__all__ = ["EXPIRED", "FINAL_STATES", "NOT_STARTED", "OUTCOMES", "Done", "Tally"]
 
 OUTCOMES = tuple(Outcome)
+#: A call's final state by id (a byte each): 0 while on the line, an outcome's
+#: code (1-based, in OUTCOMES' order) once ended, or one of these.
+NOT_STARTED, EXPIRED = 254, 253
+FINAL_STATES = frozenset([0, *range(1, len(OUTCOMES) + 1), NOT_STARTED, EXPIRED])
 
 
 class Done(Enum):
