@@ -63,6 +63,21 @@ def outcome(phone: str, attempt: int) -> str:
 
 
 def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) -> None:
+    if k == 0 and args.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            _work(k, url, args, wall0, queue)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(args["profile"])
+    else:
+        _work(k, url, args, wall0, queue)
+
+
+def _work(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) -> None:
     from callslots.store import Store
 
     store = Store.open(url)
@@ -84,13 +99,22 @@ def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) ->
         if not runs:
             time.sleep(0.002)
             continue
-        for run in runs:
+        if args["batch"]:
+            # group commit: the due runs polled in transactions of a few runs each
             now = START + timedelta(seconds=(time.time() - wall0) * speed)
-            if run.last_now is not None:
-                now = max(now, run.last_now)
-            handed = run.poll(now)
+            now = max([now, *(r.last_now for r in runs if r.last_now is not None)])
+            polled = worker.poll(runs, now, batch=args["batch"])
+        else:
+            polled = []
+            for run in runs:
+                now = START + timedelta(seconds=(time.time() - wall0) * speed)
+                if run.last_now is not None:
+                    now = max(now, run.last_now)
+                polled.append((run, run.poll(now)))
+        for run, handed in polled:
             counted = time.time() >= measure_from
             polls += counted
+            now = run.last_now or now
             for dial in handed:
                 if counted:
                     dials += 1
@@ -343,6 +367,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, nargs="+", default=[6.0, 60.0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="runs a worker polls in one transaction (Worker.poll, group commit); "
+        "0: each run's poll a transaction of its own (Run.poll)",
+    )
+    parser.add_argument(
+        "--profile", help="run worker 0 under cProfile and write its stats to this file"
+    )
     parser.add_argument("--dir", help="where the SQLite files go (default: a temporary one)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument(
@@ -372,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
                     "speed": speed,
                     "seconds": options.seconds,
                     "warmup": options.warmup,
+                    "batch": options.batch,
+                    "profile": options.profile,
                 }
                 if kind == "sqlite":
                     url = f"sqlite:///{base}/bench-{speed:g}.db"
