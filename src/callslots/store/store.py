@@ -1370,18 +1370,24 @@ class Worker:
                 fences = {int(r[0]): (int(r[1]), float(r[2]), int(r[3])) for r in rows}
                 live: list[Run] = []
                 for run in runs:
-                    gen, expires, position = fences.get(run.id, (None, 0.0, None))
-                    if gen != run.gen or expires <= wall or position != run.position:
-                        run.dead = True
-                        log.warning(
-                            "run %s: lease lost (generation %s, expiry %s); left out of the "
-                            "batch, nothing written for it",
-                            run.id,
-                            gen,
-                            "passed" if expires <= wall else "ahead",
-                        )
+                    fence = fences.get(run.id)
+                    if fence is None:
+                        why = "another worker holds it, or nobody does"
+                    elif fence[0] != run.gen:
+                        why = f"generation {fence[0]}, not {run.gen}"
+                    elif fence[1] <= wall:
+                        why = "its expiry passed"
+                    elif fence[2] != run.position:
+                        why = "the log moved under this lease"
                     else:
                         live.append(run)
+                        continue
+                    run.dead = True
+                    log.warning(
+                        "run %s: lease lost (%s); left out of the batch, nothing written for it",
+                        run.id,
+                        why,
+                    )
                 if not live:
                     return done, rest
                 # The inbox of every run at once, oldest first: each run gets a
