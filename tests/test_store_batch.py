@@ -230,3 +230,43 @@ def test_batch_input_is_checked_before_anything_is_written(store_url: str) -> No
     runs[1].release()
     assert [run for run, _ in a.poll([runs[0], runs[0], runs[1]], at("14:01:00"))] == [runs[0]]
     store.close()
+
+
+def test_a_webhook_between_the_batch_reading_the_inbox_and_its_commit_keeps_the_run_due(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch polls its engines before it takes the lock, on the inbox as it was;
+    a webhook recorded after that read (here: by another process's Store, while the
+    batch encodes its first log row) must leave the run due now, not at the
+    wake-up the batch computed (rule 7), and the next poll applies it."""
+    from callslots.store import store as module
+
+    store, web = Store.open(store_url), Store.open(store_url)
+    ids = [store.create_run(CAMPAIGN, numbers(CUSTOMERS, 100 * k)) for k in range(2)]
+    worker = store.worker("a", hold_seconds=10**9)
+    runs = worker.due(FAR)
+    (run, dials), other = worker.poll(runs, at("14:00:00"))
+    assert dials
+    encode = module._log.encode
+    sent: list[int] = []
+
+    def encoding(lease: int, events: Any) -> str:
+        if not sent:  # once the first engine of the batch was polled
+            web.record_ended(run.id, dials[0].call_id, "Busy", at("14:00:20"))
+            sent.append(run.id)
+        return encode(lease, events)
+
+    monkeypatch.setattr(module._log, "encode", encoding)
+    polled = worker.poll(runs, at("14:00:10"))  # nothing to hand out yet
+    monkeypatch.setattr(module._log, "encode", encode)
+    assert sent == [run.id] and [r for r, _ in polled] == runs
+    info = store.info(run.id)
+    assert info.inbox == 1 and info.next_wakeup is None  # due now (DUE_NOW)
+    assert store.info(other[0].id).next_wakeup == at("14:01:00")
+    assert [r.id for r in worker.due(at("14:00:11"))] == [run.id]
+    worker.poll([run], at("14:00:21"))
+    assert store.info(run.id).inbox == 0
+    assert run.summary.attempts_by_outcome and not run.in_progress()[1:]
+    assert sorted(ids) == sorted(r.id for r in runs)
+    store.close()
+    web.close()

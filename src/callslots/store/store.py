@@ -1378,69 +1378,81 @@ class Worker:
         self, runs: list[Run], when: datetime, limit: float
     ) -> tuple[list[tuple[Run, list[Dial]]], list[Run]]:
         """One transaction of :meth:`poll`: the runs polled, and those left for
-        the next batch (over ``limit`` seconds; at least one run is polled)."""
+        the next batch (over ``limit`` seconds; at least one run is polled).
+
+        The engines are polled before the transaction, on the inbox as committed
+        then, so that the write lock is held only for the statements: under it,
+        each run's fence is checked (a run that fails is dropped, its engine with
+        it), and a run whose inbox got a row since it was read stays due now, so
+        that a webhook's wake-up is never overwritten unseen (rule 7)."""
         db = self.db
         began = time.perf_counter()
         writes = _Writes(db)
         done: list[tuple[Run, list[Dial]]] = []
         rest: list[Run] = []
+        polled: list[tuple[Run, _Write, list[Dial]]] = []
         try:
+            # The inbox of every run at once, oldest first: each run gets a prefix
+            # of its rows; when the page is full, more may wait, and every run of
+            # the batch stays due.
+            page = PAGE + sum(len(r._pending_ids) for r in runs)
+            marks = ", ".join("?" * len(runs))
+            inbox = db.execute(
+                "SELECT id, run_id, kind, call_id, body FROM callslots_inbox "
+                f"WHERE run_id IN ({marks}) ORDER BY id LIMIT ?",
+                (*(r.id for r in runs), page),
+            )
+            full = len(inbox) >= page
+            waiting: dict[int, list[tuple[Any, ...]]] = {r.id: [] for r in runs}
+            for row_id, run_id, kind, call_id, text in inbox:
+                waiting[int(run_id)].append((row_id, kind, call_id, text))
+            for i, run in enumerate(runs):
+                if i and time.perf_counter() - began > limit:
+                    rest = runs[i:]  # untouched: polled by the next batch
+                    break
+                write = _Write(run, writes)
+                write.due_now = full
+                dials = run._poll_in(write, when, waiting[run.id])
+                # the log row's body too, ahead of the lock (_finish takes it)
+                write.encoded = _log.encode(run.gen, write.events)
+                polled.append((run, write, dials))
+            ids = [run.id for run, _, _ in polled]
+            marks = ", ".join("?" * len(ids))
             with db.transaction():
                 wall = self.clock()
-                marks = ", ".join("?" * len(runs))
                 # The fence of each run, under its row lock (rule 4): only rows this
                 # worker still owns are locked, in id order (no deadlock between
                 # batches); a run another worker took is not waited for.
                 rows = db.execute(
                     "SELECT id, lease_gen, lease_expires, position FROM callslots_runs "
                     f"WHERE lease_owner = ? AND id IN ({marks}) ORDER BY id{db.for_update}",
-                    (self.owner, *(r.id for r in runs)),
+                    (self.owner, *ids),
                 )
                 fences = {int(r[0]): (int(r[1]), float(r[2]), int(r[3])) for r in rows}
-                live: list[Run] = []
-                for run in runs:
-                    fence = fences.get(run.id)
-                    if fence is None:
-                        why = "another worker holds it, or nobody does"
-                    elif fence[0] != run.gen:
-                        why = f"generation {fence[0]}, not {run.gen}"
-                    elif fence[1] <= wall:
-                        why = "its expiry passed"
-                    elif fence[2] != run.position:
-                        why = "the log moved under this lease"
-                    else:
-                        live.append(run)
-                        continue
-                    run.dead = True
-                    log.warning(
-                        "run %s: lease lost (%s); left out of the batch, nothing written for it",
-                        run.id,
-                        why,
+                # Inbox rows now against those read: only the holder deletes a
+                # run's rows, so more rows than read means new ones came.
+                counts = {
+                    int(run_id): int(n)
+                    for run_id, n in db.execute(
+                        "SELECT run_id, COUNT(*) FROM callslots_inbox "
+                        f"WHERE run_id IN ({marks}) GROUP BY run_id",
+                        ids,
                     )
-                if not live:
-                    return done, rest
-                # The inbox of every run at once, oldest first: each run gets a
-                # prefix of its rows; when the page is full, more may wait, and
-                # every run of the batch stays due.
-                page = PAGE + sum(len(r._pending_ids) for r in live)
-                marks = ", ".join("?" * len(live))
-                inbox = db.execute(
-                    "SELECT id, run_id, kind, call_id, body FROM callslots_inbox "
-                    f"WHERE run_id IN ({marks}) ORDER BY id LIMIT ?",
-                    (*(r.id for r in live), page),
-                )
-                full = len(inbox) >= page
-                waiting: dict[int, list[tuple[Any, ...]]] = {r.id: [] for r in live}
-                for row_id, run_id, kind, call_id, text in inbox:
-                    waiting[int(run_id)].append((row_id, kind, call_id, text))
-                for i, run in enumerate(live):
-                    if i and time.perf_counter() - began > limit:
-                        rest = live[i:]  # untouched: polled by the next batch
-                        break
-                    write = _Write(run, writes)
+                }
+                for run, write, dials in polled:
+                    why = _fenced(run, fences.get(run.id), wall)
+                    if why is not None:
+                        run.dead = True
+                        log.warning(
+                            "run %s: lease lost (%s); left out of the batch, nothing "
+                            "written for it",
+                            run.id,
+                            why,
+                        )
+                        continue
                     write.wall, write.expires = wall, fences[run.id][1]
-                    write.due_now = full
-                    dials = run._poll_in(write, when, waiting[run.id])
+                    if counts.get(run.id, 0) > len(waiting[run.id]):
+                        write.due_now = True  # a webhook came meanwhile: stay due
                     write._finish()
                     done.append((run, dials))
                 writes.flush()
@@ -1904,6 +1916,22 @@ class Run:
             self._take_inbox(log_)
 
 
+def _fenced(run: Run, fence: tuple[int, float, int] | None, wall: float) -> str | None:
+    """Why ``run``'s write must not happen, given its row's ``(lease_gen,
+    lease_expires, position)`` read under the lock (None when this worker does
+    not own the row any more); None when it may (rule 4)."""
+    if fence is None:
+        return "another worker holds it, or nobody does"
+    gen, expires, position = fence
+    if gen != run.gen:
+        return f"generation {gen}, not {run.gen}"
+    if expires <= wall:
+        return "its expiry passed"
+    if position != run.position:
+        return "the log moved under this lease"
+    return None
+
+
 def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
     """Nothing due within the worker's ``hold_seconds`` (or only an event can help)."""
     if next_value is None:
@@ -1977,6 +2005,8 @@ class _Write:
         #: The inbox rows this write applied (those earlier ones too): deleted
         #: when it logs them.
         self.taken: list[int] = list(run._pending_ids)
+        #: The log row's body, when a batch encoded it ahead of its lock.
+        self.encoded: str | None = None
         self._tx: Any = None
 
     def append(self, event: tuple[str, dict[str, Any], str | None]) -> None:
@@ -2052,7 +2082,8 @@ class _Write:
         run._pending, run._pending_ids = [], []
         if self.events:
             # One compact row for the write's events (docs/store.md, "The schema").
-            writes.logged.append((run.id, position, _log.BATCH, _log.encode(run.gen, self.events)))
+            text = self.encoded or _log.encode(run.gen, self.events)
+            writes.logged.append((run.id, position, _log.BATCH, text))
         since = position - run.snap_position
         snapshot = self.force_snapshot or finished or since >= store.snapshot_every
         summary: str | None = None
