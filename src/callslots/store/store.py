@@ -1344,8 +1344,9 @@ class Worker:
         :meth:`Run.poll` does it (its inbox applied, its poll and wake-up logged
         under its own lease check), one commit for the batch.  A batch is at
         most ``batch`` runs and closes after the run that takes it past
-        ``batch_seconds`` of wall time (the runs left go to the next one), so
-        that its write lock is short.  Returns ``(run, dials)`` for each run
+        ``batch_seconds`` of wall time (the runs left go to the next one); its
+        engines are polled before its write lock is taken, so that the lock is
+        held only for the statements.  Returns ``(run, dials)`` for each run
         polled, in the order given, after its batch committed (write-ahead).
 
         Fencing stays per run (docs/store.md, "Group commit"): a run whose lease
