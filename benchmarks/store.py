@@ -63,6 +63,21 @@ def outcome(phone: str, attempt: int) -> str:
 
 
 def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) -> None:
+    if k == 0 and args.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            _work(k, url, args, wall0, queue)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(args["profile"])
+    else:
+        _work(k, url, args, wall0, queue)
+
+
+def _work(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) -> None:
     from callslots.store import Store
 
     store = Store.open(url)
@@ -84,13 +99,22 @@ def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) ->
         if not runs:
             time.sleep(0.002)
             continue
-        for run in runs:
+        if args["batch"]:
+            # group commit: the due runs polled in transactions of a few runs each
             now = START + timedelta(seconds=(time.time() - wall0) * speed)
-            if run.last_now is not None:
-                now = max(now, run.last_now)
-            handed = run.poll(now)
+            now = max([now, *(r.last_now for r in runs if r.last_now is not None)])
+            polled = worker.poll(runs, now, batch=args["batch"])
+        else:
+            polled = []
+            for run in runs:
+                now = START + timedelta(seconds=(time.time() - wall0) * speed)
+                if run.last_now is not None:
+                    now = max(now, run.last_now)
+                polled.append((run, run.poll(now)))
+        for run, handed in polled:
             counted = time.time() >= measure_from
             polls += counted
+            now = run.last_now or now
             for dial in handed:
                 if counted:
                     dials += 1
@@ -105,6 +129,36 @@ def _worker(k: int, url: str, args: dict[str, Any], wall0: float, queue: Any) ->
     worker.release_all()
     store.close()
     queue.put({"dials": dials, "polls": polls, "delays": delays, "cpu": cpu})
+
+
+def _server_cpu(server: Any) -> float | None:
+    """CPU seconds the PostgreSQL server the benchmark started has used so far:
+    the postmaster, its children now running and those it has reaped (Linux
+    ``/proc``); None when unknown (another server, another system)."""
+    if server is None:
+        return None
+    try:
+        pid = int((Path(server.data) / "postmaster.pid").read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def fields(p: int | str) -> list[str]:
+            text = Path(f"/proc/{p}/stat").read_text()
+            return text[text.rindex(")") + 2 :].split()  # from the state on
+
+        # utime, stime, cutime, cstime: fields 14-17 of stat (11-14 after the name)
+        mine = fields(pid)
+        total = sum(int(v) for v in mine[11:15])
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    child = fields(entry.name)
+                except OSError:
+                    continue
+                if int(child[1]) == pid:
+                    total += int(child[11]) + int(child[12])
+        return total / tick
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _size(url: str) -> int:
@@ -191,7 +245,7 @@ def _attempts(url: str) -> int:
         store.close()
 
 
-def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
+def bench(url: str, kind: str, args: dict[str, Any], server: Any = None) -> dict[str, Any]:
     from callslots.store import Store
 
     store = Store.open(url)
@@ -213,6 +267,11 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
     ]
     for p in procs:
         p.start()
+    # the database server's CPU over the measured window (PostgreSQL started here)
+    time.sleep(max(0.0, wall0 + args["warmup"] - time.time()))
+    server_from = _server_cpu(server)
+    time.sleep(max(0.0, wall0 + args["warmup"] + args["seconds"] - time.time()))
+    server_to = _server_cpu(server)
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
@@ -244,6 +303,11 @@ def bench(url: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
         # the workers' own CPU time (not the database server's) per Dial handed out,
         # its webhook written through the inbox included
         "cpu_ms_per_dial": sum(r["cpu"] for r in results) / max(dials, 1) * 1e3,
+        # the PostgreSQL server's CPU per Dial (its backends, WAL writer, ...), when
+        # the benchmark started the server (Linux)
+        "server_cpu_ms_per_dial": None
+        if server_from is None or server_to is None
+        else (server_to - server_from) / max(dials, 1) * 1e3,
         "delay_p50_s": pct(0.50),
         "delay_p99_s": pct(0.99),
         "delay_max_s": delays[-1] if delays else float("nan"),
@@ -272,7 +336,13 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['db']} | {r['runs']:,} x {r['customers']:,} | {r['workers']} | "
             f"{r['speed']:g}x ({r['offered_per_s']:,.0f}) | {r['dials_per_s']:,.0f} | "
-            f"{r['cpu_ms_per_dial']:.2f} ms | "
+            f"{r['cpu_ms_per_dial']:.2f} ms"
+            + (
+                ""
+                if r.get("server_cpu_ms_per_dial") is None
+                else f" (+ server {r['server_cpu_ms_per_dial']:.2f} ms)"
+            )
+            + " | "
             f"{r['delay_p50_s']:.3f} / {r['delay_p99_s']:.3f} / {r['delay_max_s']:.3f} s | "
             f"{r['bytes_per_million_attempts'] / 1e6:,.0f} MB | "
             f"{r['bytes_per_million_customers'] / 1e6:,.0f} MB |"
@@ -343,6 +413,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, nargs="+", default=[6.0, 60.0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="runs a worker polls in one transaction (Worker.poll, group commit); "
+        "0: each run's poll a transaction of its own (Run.poll)",
+    )
+    parser.add_argument(
+        "--profile", help="run worker 0 under cProfile and write its stats to this file"
+    )
     parser.add_argument("--dir", help="where the SQLite files go (default: a temporary one)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument(
@@ -372,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                     "speed": speed,
                     "seconds": options.seconds,
                     "warmup": options.warmup,
+                    "batch": options.batch,
+                    "profile": options.profile,
                 }
                 if kind == "sqlite":
                     url = f"sqlite:///{base}/bench-{speed:g}.db"
@@ -382,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
                         url, server = _postgres_url()
                     else:
                         url = server.new_database()
-                row = bench(url, kind, args)
+                row = bench(url, kind, args, server if kind == "postgresql" else None)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
     finally:

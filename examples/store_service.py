@@ -28,7 +28,7 @@ import sqlite3
 import sys
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -241,6 +241,44 @@ def virtual_now(run: Run) -> datetime:
     return max(candidates) if candidates else datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def polled(
+    worker: Worker,
+    runs: list[Run],
+    telephony: FakeTelephony,
+    virtual: bool,
+    batch: int,
+    say: Any,
+) -> Iterator[tuple[Run, list[Dial]]]:
+    """Each due run with the Dials its poll handed out, its in-doubt Dials settled
+    first: one ``run.poll`` a run, or (``batch``) ``worker.poll`` for the runs due
+    at the same instant (a run left out lost its lease)."""
+    if not batch:
+        for run in runs:
+            try:
+                for record in settle_in_doubt(run, telephony):
+                    say({"in_doubt": record})
+                dials = run.poll(virtual_now(run) if virtual else None)
+            except LeaseLost as error:
+                say({"lease_lost": run.id, "message": str(error)})
+                continue
+            yield run, dials
+        return
+    ready: dict[datetime | None, list[Run]] = {}
+    for run in runs:
+        try:
+            for record in settle_in_doubt(run, telephony):
+                say({"in_doubt": record})
+        except LeaseLost as error:
+            say({"lease_lost": run.id, "message": str(error)})
+            continue
+        ready.setdefault(virtual_now(run) if virtual else None, []).append(run)
+    for when, group in ready.items():
+        done = worker.poll(group, when, batch=batch)
+        for run in set(group) - {run for run, _ in done}:
+            say({"lease_lost": run.id, "message": "left out of the batch"})
+        yield from done
+
+
 def work(
     store: Store,
     telephony: FakeTelephony,
@@ -253,9 +291,13 @@ def work(
     outage_seconds: float = 60.0,
     max_runs: int = 100,
     hold_seconds: float = 300.0,
+    batch: int = 0,
     out: Any = None,
 ) -> int:
-    """The worker loop; returns the exit status (0, or 75 after an outage)."""
+    """The worker loop; returns the exit status (0, or 75 after an outage).
+    ``batch``: poll the due runs with ``worker.poll`` (group commit), that many
+    runs a transaction, those due at the same instant together; 0: one
+    ``run.poll`` a run."""
     out = out or sys.stdout
 
     def say(record: dict[str, Any]) -> None:
@@ -277,11 +319,8 @@ def work(
         try:
             runs = worker.due(FAR if virtual else None)
             outage_since = None
-            for run in runs:
+            for run, dials in polled(worker, runs, telephony, virtual, batch, say):
                 try:
-                    for record in settle_in_doubt(run, telephony):
-                        say({"in_doubt": record})
-                    dials = run.poll(virtual_now(run) if virtual else None)
                     for dial in dials:
                         if not run.may_dial():
                             # Too late to place it safely: say so while the lease
@@ -369,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         "--hold-seconds", type=float, default=300.0, help="keep idle runs this long"
     )
     parser.add_argument("--snapshot-every", type=int, default=1000)
+    parser.add_argument(
+        "--batch", type=int, default=0, help="work: runs polled in one transaction (0: one a run)"
+    )
     parser.add_argument("--duplicate", action="store_true", help="webhooks: deliver each twice")
     parser.add_argument("--reverse", action="store_true", help="webhooks: newest first")
     args = parser.parse_args(argv)
@@ -408,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                 outage_seconds=args.outage_seconds,
                 max_runs=args.max_runs,
                 hold_seconds=args.hold_seconds,
+                batch=args.batch,
             )
         if args.command == "webhooks":
             total = 0

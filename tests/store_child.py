@@ -7,7 +7,11 @@ itself (SIGKILL, no clean-up of any kind) at a chosen point of its work:
 * ``in_snapshot``: inside the transaction that writes a snapshot, after the
   snapshot row was written and before the commit;
 * ``stall``: not killed, but stopped for ``STALL_SECONDS`` (longer than the
-  tests' leases) right after the Nth poll that handed out Dials.
+  tests' leases) right after the Nth poll that handed out Dials;
+* ``after_batch``: a batch of polls (``--batch``) committed its Dials, none
+  dialed yet;
+* ``in_batch``: inside a batch's transaction, its statements sent and not
+  committed.
 
     python tests/store_child.py POINT N -- <arguments of examples/store_service.py work>
 """
@@ -27,7 +31,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 import store_service  # noqa: E402
 
 from callslots.store import _db  # noqa: E402
-from callslots.store.store import Run  # noqa: E402
+from callslots.store.store import Run, Worker, _Writes  # noqa: E402
 
 STALL_SECONDS = 2.2
 
@@ -88,6 +92,26 @@ def arm(point: str, after: int) -> None:
             return dials
 
         Run.poll = stalled  # type: ignore[method-assign]
+    elif point == "after_batch":
+        batch = Worker.poll
+
+        def batched(self: Worker, runs: Any, now: Any = None, **options: Any) -> Any:
+            done = batch(self, runs, now, **options)
+            if any(dials for _, dials in done) and count():
+                die()
+            return done
+
+        Worker.poll = batched  # type: ignore[method-assign]
+    elif point == "in_batch":
+        flush = _Writes.flush
+
+        def flushed(self: _Writes) -> None:
+            several = len(self.logged) > 1  # a batch's (one write logs one row)
+            flush(self)
+            if several and count():
+                die()
+
+        _Writes.flush = flushed  # type: ignore[method-assign]
     elif point != "none":
         raise SystemExit(f"unknown crash point {point!r}")
 

@@ -153,6 +153,32 @@ def test_a_worker_killed_at_a_point_loses_nothing(
     check(store_url, telephony, runs)
 
 
+@pytest.mark.parametrize(
+    ("point", "after", "placed"),
+    [("after_batch", 2, False), ("in_batch", 2, None), ("after_dial", 5, True)],
+)
+def test_a_worker_polling_in_batches_killed_at_a_point_loses_nothing(
+    store_url: str, tmp_path: Path, point: str, after: int, placed: bool | None
+) -> None:
+    """Group commit (worker.poll, --batch): killed after a batch committed and
+    before any of its Dials was placed, inside a batch's transaction (none of it
+    commits), and after a call was placed; the heir settles from the telephony
+    log, and everything is accounted for with nothing rung twice."""
+    runs = create(store_url, runs=4)
+    telephony = tmp_path / "calls.db"
+    batch = ("--batch", "3")
+    code, _ = finish(worker(store_url, telephony, "doomed", point, after, *batch))
+    assert code == -signal.SIGKILL
+    code, records = finish(worker(store_url, telephony, "heir", "none", 1, "--no-deliver", *batch))
+    assert code == 0, records
+    subprocess.run(hooks_command(store_url, telephony), env=ENV, check=True, capture_output=True)
+    assert finish(worker(store_url, telephony, "last", "none", 1, *batch))[0] == 0
+    doubts = [r["in_doubt"] for r in records if "in_doubt" in r]
+    if placed is not None:
+        assert any(d["placed"] is placed for d in doubts), doubts
+    check(store_url, telephony, runs)
+
+
 def test_workers_killed_at_random_moments_lose_nothing(store_url: str, tmp_path: Path) -> None:
     runs = create(store_url, customers=60)
     telephony = tmp_path / "calls.db"

@@ -120,6 +120,12 @@ STORE_CALLS = st.one_of(
     st.tuples(st.just("due"), st.tuples(arg(st.just(FAR)), arg(st.integers(1, 5)))),
     st.tuples(st.just("next_due"), st.tuples(arg(st.booleans()))),
     st.tuples(st.just("poll"), st.tuples(arg(instants()))),
+    st.tuples(
+        st.just("worker_poll"),
+        st.tuples(
+            arg(st.just("HELD")), arg(instants()), arg(st.integers(1, 60)), arg(st.just(0.05))
+        ),
+    ),
     st.tuples(st.just("started"), st.tuples(arg(CALL), arg(instants()))),
     st.tuples(st.just("not_started"), st.tuples(arg(CALL), arg(REASON))),
     st.tuples(st.just("ended"), st.tuples(arg(CALL), arg(OUTCOME), arg(instants()))),
@@ -202,13 +208,27 @@ class Session:
         ):
             run = self.held()
             return lambda: getattr(run, name)(*args)
+        if name == "worker_poll":
+            runs, now, batch, seconds = args
+            run = self.held()
+            held = [run] if runs == "HELD" else runs
+            return lambda: self.worker.poll(held, now, batch=batch, batch_seconds=seconds)
         if name in ("run_cancel", "run_pause"):
             run = self.held()
             return lambda: getattr(run, name[4:])(*args)
         return lambda: getattr(store, name)(*args)
 
 
-RUN_METHODS = {"poll", "started", "not_started", "ended", "run_cancel", "run_pause", "release"}
+RUN_METHODS = {
+    "poll",
+    "worker_poll",
+    "started",
+    "not_started",
+    "ended",
+    "run_cancel",
+    "run_pause",
+    "release",
+}
 
 
 def check(session: Session, name: str, args: tuple[Any, ...]) -> None:

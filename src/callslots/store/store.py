@@ -111,6 +111,12 @@ _WAITING = "i.id > COALESCE(r.inbox_applied, -1)"
 #: nothing outside, and the webhooks they applied: docs/store.md, "Database size").
 MAX_UNLOGGED = 64
 
+#: A batch of :meth:`Worker.poll`: at most this many runs in one transaction...
+BATCH_RUNS = 50
+#: ...and closed after the run that takes it past this many wall seconds (its
+#: write lock held that long: SQLite's one writer, PostgreSQL's row locks).
+BATCH_SECONDS = 0.05
+
 #: The largest integer a database column holds (a run id, a position, an index).
 MAX_INT = 2**63 - 1
 #: The longest ``reason`` accepted: it is kept in the inbox's unique index, which
@@ -839,7 +845,36 @@ class Store:
 
     def _post(self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]) -> None:
         run_id = _run_id(run_id)
-        with self.db.transaction():
+        db = self.db
+        if db.kind == "postgresql":
+            # The same writes as _insert_inbox, in one statement (one round trip,
+            # its own transaction, instead of five: BEGIN, the update, NOTIFY, the
+            # insert, COMMIT): the update locks the run's row before the insert
+            # (it reads the update's rows), as rule 7 requires.
+            found = db.execute(
+                "WITH run AS (UPDATE callslots_runs SET next_wakeup = ?, free_wakeup = "
+                "CASE WHEN lease_owner IS NULL THEN ? ELSE free_wakeup END WHERE id = ? "
+                "RETURNING id, pg_notify(?, id || ' ' || CASE WHEN lease_owner IS NOT NULL "
+                "AND lease_expires > ? THEN lease_owner ELSE '' END)), "
+                "added AS (INSERT INTO callslots_inbox (run_id, kind, call_id, body, "
+                "received_at) SELECT id, ?, ?, ?, ? FROM run ON CONFLICT DO NOTHING) "
+                "SELECT COUNT(*) FROM run",
+                (
+                    DUE_NOW,
+                    DUE_NOW,
+                    run_id,
+                    _db.CHANNEL,
+                    time.time(),
+                    kind,
+                    call_id,
+                    _dump(body),
+                    time.time(),
+                ),
+            )
+            if not found[0][0]:
+                raise StoreError(f"no run {run_id!r} in this store")
+            return
+        with db.transaction():
             self._insert_inbox(run_id, kind, call_id, body)
 
     def _insert_inbox(
@@ -1296,6 +1331,140 @@ class Worker:
         self.runs[run_id] = run
         return run
 
+    def poll(
+        self,
+        runs: Iterable[Run],
+        now: datetime | None = None,
+        *,
+        batch: int = BATCH_RUNS,
+        batch_seconds: float = BATCH_SECONDS,
+    ) -> list[tuple[Run, list[Dial]]]:
+        """Poll many held runs at ``now`` (default: the current time) with one
+        transaction per batch (group commit): each run exactly as
+        :meth:`Run.poll` does it (its inbox applied, its poll and wake-up logged
+        under its own lease check), one commit for the batch.  A batch is at
+        most ``batch`` runs and closes after the run that takes it past
+        ``batch_seconds`` of wall time (the runs left go to the next one); its
+        engines are polled before its write lock is taken, so that the lock is
+        held only for the statements.  Returns ``(run, dials)`` for each run
+        polled, in the order given, after its batch committed (write-ahead).
+
+        Fencing stays per run (docs/store.md, "Group commit"): a run whose lease
+        this worker no longer holds (another worker took it, it ran out, or the
+        handle is dead or released) is left out, its handle dead, and the other
+        runs of the batch commit.  A ``now`` earlier than a run's last poll is a
+        ``DispatchError`` before anything is done; a database error fails the
+        whole batch (its handles dead, as :meth:`Run.poll` leaves its own)."""
+        when = datetime.now(_UTC) if now is None else _aware(now, "now")
+        batch = _whole(batch, "batch", low=1)
+        limit = _number(batch_seconds, "batch_seconds", low=0.0)
+        todo: list[Run] = []
+        seen: set[int] = set()
+        for run in _many(runs, "runs"):
+            if not isinstance(run, Run) or run.worker is not self:
+                raise StoreError(f"runs must be Run handles this worker leased, not {_show(run)}")
+            if run.id in seen or run.dead or not run.held:
+                continue  # lost or given back: left out, as a lost lease
+            run._check_now(when)
+            seen.add(run.id)
+            todo.append(run)
+        polled: list[tuple[Run, list[Dial]]] = []
+        while todo:
+            done, rest = self._poll_batch(todo[:batch], when, limit)
+            polled += done
+            todo = rest + todo[batch:]
+        return polled
+
+    def _poll_batch(
+        self, runs: list[Run], when: datetime, limit: float
+    ) -> tuple[list[tuple[Run, list[Dial]]], list[Run]]:
+        """One transaction of :meth:`poll`: the runs polled, and those left for
+        the next batch (over ``limit`` seconds; at least one run is polled).
+
+        The engines are polled before the transaction, on the inbox as committed
+        then, so that the write lock is held only for the statements: under it,
+        each run's fence is checked (a run that fails is dropped, its engine with
+        it), and a run whose inbox got a row since it was read stays due now, so
+        that a webhook's wake-up is never overwritten unseen (rule 7)."""
+        db = self.db
+        began = time.perf_counter()
+        writes = _Writes(db)
+        done: list[tuple[Run, list[Dial]]] = []
+        rest: list[Run] = []
+        polled: list[tuple[Run, _Write, list[Dial]]] = []
+        try:
+            # The inbox of every run at once, oldest first: each run gets a prefix
+            # of its rows; when the page is full, more may wait, and every run of
+            # the batch stays due.
+            page = PAGE + sum(len(r._pending_ids) for r in runs)
+            marks = ", ".join("?" * len(runs))
+            inbox = db.execute(
+                "SELECT id, run_id, kind, call_id, body FROM callslots_inbox "
+                f"WHERE run_id IN ({marks}) ORDER BY id LIMIT ?",
+                (*(r.id for r in runs), page),
+            )
+            full = len(inbox) >= page
+            waiting: dict[int, list[tuple[Any, ...]]] = {r.id: [] for r in runs}
+            for row_id, run_id, kind, call_id, text in inbox:
+                waiting[int(run_id)].append((row_id, kind, call_id, text))
+            for i, run in enumerate(runs):
+                if i and time.perf_counter() - began > limit:
+                    rest = runs[i:]  # untouched: polled by the next batch
+                    break
+                write = _Write(run, writes)
+                write.due_now = full
+                dials = run._poll_in(write, when, waiting[run.id])
+                # the log row's body too, ahead of the lock (_finish takes it)
+                write.encoded = _log.encode(run.gen, write.events)
+                polled.append((run, write, dials))
+            ids = [run.id for run, _, _ in polled]
+            marks = ", ".join("?" * len(ids))
+            with db.transaction():
+                wall = self.clock()
+                # The fence of each run, under its row lock (rule 4): only rows this
+                # worker still owns are locked, in id order (no deadlock between
+                # batches); a run another worker took is not waited for.
+                rows = db.execute(
+                    "SELECT id, lease_gen, lease_expires, position FROM callslots_runs "
+                    f"WHERE lease_owner = ? AND id IN ({marks}) ORDER BY id{db.for_update}",
+                    (self.owner, *ids),
+                )
+                fences = {int(r[0]): (int(r[1]), float(r[2]), int(r[3])) for r in rows}
+                # Inbox rows now against those read: only the holder deletes a
+                # run's rows, so more rows than read means new ones came.
+                counts = {
+                    int(run_id): int(n)
+                    for run_id, n in db.execute(
+                        "SELECT run_id, COUNT(*) FROM callslots_inbox "
+                        f"WHERE run_id IN ({marks}) GROUP BY run_id",
+                        ids,
+                    )
+                }
+                for run, write, dials in polled:
+                    why = _fenced(run, fences.get(run.id), wall)
+                    if why is not None:
+                        run.dead = True
+                        log.warning(
+                            "run %s: lease lost (%s); left out of the batch, nothing "
+                            "written for it",
+                            run.id,
+                            why,
+                        )
+                        continue
+                    write.wall, write.expires = wall, fences[run.id][1]
+                    if counts.get(run.id, 0) > len(waiting[run.id]):
+                        write.due_now = True  # a webhook came meanwhile: stay due
+                    write._finish()
+                    done.append((run, dials))
+                writes.flush()
+        except BaseException:
+            # the engines may hold what the database will not: restored again
+            for run in runs:
+                if run not in rest:
+                    run.dead = True
+            raise
+        return done, rest
+
     def _store_totals(self, run_ids: Iterable[int]) -> None:
         """Store the live totals of runs being given back whose last write left
         them behind (inside the caller's transaction; only the summary column,
@@ -1536,57 +1705,69 @@ class Run:
         transaction, then return the Dials: they are durable before the caller
         sees them (write-ahead)."""
         when = datetime.now(_UTC) if now is None else _aware(now, "now")
-        u = _seconds(when)
-        us = (when - _EPOCH).microseconds
         # Checked before the inbox is applied: a refused poll changes nothing.
+        self._check_now(when)
+        with self._write() as log_:
+            return self._poll_in(log_, when)
+
+    def _check_now(self, when: datetime) -> None:
         if self.last_now is not None and when < self.last_now:
             raise DispatchError(
-                f"poll at {when.isoformat()} is earlier than the previous poll at "
-                f"{self.last_now.isoformat()}; time only moves forward"
+                f"run {self.id}: poll at {when.isoformat()} is earlier than the previous "
+                f"poll at {self.last_now.isoformat()}; time only moves forward"
             )
-        with self._write() as log_:
-            self._take_inbox(log_)
-            dials = self._engine.poll(when)
-            look_ahead(self._engine)
-            log_.dialed = bool(dials)
-            expired = self._engine.expired()
-            # a poll that hands out nothing and closes nothing may wait for the
-            # run's next logged write (see _Write.finish)
-            log_.deferrable = not dials and not expired
-            self._expired.extend(expired)
-            self.last_now = _exact(u, us)
-            body: dict[str, Any] = {
-                "now": u,
-                "lease": self.gen,
-                "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
-                "expired": [[a.customer_index, a.attempt] for a in expired],
-            }
-            if us:
-                # the microseconds too, so that a replay restores the same instant
-                # as a snapshot does (the engine keeps them: a later poll may not
-                # be earlier)
-                body["us"] = us
-            log_.append(("poll", body, None))
+
+    def _poll_in(
+        self, log_: _Write, when: datetime, inbox: list[tuple[Any, ...]] | None = None
+    ) -> list[Dial]:
+        """The poll inside the write ``log_``: apply the inbox (``inbox``: its rows
+        read already, by a batch), poll the engine, log the poll."""
+        u = _seconds(when)
+        us = (when - _EPOCH).microseconds
+        self._take_inbox(log_, inbox)
+        dials = self._engine.poll(when)
+        look_ahead(self._engine)
+        log_.dialed = bool(dials)
+        expired = self._engine.expired()
+        # a poll that hands out nothing and closes nothing may wait for the
+        # run's next logged write (see _Write.finish)
+        log_.deferrable = not dials and not expired
+        self._expired.extend(expired)
+        self.last_now = _exact(u, us)
+        body: dict[str, Any] = {
+            "now": u,
+            "lease": self.gen,
+            "dials": [[d.call_id, d.customer_index, d.attempt] for d in dials],
+            "expired": [[a.customer_index, a.attempt] for a in expired],
+        }
+        if us:
+            # the microseconds too, so that a replay restores the same instant
+            # as a snapshot does (the engine keeps them: a later poll may not
+            # be earlier)
+            body["us"] = us
+        log_.append(("poll", body, None))
         return dials
 
-    def _take_inbox(self, log_: _Write) -> None:
+    def _take_inbox(self, log_: _Write, inbox: list[tuple[Any, ...]] | None = None) -> None:
         """Apply the webhooks and commands waiting in the inbox, oldest first,
-        and remove them (inside the write ``log_``, which logs them)."""
-        db = self.worker.db
+        and remove them (inside the write ``log_``, which logs them).  ``inbox``:
+        the run's rows ``(id, kind, call_id, body)`` read by a batch (the oldest
+        first, its caller sets ``log_.due_now`` when more may wait)."""
         applied = set(self._pending_ids)  # applied already, logged with this write
-        inbox = db.execute(
-            "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
-            "ORDER BY id LIMIT ?",
-            (self.id, PAGE + len(applied)),
-        )
+        if inbox is None:
+            inbox = self.worker.db.execute(
+                "SELECT id, kind, call_id, body FROM callslots_inbox WHERE run_id = ? "
+                "ORDER BY id LIMIT ?",
+                (self.id, PAGE + len(applied)),
+            )
         log_.read_inbox = True
-        new = [row for row in inbox if int(row[0]) not in applied]
+        new = [row for row in inbox if int(row[0]) not in applied] if applied else inbox
+        if len(new) >= PAGE:
+            log_.due_now = True  # more waits: stay due
         for row_id, kind, call_id, text in new:
             log_.append(self._apply_inbox(kind, _inbox_body(call_id, text)))
             log_.taken.append(int(row_id))
             look_ahead(self._engine)
-        if len(new) >= PAGE:
-            log_.due_now = True  # more waits: stay due
 
     def _apply_inbox(
         self, kind: str, body: dict[str, Any]
@@ -1736,6 +1917,22 @@ class Run:
             self._take_inbox(log_)
 
 
+def _fenced(run: Run, fence: tuple[int, float, int] | None, wall: float) -> str | None:
+    """Why ``run``'s write must not happen, given its row's ``(lease_gen,
+    lease_expires, position)`` read under the lock (None when this worker does
+    not own the row any more); None when it may (rule 4)."""
+    if fence is None:
+        return "another worker holds it, or nobody does"
+    gen, expires, position = fence
+    if gen != run.gen:
+        return f"generation {gen}, not {run.gen}"
+    if expires <= wall:
+        return "its expiry passed"
+    if position != run.position:
+        return "the log moved under this lease"
+    return None
+
+
 def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
     """Nothing due within the worker's ``hold_seconds`` (or only an event can help)."""
     if next_value is None:
@@ -1745,13 +1942,57 @@ def _idle(next_value: int | None, now: int | None, worker: Worker) -> bool:
     return next_value > now + worker.hold_seconds
 
 
+class _Writes:
+    """The hot statements of one transaction (one write, or a batch of polls:
+    :meth:`Worker.poll`), sent together by :meth:`flush`: the inbox rows logged,
+    deleted; the log rows, inserted; the runs' rows, updated (grouped by their
+    SQL text, each group one ``executemany``: one prepared statement, and on
+    PostgreSQL one pipeline instead of a round trip a row)."""
+
+    def __init__(self, db: _db.Database) -> None:
+        self.db = db
+        self.deleted: list[int] = []
+        self.logged: list[tuple[int, int, str, str]] = []
+        self.updates: dict[str, list[tuple[Any, ...]]] = {}
+
+    def update(self, sql: str, params: tuple[Any, ...]) -> None:
+        self.updates.setdefault(sql, []).append(params)
+
+    def flush(self) -> None:
+        db = self.db
+        if self.deleted:
+            _run(db, "DELETE FROM callslots_inbox WHERE id = ?", [(i,) for i in self.deleted])
+            self.deleted = []
+        if self.logged:
+            _run(
+                db,
+                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
+                "VALUES (?, ?, ?, ?, NULL)",
+                self.logged,
+            )
+            self.logged = []
+        for sql, rows in self.updates.items():
+            _run(db, sql, rows)
+        self.updates = {}
+
+
+def _run(db: _db.Database, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``sql`` once per row: one execute for one row, else one executemany."""
+    if len(rows) == 1:
+        db.execute(sql, rows[0])
+    else:
+        db.executemany(sql, rows)
+
+
 class _Write:
     """The transaction of one change to a run: lock the run's row, check the
     lease, let the caller apply events to the engine, append them to the log,
     move the wake-up and renew (or release) the lease, snapshot when due."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, writes: _Writes | None = None) -> None:
         self.run = run
+        #: The statements of the transaction: its own, or a batch's (Worker.poll).
+        self.writes = writes if writes is not None else _Writes(run.worker.db)
         self.events: list[tuple[str, dict[str, Any], str | None]] = []
         self.due_now = False
         self.keep = False
@@ -1765,6 +2006,8 @@ class _Write:
         #: The inbox rows this write applied (those earlier ones too): deleted
         #: when it logs them.
         self.taken: list[int] = list(run._pending_ids)
+        #: The log row's body, when a batch encoded it ahead of its lock.
+        self.encoded: str | None = None
         self._tx: Any = None
 
     def append(self, event: tuple[str, dict[str, Any], str | None]) -> None:
@@ -1810,6 +2053,7 @@ class _Write:
             return
         try:
             self._finish()
+            self.writes.flush()
         except BaseException as failure:
             run.dead = True
             self._tx.__exit__(type(failure), failure, failure.__traceback__)
@@ -1832,18 +2076,15 @@ class _Write:
         if self._defer(finished):
             return
         position = start + len(self.events)
+        writes = self.writes
         if self.taken:
-            marks = ", ".join("?" * len(self.taken))
-            db.execute(f"DELETE FROM callslots_inbox WHERE id IN ({marks})", self.taken)
+            writes.deleted.extend(self.taken)
             worker._inbox_deleted += len(self.taken)
         run._pending, run._pending_ids = [], []
         if self.events:
             # One compact row for the write's events (docs/store.md, "The schema").
-            db.execute(
-                "INSERT INTO callslots_events (run_id, position, kind, body, note) "
-                "VALUES (?, ?, ?, ?, NULL)",
-                (run.id, position, _log.BATCH, _log.encode(run.gen, self.events)),
-            )
+            text = self.encoded or _log.encode(run.gen, self.events)
+            writes.logged.append((run.id, position, _log.BATCH, text))
         since = position - run.snap_position
         snapshot = self.force_snapshot or finished or since >= store.snapshot_every
         summary: str | None = None
@@ -1861,7 +2102,9 @@ class _Write:
                 (run.id, position, run.count, body, self.wall),
             )
         if not self.read_inbox and not self.due_now:
-            # A write that did not take the inbox keeps the run due for it.
+            # A write that did not take the inbox keeps the run due for it (the
+            # rows it logs, applied by an earlier poll, deleted first).
+            self.writes.flush()
             self.due_now = bool(
                 db.execute("SELECT 1 FROM callslots_inbox WHERE run_id = ? LIMIT 1", (run.id,))
             )
@@ -1890,7 +2133,7 @@ class _Write:
         expires = self.expires
         if self.wall + worker.lease_seconds - expires >= worker.lease_seconds / 3:
             expires = self.wall + worker.lease_seconds
-        db.execute(
+        writes.update(
             "UPDATE callslots_runs SET position = ?, next_wakeup = ?, status = ?, "
             "lease_expires = ?, lease_owner = ?, inbox_applied = NULL"
             # (SET reads the old row: the new wake-up is given again)
@@ -1956,7 +2199,7 @@ class _Write:
         summary = _totals(run._engine, run.position) if totals else None
         if totals:
             run.status_at = self.wall
-        worker.db.execute(
+        self.writes.update(
             "UPDATE callslots_runs SET next_wakeup = ?, lease_expires = ?, inbox_applied = ?"
             + (", summary = ?" if totals else "")
             + " WHERE id = ?",
