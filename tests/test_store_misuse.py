@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from callslots import ConfigError, DispatchError
 from callslots.store import Run, Store, StoreError, Worker
+from callslots.store.store import MAX_WAIT
 from store_support import CAMPAIGN, FAR, UTC, postgres_server, store_url
 
 __all__ = ["postgres_server", "store_url"]
@@ -194,7 +195,12 @@ class Session:
             now, limit = args
             return lambda: self.worker.due(now, limit=limit)
         if name == "wait":
-            return lambda: self.worker.wait(args[0])
+            # A valid timeout sleeps that long (up to a day): kept short here,
+            # the wrong types, NaN, infinities and out-of-range values as drawn.
+            (timeout,) = args
+            if type(timeout) in (int, float) and 0.01 < timeout <= MAX_WAIT:
+                timeout = 0.01
+            return lambda: self.worker.wait(timeout)
         if name == "next_due":
             return lambda: self.worker.next_due(any_holder=args[0])
         if name in (
