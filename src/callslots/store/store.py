@@ -845,36 +845,10 @@ class Store:
 
     def _post(self, run_id: int, kind: str, call_id: str | None, body: dict[str, Any]) -> None:
         run_id = _run_id(run_id)
-        db = self.db
-        if db.kind == "postgresql":
-            # The same writes as _insert_inbox, in one statement (one round trip,
-            # its own transaction, instead of five: BEGIN, the update, NOTIFY, the
-            # insert, COMMIT): the update locks the run's row before the insert
-            # (it reads the update's rows), as rule 7 requires.
-            found = db.execute(
-                "WITH run AS (UPDATE callslots_runs SET next_wakeup = ?, free_wakeup = "
-                "CASE WHEN lease_owner IS NULL THEN ? ELSE free_wakeup END WHERE id = ? "
-                "RETURNING id, pg_notify(?, id || ' ' || CASE WHEN lease_owner IS NOT NULL "
-                "AND lease_expires > ? THEN lease_owner ELSE '' END)), "
-                "added AS (INSERT INTO callslots_inbox (run_id, kind, call_id, body, "
-                "received_at) SELECT id, ?, ?, ?, ? FROM run ON CONFLICT DO NOTHING) "
-                "SELECT COUNT(*) FROM run",
-                (
-                    DUE_NOW,
-                    DUE_NOW,
-                    run_id,
-                    _db.CHANNEL,
-                    time.time(),
-                    kind,
-                    call_id,
-                    _dump(body),
-                    time.time(),
-                ),
-            )
-            if not found[0][0]:
-                raise StoreError(f"no run {run_id!r} in this store")
+        if self.db.kind == "postgresql":
+            self._insert_inbox(run_id, kind, call_id, body)  # one statement: its own transaction
             return
-        with db.transaction():
+        with self.db.transaction():
             self._insert_inbox(run_id, kind, call_id, body)
 
     def _insert_inbox(
@@ -885,23 +859,41 @@ class Store:
         # the inbox), so the wake-up set here is never overwritten unseen.
         # A held run's free_wakeup stays as it is (the holder's writes and this
         # one then change no indexed column: PostgreSQL updates the row in place).
-        touched = self.db.execute(
+        # Then wake the holder (or, for a run nobody holds, any waiting worker)
+        # when this commits (PostgreSQL; SQLite workers find it at their next
+        # poll), and add the row.
+        wakeup = (
             "UPDATE callslots_runs SET next_wakeup = ?, free_wakeup = "
             "CASE WHEN lease_owner IS NULL THEN ? ELSE free_wakeup END WHERE id = ? "
-            "RETURNING lease_owner, lease_expires",
-            (DUE_NOW, DUE_NOW, run_id),
+        )
+        now = time.time()
+        if self.db.kind == "postgresql":
+            # All three in one statement: one round trip instead of three (five
+            # with BEGIN and COMMIT for a webhook); the insert reads the update's
+            # row, so the row is locked first, as above.
+            found = self.db.execute(
+                f"WITH run AS ({wakeup} RETURNING id, pg_notify(?, id || ' ' || CASE "
+                "WHEN lease_owner IS NOT NULL AND lease_expires > ? THEN lease_owner "
+                "ELSE '' END)), added AS (INSERT INTO callslots_inbox (run_id, kind, "
+                "call_id, body, received_at) SELECT id, ?, ?, ?, ? FROM run ON CONFLICT "
+                "DO NOTHING) SELECT COUNT(*) FROM run",
+                (DUE_NOW, DUE_NOW, run_id, _db.CHANNEL, now, kind, call_id, _dump(body), now),
+            )
+            if not found[0][0]:
+                raise StoreError(f"no run {run_id!r} in this store")
+            return
+        touched = self.db.execute(
+            wakeup + "RETURNING lease_owner, lease_expires", (DUE_NOW, DUE_NOW, run_id)
         )
         if not touched:
             raise StoreError(f"no run {run_id!r} in this store")
         owner, expires = touched[0]
-        # Wake the holder (or, for a run nobody holds, any waiting worker) when
-        # this commits (PostgreSQL; SQLite workers find it at their next poll).
-        held = owner is not None and float(expires) > time.time()
+        held = owner is not None and float(expires) > now
         self.db.notify(f"{run_id} {owner if held else ''}")
         self.db.execute(
             "INSERT INTO callslots_inbox (run_id, kind, call_id, body, received_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (run_id, kind, call_id, _dump(body), time.time()),
+            (run_id, kind, call_id, _dump(body), now),
         )
 
     # -- workers ---------------------------------------------------------------
