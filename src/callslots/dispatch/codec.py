@@ -162,19 +162,33 @@ def _text(none: bool = False) -> Callable[[Any], bool]:
     return lambda v: (none and v is None) or type(v) is str
 
 
+def _list_of(ok: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: type(v) is list and all(map(ok, v))
+
+
 def _rows(*columns: Callable[[Any], bool]) -> Callable[[Any], bool]:
     """A list of rows, each a list of ``len(columns)`` values that pass them."""
     return lambda v: (
         type(v) is list
         and all(
-            type(row) is list and len(row) == len(columns) and all(map(_call, columns, row))
+            type(row) is list
+            and len(row) == len(columns)
+            and all(ok(value) for ok, value in zip(columns, row, strict=True))
             for row in v
         )
     )
 
 
-def _call(check: Callable[[Any], bool], value: Any) -> bool:
-    return check(value)
+_names_ok = _list_of(_text())  # a view's zones or scopes
+
+
+def _group_ok(v: Any) -> bool:
+    return (
+        type(v) is dict
+        and _names_ok(v.get("zones"))
+        and _names_ok(v.get("scopes", []))
+        and all(type(v.get(k)) is dict for k in ("firsts", "retries", "callbacks"))
+    )
 
 
 _INSTANT_OR_NONE = _whole(*_INSTANT, none=True)
@@ -192,7 +206,7 @@ _KEYS: dict[str, Callable[[Any], bool]] = {
         type(v) is dict and _whole(*_COUNT)(v.get("count")) and _text()(v.get("table"))
     ),
     "final": _text(),
-    "groups": lambda v: type(v) is list and all(map(_group_ok, v)),
+    "groups": _list_of(_group_ok),
     "calls": _rows(
         _whole(1, _BIG),  # seq
         _whole(*_INSTANT),  # due
@@ -206,9 +220,9 @@ _KEYS: dict[str, Callable[[Any], bool]] = {
         _whole(*_INSTANT),  # deadline
         lambda v: type(v) is bool,  # in doubt
     ),
-    "ends": lambda v: type(v) is list and all(map(_whole(*_INSTANT), v)),
+    "ends": _list_of(_whole(*_INSTANT)),
     "callback_after": _rows(_whole(*_COUNT), _whole(*_INSTANT), _whole(1, _BIG)),
-    "reached_open": lambda v: type(v) is list and all(map(_whole(*_COUNT), v)),
+    "reached_open": _list_of(_whole(*_COUNT)),
     "cancelled_open": _rows(_whole(*_COUNT), _text()),
     "cancel_ahead": _rows(_whole(*_COUNT), _text()),
     "expired": _rows(
@@ -225,7 +239,7 @@ _KEYS: dict[str, Callable[[Any], bool]] = {
         and all(map(_whole(*_COUNT), v[:-1]))
         and _INSTANT_OR_NONE(v[-1])
     ),
-    "by_outcome": lambda v: type(v) is list and all(map(_whole(*_COUNT), v)),
+    "by_outcome": _list_of(_whole(*_COUNT)),
     "per_day": _rows(_whole(-_BIG, _BIG), _whole(*_COUNT)),
     "limits": _text(none=True),
 }
@@ -233,19 +247,6 @@ _OPTIONAL: dict[str, Callable[[Any], bool]] = {
     "start": _whole(*_INSTANT),
     "held_by_limits": _whole(*_COUNT),
 }
-
-
-def _names_ok(v: Any) -> bool:
-    return type(v) is list and all(type(n) is str for n in v)
-
-
-def _group_ok(v: Any) -> bool:
-    return (
-        type(v) is dict
-        and _names_ok(v.get("zones"))
-        and _names_ok(v.get("scopes", []))
-        and all(type(v.get(k)) is dict for k in ("firsts", "retries", "callbacks"))
-    )
 
 
 def _problems(state: dict[str, Any]) -> list[str]:
