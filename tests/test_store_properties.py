@@ -9,7 +9,7 @@ to keep it quick; tests/test_store.py runs the same paths on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +18,10 @@ from hypothesis import strategies as st
 
 from callslots import Campaign, Dispatcher, DispatchError
 from callslots.store import Store, summary_dict
+from store_support import CAMPAIGN, FAR, UTC
 
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
 START = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
-PAYLOAD = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 1,
-    "retryDelaySeconds": 300,
-    "maxCallSeconds": 600,
-}
+PAYLOAD = {**CAMPAIGN, "retryDelaySeconds": 300, "maxCallSeconds": 600}
 OUTCOMES = ["Completed", "Busy", "No Answer"]
 
 steps = st.lists(

@@ -8,30 +8,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from callslots.store import Store, StoreError
-from store_support import PostgresServer, postgres_server
+from store_support import CAMPAIGN as STORE_CAMPAIGN
+from store_support import FAR, UTC, PostgresServer, postgres_server
 
 __all__ = ["postgres_server"]
 
-UTC = timezone.utc
-FAR = datetime(9000, 1, 1, tzinfo=UTC)
 T0 = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 1,
-    "callRetries": 1,
-    "retryDelaySeconds": 600,
-}
+CAMPAIGN: dict[str, Any] = {**STORE_CAMPAIGN, "maxConcurrency": 1}
 
 
 def later(seconds: float, action: Callable[[], object]) -> threading.Thread:

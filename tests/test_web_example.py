@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from store_support import CAMPAIGN as STORE_CAMPAIGN
 from store_support import EXAMPLES, _free_port, postgres_server, store_url
 
 pytest.importorskip("fastapi", reason="the web example needs the web extra")
@@ -29,18 +30,7 @@ import web_service
 __all__ = ["postgres_server", "store_url"]
 
 SCRIPT = str(EXAMPLES / "web_service.py")
-CAMPAIGN: dict[str, Any] = {
-    "timezone": "America/New_York",
-    "startDate": "2024-03-04",
-    "endDate": "2024-03-05",
-    "startTime": "09:00",
-    "endTime": "17:00",
-    "callIntervalSeconds": 60,
-    "maxConcurrency": 2,
-    "callRetries": 2,
-    "retryDelaySeconds": 600,
-    "maxCallSeconds": 900,
-}
+CAMPAIGN: dict[str, Any] = {**STORE_CAMPAIGN, "callRetries": 2, "maxCallSeconds": 900}
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:
