@@ -402,6 +402,18 @@ class Contacts:
         self.member_zones = {
             str(m): {str(z) for z in zs} for m, zs in state["member_zones"].items()
         }
+        own = self._load_rules(state["rules"])
+        self.ledgers = {}
+        for phone, *rows in state["ledgers"]:
+            phone = str(phone)
+            ledger = Ledger(phone, own.get(phone, self.base), self.zones(clocks.get(phone)))
+            ledger.load(rows)
+            self.ledgers[phone] = ledger
+        self._load_clocks(state)
+
+    def _load_rules(self, rows: dict[str, Any]) -> dict[str, Rules]:
+        """The numbers' own rules as :meth:`state` wrote them (one Rules for the
+        numbers that share them)."""
         made: dict[str, Rules] = {}  # one Rules for the customers that share them
 
         def rules(row: list[Any]) -> Rules:
@@ -427,14 +439,7 @@ class Contacts:
                 )
             return made[key]
 
-        own = {str(p): rules(row) for p, row in state["rules"].items()}
-        self.ledgers = {}
-        for phone, *rows in state["ledgers"]:
-            phone = str(phone)
-            ledger = Ledger(phone, own.get(phone, self.base), self.zones(clocks.get(phone)))
-            ledger.load(rows)
-            self.ledgers[phone] = ledger
-        self._load_clocks(state)
+        return {str(p): rules(row) for p, row in rows.items()}
 
     def _load_clocks(self, state: dict[str, Any]) -> None:
         """The customerIds' clocks and which are idle, as :meth:`state` wrote them;
