@@ -300,7 +300,7 @@ class Queues:
         """The first second ``>= u`` (in a window of a day ``>= first_day``) callable
         for ``record``'s customer and allowed by its limits: leapfrogging the two."""
         group: Group = record.group
-        find = self._calendar.next_callable if group.view is None else group.view.next_second
+        find = self._calendar.next_callable if group.view is None else group.next_callable
         ledger = self._contacts.ledgers.get(record.phone) if self._limited else None
         if ledger is None:
             return find
