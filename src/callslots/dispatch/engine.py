@@ -100,8 +100,9 @@ class Dispatcher(Queues):
             if u > MAX_UTC:
                 raise DispatchError(f"now {now.isoformat()} is after 9999-12-31T23:59:59Z")
             exact = (now - EPOCH).microseconds
-        if self._now is not None and (u, exact) < (self._now, self._now_us):
-            previous = from_seconds(self._now) + timedelta(microseconds=self._now_us)
+        last = self._now
+        if last is not None and (u < last or (u == last and exact < self._now_us)):
+            previous = from_seconds(last) + timedelta(microseconds=self._now_us)
             raise DispatchError(
                 f"poll at {now.isoformat()} is earlier than the previous poll at "
                 f"{previous.isoformat()}; time only moves forward"

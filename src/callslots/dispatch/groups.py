@@ -87,9 +87,10 @@ class Group:
         dialed and due at the start in ``firsts`` (True), a callback in
         ``callbacks``, anything else in ``retries``."""
         self.waiting += 1
-        if record.kind is Kind.CALLBACK:
+        kind = record.kind  # pending: its kind alone says where it waits (in_firsts)
+        if kind is Kind.CALLBACK:
             heapq.heappush(self.callbacks, record.entry)
-        elif in_firsts(record):
+        elif kind is Kind.FIRST:
             self.firsts.append(record)
             self.held += 1
             return True
