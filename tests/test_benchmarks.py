@@ -47,6 +47,10 @@ def test_the_engine_benchmark_runs_both_engines(capsys: pytest.CaptureFixture[st
     )
     for section in sections:
         assert section in out, section
+    # The live loop over no engine: as many round trips as the new engine made.
+    live = out.split("round trips/s |")[1]
+    new_trips = live.split("\n| new | ")[1].split(" |")[0]
+    assert f"| the floor (NoEngine) | {new_trips} |" in out
     assert out.count("| old | 200 |") == 1 and out.count("| new | 200 |") == 1  # waiting
 
 
