@@ -265,8 +265,13 @@ class Queues:
     def _keep(self, record: Record) -> None:
         """``record`` (of a customer read just now, or restored) in the index."""
         records, index = self._records, record.index
-        if index >= len(records):
-            records.extend([None] * (index + 1 - len(records)))
+        if index == len(records):  # read in order: the common case
+            records.append(record)
+            return
+        if index > len(records):  # the entries between were repeats, or restored later
+            records.extend([None] * (index - len(records)))
+            records.append(record)
+            return
         records[index] = record
 
     def _record(self, index: int) -> Record | None:
