@@ -1895,3 +1895,44 @@ def test_every_bad_span_is_named_with_its_path() -> None:
     assert "give one span" in found["contactLimits.0"]
     assert "calendar window counts whole local dates" in found["contactLimits.1.hours"]
     assert '"hours"' in found["contactLimits.5.days"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["me", "other"]),
+            st.integers(0, 10**12),
+            st.sampled_from([None, *OUTCOME_NAMES]),
+            st.booleans(),  # settled afterwards, with its outcome or as not started
+        ),
+        max_size=8,
+    )
+)
+def test_a_ledger_made_lazily_counts_as_one_made_with_its_lists(
+    calls: list[tuple[str, int, str | None, bool]],
+) -> None:
+    """A ledger holds the shared empty list until its first call (a customer read
+    ahead of its hours costs the collector less): whichever number calls first, it
+    counts as a ledger whose lists were made at once, and the shared list stays empty."""
+    from callslots import limits
+    from callslots.limits import ContactLimit, Ledger, Rules
+
+    rules = Rules(
+        (
+            ContactLimit(2, 7, "number", "attempts", "rolling", "per number"),
+            ContactLimit(3, 7, "customer", "connected", "rolling", "per customer"),
+        ),
+        (),
+    )
+    lazy, eager = Ledger(phone(1), rules), Ledger(phone(1), rules)
+    eager.load([[], [], [], None, None])  # the lists made at once
+    for who, at, outcome, settle in calls:
+        number = phone(1) if who == "me" else phone(2)
+        for ledger in (lazy, eager):
+            ledger.add(number, at, None)
+            if settle:
+                ledger.settle(number, at, None if outcome is None else Outcome.parse(outcome))
+    assert limits._NONE == []
+    assert lazy.state() == eager.state()
+    for t in (0, 5 * 10**11, 10**12 + 1):
+        assert lazy.first_allowed(t) == eager.first_allowed(t)
