@@ -115,6 +115,22 @@ def check(url: str, telephony: Path, runs: list[int], customers: int = CUSTOMERS
         store.close()
 
 
+def killed_and_recovered(
+    store_url: str, telephony: Path, point: str, after: int, *flags: str
+) -> list[dict[str, Any]]:
+    """A worker killed with SIGKILL at ``point``; an heir that settles what it
+    finds in doubt from the telephony log alone (the provider's webhooks for the
+    calls placed before the crash are held back until it is done, and delivered
+    afterwards, late); a last worker to the end.  The heir's in-doubt records."""
+    code, _ = finish(worker(store_url, telephony, "doomed", point, after, *flags))
+    assert code == -signal.SIGKILL
+    code, records = finish(worker(store_url, telephony, "heir", "none", 1, "--no-deliver", *flags))
+    assert code == 0, records
+    subprocess.run(hooks_command(store_url, telephony), env=ENV, check=True, capture_output=True)
+    assert finish(worker(store_url, telephony, "last", "none", 1, *flags))[0] == 0
+    return [r["in_doubt"] for r in records if "in_doubt" in r]
+
+
 @pytest.mark.parametrize(
     ("point", "after", "placed"),
     [("after_store", 3, False), ("after_dial", 5, True), ("in_snapshot", 2, None)],
@@ -124,16 +140,7 @@ def test_a_worker_killed_at_a_point_loses_nothing(
 ) -> None:
     runs = create(store_url)
     telephony = tmp_path / "calls.db"
-    code, _ = finish(worker(store_url, telephony, "doomed", point, after))
-    assert code == -signal.SIGKILL
-    # The heir settles what it finds in doubt from the telephony log alone: the
-    # provider's webhooks for the calls placed before the crash are held back
-    # until it is done (they are delivered afterwards, late).
-    code, records = finish(worker(store_url, telephony, "heir", "none", 1, "--no-deliver"))
-    assert code == 0, records
-    subprocess.run(hooks_command(store_url, telephony), env=ENV, check=True, capture_output=True)
-    assert finish(worker(store_url, telephony, "last"))[0] == 0
-    doubts = [r["in_doubt"] for r in records if "in_doubt" in r]
+    doubts = killed_and_recovered(store_url, telephony, point, after)
     if placed is None:
         # killed inside a snapshot's transaction: none of it committed (the Dials
         # of that poll were never returned, so never dialed); the runs' rows and
@@ -166,14 +173,7 @@ def test_a_worker_polling_in_batches_killed_at_a_point_loses_nothing(
     log, and everything is accounted for with nothing rung twice."""
     runs = create(store_url, runs=4)
     telephony = tmp_path / "calls.db"
-    batch = ("--batch", "3")
-    code, _ = finish(worker(store_url, telephony, "doomed", point, after, *batch))
-    assert code == -signal.SIGKILL
-    code, records = finish(worker(store_url, telephony, "heir", "none", 1, "--no-deliver", *batch))
-    assert code == 0, records
-    subprocess.run(hooks_command(store_url, telephony), env=ENV, check=True, capture_output=True)
-    assert finish(worker(store_url, telephony, "last", "none", 1, *batch))[0] == 0
-    doubts = [r["in_doubt"] for r in records if "in_doubt" in r]
+    doubts = killed_and_recovered(store_url, telephony, point, after, "--batch", "3")
     if placed is not None:
         assert any(d["placed"] is placed for d in doubts), doubts
     check(store_url, telephony, runs)

@@ -217,10 +217,7 @@ class Group:
     def _look(self, u: int) -> None:
         assert self.view is not None
         self.gap = u
-        for a, b in self.view.spans(u, MAX_UTC):
-            self.opens, self.closes = a, b
-            return
-        self.opens = self.closes = MAX_UTC
+        self.opens, self.closes = _first_span(self.view, u)
 
     def open_through(self, s: int, now: int) -> bool:
         """Whether the set holds every second of ``[s, now]``."""
@@ -247,7 +244,7 @@ class Group:
             return view.next_second(u, first_day)
         gap, opens, closes = self.ahead
         if not gap <= u < closes:
-            opens, closes = next(iter(view.spans(u, MAX_UTC)), (MAX_UTC, MAX_UTC))
+            opens, closes = _first_span(view, u)
             self.ahead = (u, opens, closes)
         if opens >= MAX_UTC:  # none before the last second: that one is asked for
             return view.next_second(u)
@@ -260,3 +257,9 @@ class Group:
         if not self.gap <= u < self.closes:
             self._look(u)
         return None if self.opens >= MAX_UTC else max(u, self.opens)
+
+
+def _first_span(view: RecipientView, u: int) -> tuple[int, int]:
+    """The first maximal span ``[opens, closes)`` of ``view``'s set from ``u`` on
+    (nothing callable in ``[u, opens)``); ``(MAX_UTC, MAX_UTC)`` when none is."""
+    return next(iter(view.spans(u, MAX_UTC)), (MAX_UTC, MAX_UTC))

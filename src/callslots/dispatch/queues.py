@@ -84,13 +84,7 @@ class Queues:
             self._queues.append(self._groups[PLAIN])
         self._held = 0  # first attempts read and waiting in the groups' firsts
         self._held_back = 0  # first attempts their history put among the retries
-        # By outcome code: the attempt numbers after which the outcome is retried.
-        self._retried = [frozenset[int]()] + [
-            frozenset(
-                n for n in range(1, campaign.call_retries + 2) if refusal(campaign, o, n) is None
-            )
-            for o in OUTCOMES
-        ]
+        self._retried = _retried_after(campaign)
         self._base = campaign_rules(campaign)
         self._contacts = Contacts(self._base, campaign._calendar.zone, campaign.timezone, history)
         if self._limited:
@@ -265,14 +259,13 @@ class Queues:
     def _keep(self, record: Record) -> None:
         """``record`` (of a customer read just now, or restored) in the index."""
         records, index = self._records, record.index
-        if index == len(records):  # read in order: the common case
-            records.append(record)
+        gap = index - len(records)  # 0: read in order, the common case
+        if gap < 0:
+            records[index] = record
             return
-        if index > len(records):  # the entries between were repeats, or restored later
-            records.extend([None] * (index - len(records)))
-            records.append(record)
-            return
-        records[index] = record
+        if gap:  # the entries between were repeats, or are restored later
+            records.extend([None] * gap)
+        records.append(record)
 
     def _record(self, index: int) -> Record | None:
         """The record of customer ``index``, None when it was not read or is done."""
@@ -585,6 +578,15 @@ class Queues:
         self._tally.finish(done)
         if self._limited:
             self._contacts.forget(phone)
+
+
+def _retried_after(campaign: Schedule) -> list[frozenset[int]]:
+    """By outcome code (0: not ended): the attempt numbers after which a call
+    ending with that outcome is retried (the retry rule, :mod:`callslots.retry`)."""
+    return [frozenset[int]()] + [
+        frozenset(n for n in range(1, campaign.call_retries + 2) if refusal(campaign, o, n) is None)
+        for o in OUTCOMES
+    ]
 
 
 def _setup_key(customer: Customer) -> tuple[object, ...] | None:
